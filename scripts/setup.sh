@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Install everything ZKPoT needs into this checkout: a Python virtual environment
+# (.venv) with pinned packages, the pinned npm toolchain (solc-js, anvil, forge,
+# cast) in node_modules/, and the solc command-line wrapper where py-solc-x, ape,
+# forge and ezkl look for solc 0.8.20. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || die "python3 not found (Python 3.11 is required)"
+"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || die "Python 3.11 is required, found $("$python" --version 2>&1)"
+command -v node >/dev/null || die "node not found (Node.js 18 or newer is required)"
+command -v npm >/dev/null || die "npm not found"
+
+# ---------------------------------------------------------------- Python
+stamp_py=.venv/.zkpot-requirements
+want_py=$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$python" -m venv .venv
+fi
+if [ "$(cat "$stamp_py" 2>/dev/null)" != "$want_py" ]; then
+  say "installing Python packages (torch CPU build first, then the pinned rest)"
+  .venv/bin/python -m pip install --quiet torch==2.13.0
+  .venv/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  echo "$want_py" > "$stamp_py"
+else
+  say "Python packages up to date"
+fi
+
+# ---------------------------------------------------------------- npm toolchain
+stamp_npm=node_modules/.zkpot-packages
+want_npm=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp_npm" 2>/dev/null)" != "$want_npm" ]; then
+  say "installing npm toolchain (solc-js 0.8.20, anvil, forge, cast)"
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+  want_npm=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  echo "$want_npm" > "$stamp_npm"
+else
+  say "npm toolchain up to date"
+fi
+
+# ---------------------------------------------------------------- solc wrapper and binaries
+link() {  # link TARGET NAME: make NAME a symlink to TARGET unless it already is
+  mkdir -p "$(dirname "$2")"
+  [ "$(readlink "$2" 2>/dev/null)" = "$1" ] || ln -sfn "$1" "$2"
+}
+wrapper="$root/scripts/bin/solc"
+link "$wrapper" "$HOME/.svm/0.8.20/solc-0.8.20"   # ezkl (svm layout)
+link "$wrapper" "$HOME/.solcx/solc-v0.8.20"       # py-solc-x and ape-solidity
+link "$wrapper" "$root/.venv/bin/solc"            # anything that runs `solc`
+for tool in anvil forge cast; do
+  link "$root/node_modules/@foundry-rs/$tool-linux-amd64/bin/$tool" "$root/.venv/bin/$tool"
+done
+
+.venv/bin/solc --version | grep -q "Version: 0.8.20" || die "the solc wrapper does not answer"
+.venv/bin/anvil --version >/dev/null || die "anvil does not run"
+.venv/bin/python -c "import torch, ezkl, web3, eth_tester, solcx, nacl, multiformats" \
+  || die "a Python package does not import"
+say "ready: .venv/bin/zkpot demo   |   ./scripts/test.sh"

@@ -1,0 +1,3 @@
+"""ZKPoT: zero-knowledge proof of training consensus for federated learning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The evaluation circuit: export, keys, commitments and proofs (ezkl)."""

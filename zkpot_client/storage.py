@@ -1,0 +1,66 @@
+"""Content-addressed storage for large artefacts (models, sealed weights).
+
+Objects are addressed by IPFS-style CIDv1 (raw codec, sha2-256 multihash,
+base32), so a CID names exactly one byte string and every read is checked
+against its CID. The default store is a local directory; any store with the
+same `put`/`get` can stand in (an IPFS node, a shared bucket).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from multiformats import CID, multihash
+
+from .exceptions import ContentNotFoundError, ZKPoTValueError
+
+
+def cid_of(data: bytes) -> str:
+    """The CIDv1 (raw, sha2-256, base32) of `data`."""
+    return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
+
+
+class ContentStore(Protocol):
+    """Anything that stores bytes under their CID."""
+
+    def put(self, data: bytes) -> str:
+        """Store `data`; return its CID."""
+        ...
+
+    def get(self, cid: str) -> bytes:
+        """Return the bytes stored under `cid`, checked against it."""
+        ...
+
+
+class LocalDirStore:
+    """A content store in a local directory, one file per CID."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def put(self, data: bytes) -> str:
+        cid = cid_of(data)
+        path = self.root / cid
+        if not path.exists():  # write-then-rename: never a half-written object
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".put-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        return cid
+
+    def get(self, cid: str) -> bytes:
+        try:
+            parsed = CID.decode(cid)
+        except Exception as exc:  # multiformats raises several kinds
+            raise ZKPoTValueError(f"not a CID: {cid!r}") from exc
+        path = self.root / str(parsed)
+        if not path.is_file():
+            raise ContentNotFoundError(f"no object {cid} in {self.root}")
+        data = path.read_bytes()
+        if parsed.digest != multihash.digest(data, parsed.hashfun.name):
+            raise ZKPoTValueError(f"object {cid} in {self.root} is corrupt")
+        return data

@@ -1,0 +1,37 @@
+"""Local training on a client's private shard."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .model import ModelSpec, flatten, load_flat
+
+
+def train_local(
+    spec: ModelSpec,
+    start: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 2,
+    lr: float = 0.05,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> np.ndarray:
+    """Train from the flat weights `start` with SGD on `(x, y)`; return new flat weights."""
+    generator = torch.Generator().manual_seed(seed)
+    model = load_flat(spec.build(), start)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.int64)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(yt), generator=generator)
+        for i in range(0, len(yt), batch_size):
+            batch = order[i : i + batch_size]
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(xt[batch]), yt[batch])
+            loss.backward()
+            opt.step()
+    return flatten(model)
