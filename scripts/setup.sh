@@ -28,7 +28,7 @@ if [ "$(cat "$stamp_py" 2>/dev/null)" != "$want_py" ]; then
   say "installing Python packages (torch CPU build first, then the pinned rest)"
   .venv/bin/python -m pip install --quiet torch==2.13.0
   .venv/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
-  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$want_py" > "$stamp_py"
 else
   say "Python packages up to date"

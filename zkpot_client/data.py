@@ -33,7 +33,8 @@ class TaskData:
 def load_task_data(
     *, eval_samples: int, num_clients: int, alpha: float = 0.5, seed: int = 0
 ) -> TaskData:
-    """Load scikit-learn's digits, hold out a stratified evaluation set, and split
+    """Load scikit-learn's digits, hold out an evaluation set (stratified
+    by class when it has at least 10 samples), and split
     the rest across clients non-IID.
 
     Each class's samples are dealt to clients in proportions drawn from a
@@ -45,10 +46,10 @@ def load_task_data(
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
     y = y.astype(np.int64)
-    if not 10 <= eval_samples <= len(y) // 2:
-        raise ValueError(f"eval_samples must be between 10 and {len(y) // 2}")
+    if not 1 <= eval_samples <= len(y) // 2:
+        raise ValueError(f"eval_samples must be between 1 and {len(y) // 2}")
     train_x, eval_x, train_y, eval_y = train_test_split(
-        x, y, test_size=eval_samples, stratify=y, random_state=seed
+        x, y, test_size=eval_samples, stratify=y if eval_samples >= 10 else None, random_state=seed
     )
     return TaskData(eval_x=eval_x, eval_y=eval_y, shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed))
 

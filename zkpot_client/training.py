@@ -14,8 +14,8 @@ def train_local(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    epochs: int = 2,
-    lr: float = 0.05,
+    epochs: int = 5,
+    lr: float = 0.1,
     batch_size: int = 32,
     seed: int = 0,
 ) -> np.ndarray:

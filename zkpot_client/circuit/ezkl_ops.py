@@ -11,15 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+import os
+import subprocess
+import sys
+import tempfile
 from typing import Any, Callable
 
 
 def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn(*args)` in a fresh child process and return its result."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
+    """Run `fn(*args)` (a function of this module, JSON arguments and result) in a
+    child Python process and return its result."""
+    fd, out = tempfile.mkstemp(prefix="zkpot-ezkl-", suffix=".json")
+    os.close(fd)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", __name__, fn.__name__, out],
+            input=json.dumps(args),
+            text=True,
+            capture_output=True,
+        )
+        if proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            raise RuntimeError(f"ezkl {fn.__name__} failed (exit {proc.returncode}): " + " | ".join(detail))
+        with open(out) as f:
+            return json.load(f)
+    finally:
+        os.unlink(out)
 
 
 def gen_settings(onnx_path: str, settings_path: str, run_args: dict[str, Any]) -> dict[str, Any]:
@@ -86,3 +103,10 @@ def verify(proof_path: str, settings_path: str, vk_path: str, srs_path: str) -> 
         return bool(ezkl.verify(proof_path, settings_path, vk_path, srs_path=srs_path))
     except Exception:  # ezkl raises on a malformed or failing proof
         return False
+
+
+if __name__ == "__main__":
+    _name, _out = sys.argv[1:3]
+    _result = globals()[_name](*json.load(sys.stdin))
+    with open(_out, "w") as _f:
+        json.dump(_result, _f)

@@ -1,0 +1,1 @@
+"""Chain access: compiling and deploying the contracts, transactions, events."""

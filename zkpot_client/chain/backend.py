@@ -1,0 +1,209 @@
+"""EVM connections: the embedded in-process chain, a local anvil node, any RPC URL.
+
+Every transaction is signed locally with the sender's key and sent raw, so the
+same code drives eth-tester, anvil and a testnet node.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.types import TxReceipt
+
+from ..exceptions import ChainConnectionError, ContractRevertError, ToolchainError
+from ..paths import tool
+
+#: The well-known development mnemonic (anvil, hardhat): its accounts are funded
+#: on the embedded chain and on anvil. Never use these keys on a real network.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_ACCOUNTS = 10
+BLOCK_GAS_LIMIT = 30_000_000
+
+
+def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
+    """The development accounts derived from DEV_MNEMONIC."""
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
+
+
+@dataclass
+class Chain:
+    """A web3 connection, whether blocks can be mined on demand, and a revert decoder."""
+
+    w3: Web3
+    name: str
+    can_mine: bool
+    errors: dict[bytes, tuple[str, list[str], list[str]]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def embedded(cls, accounts: int = DEV_ACCOUNTS) -> Chain:
+        """An in-process chain (eth-tester on py-evm) with the dev accounts funded."""
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        keys = [a.key for a in dev_accounts(accounts)]
+        from eth_tester.backends.pyevm.main import generate_genesis_state_for_keys
+
+        from eth_keys import keys as eth_keys
+
+        state = generate_genesis_state_for_keys([eth_keys.PrivateKey(k) for k in keys])
+        params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": BLOCK_GAS_LIMIT})
+        backend = PyEVMBackend(genesis_parameters=params, genesis_state=state)
+        return cls(Web3(EthereumTesterProvider(EthereumTester(backend))), "embedded (eth-tester/py-evm)", True)
+
+    @classmethod
+    def connect(cls, rpc_url: str, *, dev: bool = False, timeout: float = 10.0) -> Chain:
+        """Connect to a node over HTTP JSON-RPC; raise ChainConnectionError if unreachable."""
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        try:
+            w3.eth.chain_id
+        except Exception as exc:  # requests raises several kinds
+            raise ChainConnectionError(f"cannot reach an Ethereum node at {rpc_url}: {exc}") from exc
+        return cls(w3, rpc_url, dev)
+
+    # ------------------------------------------------------------ blocks
+    @property
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine `blocks` empty blocks (development chains only)."""
+        if not self.can_mine:
+            raise ContractRevertError("cannot mine blocks on this chain")
+        if blocks <= 0:
+            return
+        if self.name.startswith("embedded"):
+            self.w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
+        else:
+            self.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
+
+    def advance_to(self, block: int, *, poll_seconds: float = 2.0) -> None:
+        """Return once the chain's head is at least `block`: mine on a dev chain, else wait."""
+        while (head := self.block_number) < block:
+            if self.can_mine:
+                self.mine(block - head)
+            else:
+                time.sleep(poll_seconds)
+
+    # ------------------------------------------------------------ transactions
+    def register_errors(self, abi: list[dict[str, Any]]) -> None:
+        """Learn the custom errors of an ABI so reverts can be named."""
+        for item in abi:
+            if item.get("type") == "error":
+                types = [i["type"] for i in item["inputs"]]
+                sig = f"{item['name']}({','.join(types)})"
+                self.errors[bytes(Web3.keccak(text=sig)[:4])] = (item["name"], [i["name"] for i in item["inputs"]], types)
+
+    def decode_revert(self, data: bytes | str | None) -> ContractRevertError:
+        """Turn revert data into a ContractRevertError naming the custom error."""
+        from eth_abi import decode
+
+        if isinstance(data, str):
+            data = bytes.fromhex(data.removeprefix("0x"))
+        if not data:
+            return ContractRevertError("Reverted")
+        known = self.errors.get(bytes(data[:4]))
+        if known is None:
+            if data[:4] == bytes.fromhex("08c379a0"):
+                return ContractRevertError("Error", {"message": decode(["string"], data[4:])[0]})
+            return ContractRevertError("UnknownError", {"data": data})
+        name, names, types = known
+        values = decode(types, data[4:])
+        return ContractRevertError(name, dict(zip(names, values)))
+
+    def transact(self, account: LocalAccount, call: Any, *, gas: int | None = None) -> TxReceipt:
+        """Sign and send `call` (a bound contract function) from `account`; wait for it.
+
+        The call is simulated first, so a revert raises ContractRevertError with the
+        custom error's name and arguments and nothing is sent.
+        """
+        tx_params = {"from": account.address}
+        try:
+            estimate = call.estimate_gas(tx_params)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self.decode_revert(getattr(exc, "data", None) or _revert_data(exc)) from exc
+        tx = call.build_transaction(
+            {
+                "from": account.address,
+                "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+                "gas": gas or min(int(estimate * 1.25) + 50_000, BLOCK_GAS_LIMIT),
+                "chainId": self.w3.eth.chain_id,
+            }
+        )
+        signed = account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
+        except TimeExhausted as exc:
+            raise ChainConnectionError(f"transaction {tx_hash.hex()} not mined within 300 s") from exc
+        if receipt["status"] != 1:
+            raise ContractRevertError("Reverted", {"tx": tx_hash.hex()})
+        return receipt
+
+
+def _revert_data(exc: Exception) -> bytes | None:
+    for arg in exc.args:
+        if isinstance(arg, (bytes, bytearray)):
+            return bytes(arg)
+        if isinstance(arg, str) and arg.startswith("0x"):
+            return bytes.fromhex(arg[2:])
+    return None
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class AnvilNode:
+    """A local anvil node on loopback, started and stopped by this object."""
+
+    def __init__(self, *, port: int | None = None, block_time: int | None = None) -> None:
+        binary = tool("anvil")
+        if binary is None:
+            raise ToolchainError("anvil not found: run ./scripts/setup.sh")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [binary, "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", DEV_MNEMONIC,
+                "--gas-limit", str(BLOCK_GAS_LIMIT), "--silent"]
+        if block_time:
+            args += ["--block-time", str(block_time)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.chain = Chain.connect(self.url, dev=True, timeout=2)
+                self.chain.name = f"anvil {self.url}"
+                return
+            except ChainConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    err = self.process.stderr.read().decode() if self.process.stderr else ""
+                    self.stop()
+                    raise ToolchainError(f"anvil did not start: {err.strip()}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def __enter__(self) -> AnvilNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,199 @@
+"""Circuit setup: settings, compiled circuit, SRS, keys, verifier and key artefact.
+
+Everything a task's circuit needs is built once and cached under a digest of
+the ONNX graph, the circuit settings, the SRS and the ezkl version, so re-runs
+with the same task reuse the (large) proving key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import ezkl
+
+from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
+from ..paths import cache_dir
+from ..progress import long_step, warn
+from . import ezkl_ops
+from .ezkl_ops import run_isolated
+
+#: Rows kept free for halo2's blinding factors when choosing the circuit size.
+_BLINDING_ROWS = 64
+_LAYOUT_VERSION = "zkpot-circuit-1"
+
+
+@dataclass(frozen=True)
+class CircuitArtifacts:
+    """Files of one set-up evaluation circuit."""
+
+    directory: Path
+    digest: str
+    logrows: int
+    scale: int
+    srs_path: Path
+
+    @property
+    def onnx(self) -> Path:
+        return self.directory / "circuit.onnx"
+
+    @property
+    def settings(self) -> Path:
+        return self.directory / "settings.json"
+
+    @property
+    def compiled(self) -> Path:
+        return self.directory / "circuit.ezkl"
+
+    @property
+    def pk(self) -> Path:
+        return self.directory / "pk.key"
+
+    @property
+    def vk(self) -> Path:
+        return self.directory / "vk.key"
+
+    @property
+    def vka(self) -> Path:
+        return self.directory / "vk.vka"
+
+    @property
+    def verifier_sol(self) -> Path:
+        return self.directory / "Halo2VerifierReusable.sol"
+
+    def vka_words(self) -> list[bytes]:
+        """The verification-key artefact as the bytes32 words the verifier takes."""
+        return read_vka(self.vka)
+
+
+def read_vka(path: Path) -> list[bytes]:
+    """Parse an ezkl `.vka` file: an 8-byte little-endian word count, then 32-byte words."""
+    raw = Path(path).read_bytes()
+    if len(raw) < 8:
+        raise ZKPoTValueError(f"{path} is not a verification-key artefact")
+    n = int.from_bytes(raw[:8], "little")
+    if len(raw) != 8 + 32 * n:
+        raise ZKPoTValueError(f"{path} is not a verification-key artefact (bad length)")
+    return [raw[8 + 32 * i : 40 + 32 * i] for i in range(n)]
+
+
+def run_args(scale: int, logrows: int) -> dict[str, object]:
+    """ezkl run arguments of the evaluation circuit."""
+    return {
+        "input_visibility": "hashed/public",  # weights private, their Poseidon hash public
+        "output_visibility": "public",  # the count of correct predictions
+        "param_visibility": "fixed",  # the evaluation set, baked into the circuit
+        "input_scale": scale,
+        "param_scale": scale,
+        "logrows": logrows,
+    }
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def dev_srs(logrows: int) -> Path:
+    """A locally generated SRS for `logrows`, cached. For development only."""
+    path = cache_dir() / "srs" / f"dev-k{logrows}.srs"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with long_step(f"generating a development SRS (2^{logrows})"):
+            run_isolated(ezkl_ops.gen_srs, str(tmp), logrows)
+        tmp.replace(path)
+    return path
+
+
+def setup_circuit(
+    onnx_path: Path, *, scale: int, srs: Path | None = None, cache: Path | None = None
+) -> CircuitArtifacts:
+    """Set up the circuit in `onnx_path` (or reuse the cached set-up) and return its files.
+
+    `srs` is a trusted SRS file (e.g. from a powers-of-tau ceremony); without it a
+    development SRS is generated locally and a warning says so.
+    """
+    onnx_path = Path(onnx_path)
+    if srs is not None and not Path(srs).is_file():
+        raise ZKPoTFileNotFoundError(f"SRS file not found: {srs}")
+    root = (cache or cache_dir()) / "circuits"
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+    try:
+        shutil.copyfile(onnx_path, work / "circuit.onnx")
+        logrows = _choose_logrows(work, scale)
+        if srs is None:
+            warn(
+                "using a locally generated SRS: fine for development, NOT for deployments. "
+                "Pass a ceremony SRS with --srs PATH."
+            )
+            srs_path = dev_srs(logrows)
+        else:
+            srs_path = Path(srs).resolve()
+        digest = hashlib.sha256(
+            json.dumps(
+                {
+                    "layout": _LAYOUT_VERSION,
+                    "ezkl": ezkl.__version__ if hasattr(ezkl, "__version__") else "23.0.5",
+                    "onnx": _sha256_file(onnx_path),
+                    "run_args": run_args(scale, logrows),
+                    "srs": _sha256_file(srs_path),
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        final = root / digest[:24]
+        artifacts = CircuitArtifacts(final, digest, logrows, scale, srs_path)
+        if (final / "DONE").exists():
+            return artifacts
+        _build(work, srs_path, logrows)
+        (work / "DONE").write_text(digest + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        work.rename(final)
+        return artifacts
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _choose_logrows(work: Path, scale: int) -> int:
+    """Smallest circuit size (log2 rows) that holds the circuit and its range checks."""
+    settings = run_isolated(
+        ezkl_ops.gen_settings, str(work / "circuit.onnx"), str(work / "settings.json"), run_args(scale, 17)
+    )
+    largest_table = max([hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1])
+    needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
+    logrows = max(math.ceil(math.log2(needed)), 10)
+    run_isolated(ezkl_ops.gen_settings, str(work / "circuit.onnx"), str(work / "settings.json"), run_args(scale, logrows))
+    return logrows
+
+
+def _build(work: Path, srs_path: Path, logrows: int) -> None:
+    onnx, settings = str(work / "circuit.onnx"), str(work / "settings.json")
+    compiled = str(work / "circuit.ezkl")
+    try:
+        run_isolated(ezkl_ops.compile_circuit, onnx, compiled, settings)
+        with long_step(f"circuit setup: proving and verifying keys (2^{logrows} rows)"):
+            run_isolated(ezkl_ops.setup, compiled, str(work / "vk.key"), str(work / "pk.key"), str(srs_path))
+        with long_step("generating the Solidity verifier and verification-key artefact"):
+            run_isolated(
+                ezkl_ops.create_verifier,
+                str(work / "vk.key"),
+                settings,
+                str(work / "Halo2VerifierReusable.sol"),
+                str(work / "verifier.abi"),
+                str(work / "vk.vka"),
+                str(srs_path),
+            )
+    except Exception as exc:
+        raise ToolchainError(f"circuit setup failed: {exc}") from exc

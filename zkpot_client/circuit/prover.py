@@ -1,0 +1,109 @@
+"""Proving (and off-chain checking) that weights reach a count of correct predictions."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
+from ..progress import long_step
+from . import ezkl_ops
+from .commitment import felt_to_int
+from .ezkl_ops import run_isolated
+from .keys import CircuitArtifacts
+
+
+@dataclass(frozen=True)
+class Proof:
+    """An ezkl proof with its public instances `[weights_hash, correct]`."""
+
+    proof: bytes
+    instances: tuple[int, ...]
+    prove_seconds: float = 0.0
+
+    @property
+    def weights_hash(self) -> int:
+        return self.instances[0]
+
+    @property
+    def correct(self) -> int:
+        return self.instances[1]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "proof": "0x" + self.proof.hex(),
+            "instances": [hex(i) for i in self.instances],
+            "prove_seconds": self.prove_seconds,
+        }
+
+    @classmethod
+    def from_ezkl(cls, proof_json: dict[str, object], prove_seconds: float = 0.0) -> Proof:
+        """Read ezkl's proof JSON (hex proof, little-endian hex instances)."""
+        try:
+            hex_proof = str(proof_json["hex_proof"])
+            (instances,) = proof_json["instances"]  # type: ignore[misc]
+            return cls(
+                proof=bytes.fromhex(hex_proof.removeprefix("0x")),
+                instances=tuple(felt_to_int(str(i)) for i in instances),
+                prove_seconds=prove_seconds,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ZKPoTValueError(f"not an ezkl proof: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: Path) -> Proof:
+        """Load an ezkl proof file; clear errors for a missing or malformed file."""
+        path = Path(path)
+        if not path.is_file():
+            raise ZKPoTFileNotFoundError(f"proof file not found: {path}")
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ZKPoTValueError(f"{path} is not a JSON proof file: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ZKPoTValueError(f"{path} is not an ezkl proof")
+        return cls.from_ezkl(data)
+
+
+def _write_input(directory: Path, flat: np.ndarray) -> Path:
+    path = directory / "input.json"
+    path.write_text(json.dumps({"input_data": [np.asarray(flat, dtype=np.float64).reshape(-1).tolist()]}))
+    return path
+
+
+def prove(artifacts: CircuitArtifacts, flat: np.ndarray, *, label: str = "proving accuracy") -> Proof:
+    """Prove, for the weights `flat`, the count of evaluation samples classified correctly."""
+    with tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp:
+        work = Path(tmp)
+        input_path = _write_input(work, flat)
+        started = time.perf_counter()
+        try:
+            with long_step(label):
+                proof_json = run_isolated(
+                    ezkl_ops.prove,
+                    str(input_path),
+                    str(artifacts.compiled),
+                    str(artifacts.pk),
+                    str(artifacts.srs_path),
+                    str(work / "witness.json"),
+                    str(work / "proof.json"),
+                )
+        except Exception as exc:
+            raise ToolchainError(f"proving failed: {exc}") from exc
+        return Proof.from_ezkl(proof_json, prove_seconds=time.perf_counter() - started)
+
+
+def circuit_count(artifacts: CircuitArtifacts, flat: np.ndarray) -> int:
+    """The count the circuit computes for `flat` (its witness), without proving."""
+    with tempfile.TemporaryDirectory(prefix="zkpot-witness-") as tmp:
+        work = Path(tmp)
+        witness = run_isolated(
+            ezkl_ops.witness, str(_write_input(work, flat)), str(artifacts.compiled), str(work / "witness.json")
+        )
+        return felt_to_int(witness["outputs"][0][0])
+

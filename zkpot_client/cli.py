@@ -1,0 +1,99 @@
+"""The `zkpot` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zkpot")
+def main() -> None:
+    """ZKPoT: zero-knowledge proof of training consensus for federated learning.
+
+    Clients train on private data and prove with a zk-SNARK (ezkl) that the model
+    they committed to reaches an accuracy on the task's evaluation set; a contract
+    verifies the proofs on an EVM chain and elects each round's leader.
+    """
+
+
+@main.command()
+@click.option("--clients", default=4, show_default=True, help="Number of federated-learning clients.")
+@click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
+@click.option(
+    "--eval-samples",
+    default=100,
+    show_default=True,
+    help="Evaluation samples bound into the circuit (100 fits 2^17 rows: about a minute per proof on 2 cores).",
+)
+@click.option("--hidden", default=16, show_default=True, help="Hidden units of the digits MLP.")
+@click.option("--threshold", default=0.3, show_default=True, help="Accuracy a contribution needs to be accepted.")
+@click.option("--alpha", default=0.5, show_default=True, help="Dirichlet alpha of the non-IID split (smaller: more skewed).")
+@click.option("--epochs", default=5, show_default=True, help="Local training epochs per round.")
+@click.option("--seed", default=0, show_default=True, help="Seed for data split, initial model and training.")
+@click.option(
+    "--srs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the per-round summary as JSON here.")
+@click.option("--store-dir", type=click.Path(file_okay=False, path_type=Path), help="Content store directory (default: a new temporary one).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).")
+def demo(
+    clients: int,
+    rounds: int,
+    eval_samples: int,
+    hidden: int,
+    threshold: float,
+    alpha: float,
+    epochs: int,
+    seed: int,
+    srs: Path | None,
+    json_path: Path | None,
+    store_dir: Path | None,
+    cache_dir: Path | None,
+) -> None:
+    """Run a complete ZKPoT federated-learning task on the embedded chain.
+
+    A publisher sets up the evaluation circuit and opens the task; each round the
+    clients train on their private shards, commit to their weights, prove their
+    accuracy in zero knowledge and submit the proofs, which the contract verifies;
+    the round's leader is elected on chain and the aggregator publishes the FedAvg
+    global model. The outcome is read back from contract events.
+    """
+    from .demo import DemoConfig, run_demo
+    from .exceptions import ZKPoTError
+    from .progress import console
+    from .report import print_rounds, rounds_table, write_json
+    from .roles.client import TrainingConfig
+
+    if srs is not None and not srs.is_file():
+        raise click.BadParameter(f"no such file: {srs}", param_hint="--srs")
+    if not 0.0 <= threshold <= 1.0:
+        raise click.BadParameter("must be between 0 and 1", param_hint="--threshold")
+    cfg = DemoConfig(
+        clients=clients,
+        rounds=rounds,
+        eval_samples=eval_samples,
+        hidden=hidden,
+        threshold=threshold,
+        alpha=alpha,
+        training=TrainingConfig(epochs=epochs),
+        seed=seed,
+        srs=srs,
+        store_dir=store_dir,
+        cache=cache_dir,
+    )
+    try:
+        result = run_demo(cfg, on_round=lambda r: console.print(rounds_table([r])))
+    except (ZKPoTError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    print_rounds(result.rounds)
+    final = result.rounds[-1]["global_accuracy"]
+    click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
+    if json_path:
+        write_json(result.rounds, json_path)
+        click.echo(f"summary written to {json_path}")

@@ -1,0 +1,26 @@
+"""Where ZKPoT keeps its files and finds its tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+
+
+def cache_dir() -> Path:
+    """Cache for SRS files and circuit keys: $ZKPOT_CACHE, else ~/.cache/zkpot."""
+    root = os.environ.get("ZKPOT_CACHE") or Path.home() / ".cache" / "zkpot"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def tool(name: str) -> str | None:
+    """Path of a toolchain binary installed by scripts/setup.sh (solc, anvil, ...)."""
+    for candidate in (PROJECT_ROOT / ".venv" / "bin" / name, PROJECT_ROOT / "scripts" / "bin" / name):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which(name)

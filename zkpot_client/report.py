@@ -1,0 +1,55 @@
+"""Showing a run's per-round summary: a rich table and a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def rounds_table(rounds: list[dict[str, Any]]) -> Table:
+    """One row per contribution; the leader starred; global accuracy per round."""
+    table = Table(title="ZKPoT rounds (read back from contract events)")
+    for col, justify in [
+        ("round", "right"),
+        ("client", "left"),
+        ("verified accuracy", "right"),
+        ("accepted", "center"),
+        ("gas used", "right"),
+        ("proving s", "right"),
+        ("leader", "center"),
+        ("global-model accuracy", "right"),
+    ]:
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rounds:
+        contributions = r["contributions"] or [None]
+        for i, c in enumerate(contributions):
+            first = i == 0
+            g = r["global_accuracy"]
+            table.add_row(
+                str(r["round"]) if first else "",
+                "(none)" if c is None else f"{c['name']} {c['client'][:10]}…",
+                "" if c is None else f"{c['accuracy']:.2f} ({c['correct']})",
+                "" if c is None else ("yes" if c["accepted"] else "no"),
+                "" if c is None else f"{c['gas_used']:,}",
+                "" if c is None else f"{c['prove_seconds']:.1f}",
+                "★" if c is not None and c["client"] == r["leader"] else "",
+                (f"{g:.2f}" if g is not None else "-") if first else "",
+                end_section=i == len(contributions) - 1,
+            )
+    return table
+
+
+def print_rounds(rounds: list[dict[str, Any]], console: Console | None = None) -> None:
+    """Print the per-round table."""
+    (console or Console()).print(rounds_table(rounds))
+
+
+def write_json(rounds: list[dict[str, Any]], path: Path) -> None:
+    """Write the per-round summary as JSON (a list of rounds)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rounds, indent=2) + "\n")

@@ -1,0 +1,102 @@
+"""A federated-learning client: train, commit, prove, submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
+
+from ..chain.contracts import ZKPoTContract, commitment_of, new_salt
+from ..chain.events import TaskInfo
+from ..circuit.commitment import weights_hash
+from ..circuit.keys import CircuitArtifacts
+from ..circuit.prover import Proof, prove
+from ..crypto import seal, weights_to_bytes
+from ..data import Shard
+from ..model import ModelSpec, quantise
+from ..storage import ContentStore
+from ..training import train_local
+from .global_model import load_global_model
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a client trains locally each round."""
+
+    epochs: int = 5
+    """Passes over the local shard per round."""
+    lr: float = 0.1
+    """SGD learning rate (momentum 0.9)."""
+    batch_size: int = 32
+    """Mini-batch size."""
+
+
+@dataclass
+class Contribution:
+    """One round's work of a client: weights, their commitment opening, the proof."""
+
+    round: int
+    weights: np.ndarray
+    weights_hash: int
+    salt: bytes
+    proof: Proof | None = None
+
+
+@dataclass
+class Client:
+    """An honest client. Subclasses (the Byzantine strategies of later work) override
+    the steps they cheat in."""
+
+    name: str
+    account: LocalAccount
+    zkpot: ZKPoTContract
+    store: ContentStore
+    shard: Shard
+    spec: ModelSpec
+    scale: int
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    seed: int = 0
+    current: Contribution | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+        """Train from the round's global model (fetched and checked) on the private shard."""
+        start = load_global_model(self.zkpot, self.store, task.task_id, round_ - 1, self.scale)
+        trained = train_local(
+            self.spec,
+            start,
+            self.shard.x,
+            self.shard.y,
+            epochs=self.training.epochs,
+            lr=self.training.lr,
+            batch_size=self.training.batch_size,
+            seed=self.seed * 1_000 + round_,
+        )
+        return quantise(trained, self.scale)
+
+    def commit(self, task: TaskInfo, round_: int, weights: np.ndarray) -> TxReceipt:
+        """Commit on chain to `weights` (salted, bound to this sender, task and round)."""
+        h = weights_hash(weights, self.scale)
+        salt = new_salt()
+        self.current = Contribution(round=round_, weights=weights, weights_hash=h, salt=salt)
+        return self.zkpot.commit(self.account, task.task_id, round_, commitment_of(self.address, task.task_id, round_, h, salt))
+
+    def prove(self, artifacts: CircuitArtifacts) -> Proof:
+        """Prove the committed weights' count of correct evaluation predictions."""
+        assert self.current is not None, "commit before proving"
+        self.current.proof = prove(artifacts, self.current.weights, label=f"{self.name}: proving accuracy, round {self.current.round}")
+        return self.current.proof
+
+    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt:
+        """Hand the weights to the aggregator (sealed, via the store) and submit the proof."""
+        c = self.current
+        assert c is not None and c.proof is not None, "prove before submitting"
+        sealed_cid = self.store.put(seal(task.aggregator_key, weights_to_bytes(c.weights)))
+        return self.zkpot.submit_proof(
+            self.account, task.task_id, c.round, c.proof, vka, salt=c.salt, sealed_weights_cid=sealed_cid
+        )

@@ -1,0 +1,105 @@
+"""The task publisher: fixes the model, evaluation set, threshold and schedule;
+sets up the circuit; deploys or reuses the contracts; opens the task."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from ..chain.backend import Chain
+from ..chain.contracts import TaskParams, ZKPoTContract, deploy_verifier, register_vka
+from ..chain.events import TaskInfo, task_info
+from ..circuit.export import export_onnx
+from ..circuit.keys import CircuitArtifacts, setup_circuit
+from ..model import ModelSpec, count_correct, flatten, quantise
+from ..storage import ContentStore
+from .global_model import store_model
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """Everything the publisher fixes about a task."""
+
+    spec: ModelSpec
+    eval_x: np.ndarray
+    eval_y: np.ndarray
+    scale: int = 13
+    """Fixed-point scale (bits) of weights and evaluation data in the circuit."""
+    threshold: float = 0.3
+    """Accuracy a contribution needs on the evaluation set to be accepted."""
+    rounds: int = 3
+    commit_blocks: int = 10
+    """Blocks of each round's commit phase."""
+    proof_blocks: int = 10
+    """Blocks of each round's proof phase."""
+
+    @property
+    def eval_samples(self) -> int:
+        return len(self.eval_y)
+
+    @property
+    def min_correct(self) -> int:
+        """The threshold as a count of correct predictions (rounded up)."""
+        return math.ceil(self.threshold * self.eval_samples - 1e-9)
+
+    def accuracy(self, flat: np.ndarray) -> float:
+        """Float accuracy of weights on the evaluation set."""
+        return count_correct(self.spec, flat, self.eval_x, self.eval_y) / self.eval_samples
+
+
+@dataclass
+class TaskPublisher:
+    """Publishes a task and sets up its circuit."""
+
+    account: LocalAccount
+    chain: Chain
+    store: ContentStore
+    definition: TaskDefinition
+
+    def setup_circuit(self, *, srs: Path | None = None, cache: Path | None = None) -> CircuitArtifacts:
+        """Export the evaluation circuit and set it up (cached by circuit digest)."""
+        d = self.definition
+        with tempfile.TemporaryDirectory(prefix="zkpot-onnx-") as tmp:
+            onnx = export_onnx(d.spec, d.eval_x, d.eval_y, Path(tmp) / "circuit.onnx")
+            return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
+
+    def deploy(self) -> tuple[ZKPoTContract, str]:
+        """Deploy the reusable verifier and a ZKPoT contract; return both."""
+        verifier = deploy_verifier(self.chain, self.account)
+        return ZKPoTContract.deploy(self.chain, self.account), verifier
+
+    def open_task(
+        self,
+        zkpot: ZKPoTContract,
+        verifier: str,
+        artifacts: CircuitArtifacts,
+        aggregator_key: bytes,
+        *,
+        initial_seed: int = 0,
+    ) -> TaskInfo:
+        """Register the circuit's key on the verifier, store the initial model, open the task."""
+        d = self.definition
+        digest = register_vka(self.chain, self.account, verifier, artifacts.vka_words())
+        initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
+        model_hash, cid = store_model(self.store, initial, d.scale)
+        task_id, _ = zkpot.open_task(
+            self.account,
+            TaskParams(
+                verifier=verifier,
+                vka_digest=digest,
+                aggregator_key=aggregator_key,
+                eval_samples=d.eval_samples,
+                min_correct=d.min_correct,
+                num_rounds=d.rounds,
+                commit_blocks=d.commit_blocks,
+                proof_blocks=d.proof_blocks,
+                initial_model_hash=model_hash,
+                initial_model_cid=cid,
+            ),
+        )
+        return task_info(zkpot, task_id)
