@@ -65,8 +65,7 @@ def demo(
     """
     from .demo import DemoConfig, run_demo
     from .exceptions import ZKPoTError
-    from .progress import console
-    from .report import print_rounds, rounds_table, write_json
+    from .report import print_rounds, rounds_table, wide_console, write_json
     from .roles.client import TrainingConfig
 
     if srs is not None and not srs.is_file():
@@ -87,7 +86,8 @@ def demo(
         cache=cache_dir,
     )
     try:
-        result = run_demo(cfg, on_round=lambda r: console.print(rounds_table([r])))
+        table_console = wide_console()
+        result = run_demo(cfg, on_round=lambda r: table_console.print(rounds_table([r])))
     except (ZKPoTError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -16,14 +16,14 @@ def rounds_table(rounds: list[dict[str, Any]]) -> Table:
     for col, justify in [
         ("round", "right"),
         ("client", "left"),
-        ("verified accuracy", "right"),
+        ("verified acc.", "right"),
         ("accepted", "center"),
         ("gas used", "right"),
-        ("proving s", "right"),
+        ("prove s", "right"),
         ("leader", "center"),
-        ("global-model accuracy", "right"),
+        ("global acc.", "right"),
     ]:
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rounds:
         contributions = r["contributions"] or [None]
         for i, c in enumerate(contributions):
@@ -31,7 +31,7 @@ def rounds_table(rounds: list[dict[str, Any]]) -> Table:
             g = r["global_accuracy"]
             table.add_row(
                 str(r["round"]) if first else "",
-                "(none)" if c is None else f"{c['name']} {c['client'][:10]}…",
+                "(none)" if c is None else c["name"],
                 "" if c is None else f"{c['accuracy']:.2f} ({c['correct']})",
                 "" if c is None else ("yes" if c["accepted"] else "no"),
                 "" if c is None else f"{c['gas_used']:,}",
@@ -43,9 +43,19 @@ def rounds_table(rounds: list[dict[str, Any]]) -> Table:
     return table
 
 
+def wide_console() -> Console:
+    """A console for the table: a terminal's own width, else wide enough for it."""
+    console = Console()
+    return console if console.is_terminal else Console(width=110)
+
+
 def print_rounds(rounds: list[dict[str, Any]], console: Console | None = None) -> None:
-    """Print the per-round table."""
-    (console or Console()).print(rounds_table(rounds))
+    """Print the per-round table and which address each client name stands for."""
+    console = console or wide_console()
+    console.print(rounds_table(rounds))
+    seen = {c["name"]: c["client"] for r in rounds for c in r["contributions"]}
+    for name, address in seen.items():
+        console.print(f"  {name}: {address}")
 
 
 def write_json(rounds: list[dict[str, Any]], path: Path) -> None:

@@ -6,6 +6,7 @@ same code drives eth-tester, anvil and a testnet node.
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account import Account
+from eth_tester.exceptions import TransactionFailed
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
@@ -59,7 +61,9 @@ class Chain:
         state = generate_genesis_state_for_keys([eth_keys.PrivateKey(k) for k in keys])
         params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": BLOCK_GAS_LIMIT})
         backend = PyEVMBackend(genesis_parameters=params, genesis_state=state)
-        return cls(Web3(EthereumTesterProvider(EthereumTester(backend))), "embedded (eth-tester/py-evm)", True)
+        w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+        w3.eth.default_account = dev_accounts(1)[0].address  # pays for eth_call's gas
+        return cls(w3, "embedded (eth-tester/py-evm)", True)
 
     @classmethod
     def connect(cls, rpc_url: str, *, dev: bool = False, timeout: float = 10.0) -> Chain:
@@ -118,7 +122,7 @@ class Chain:
                 return ContractRevertError("Error", {"message": decode(["string"], data[4:])[0]})
             return ContractRevertError("UnknownError", {"data": data})
         name, names, types = known
-        values = decode(types, data[4:])
+        values = [Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, decode(types, data[4:]))]
         return ContractRevertError(name, dict(zip(names, values)))
 
     def transact(self, account: LocalAccount, call: Any, *, gas: int | None = None) -> TxReceipt:
@@ -130,8 +134,8 @@ class Chain:
         tx_params = {"from": account.address}
         try:
             estimate = call.estimate_gas(tx_params)
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise self.decode_revert(getattr(exc, "data", None) or _revert_data(exc)) from exc
+        except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
+            raise self.decode_revert(_revert_data(exc)) from exc
         tx = call.build_transaction(
             {
                 "from": account.address,
@@ -151,12 +155,36 @@ class Chain:
         return receipt
 
 
-def _revert_data(exc: Exception) -> bytes | None:
-    for arg in exc.args:
-        if isinstance(arg, (bytes, bytearray)):
-            return bytes(arg)
-        if isinstance(arg, str) and arg.startswith("0x"):
-            return bytes.fromhex(arg[2:])
+_ETH_TESTER_REVERT = "execution reverted: "
+
+
+def _revert_data(exc: BaseException) -> bytes | None:
+    """The revert data carried by web3's errors (`.data`, hex) or eth-tester's
+    (raw bytes in the exception or in the one it was raised from, or a bytes
+    literal in its message)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for e in chain:
+        data = getattr(e, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        for arg in e.args:
+            if isinstance(arg, (bytes, bytearray)):
+                return bytes(arg)
+            if isinstance(arg, BaseException) and arg.args and isinstance(arg.args[0], (bytes, bytearray)):
+                return bytes(arg.args[0])
+    for e in chain:
+        for arg in e.args:
+            if isinstance(arg, str) and arg.startswith(_ETH_TESTER_REVERT + "b"):
+                try:
+                    literal = ast.literal_eval(arg[len(_ETH_TESTER_REVERT) :])
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(literal, bytes):
+                    return literal
     return None
 
 

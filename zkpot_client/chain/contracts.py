@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from web3.logs import DISCARD
+
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +118,7 @@ class ZKPoTContract:
                 p.initial_model_cid,
             ),
         )
-        (event,) = self.contract.events.TaskOpened().process_receipt(receipt)
+        (event,) = self.contract.events.TaskOpened().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["taskId"]), receipt
 
     def commit(self, account: LocalAccount, task_id: int, round_: int, commitment: bytes) -> TxReceipt:

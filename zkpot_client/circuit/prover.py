@@ -42,6 +42,18 @@ class Proof:
         }
 
     @classmethod
+    def from_json(cls, data: dict[str, object]) -> Proof:
+        """Inverse of `to_json`."""
+        try:
+            return cls(
+                proof=bytes.fromhex(str(data["proof"]).removeprefix("0x")),
+                instances=tuple(int(str(i), 16) for i in data["instances"]),  # type: ignore[attr-defined]
+                prove_seconds=float(data.get("prove_seconds", 0.0)),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ZKPoTValueError(f"not a ZKPoT proof: {exc}") from exc
+
+    @classmethod
     def from_ezkl(cls, proof_json: dict[str, object], prove_seconds: float = 0.0) -> Proof:
         """Read ezkl's proof JSON (hex proof, little-endian hex instances)."""
         try:

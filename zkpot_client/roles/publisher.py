@@ -52,6 +52,16 @@ class TaskDefinition:
         return count_correct(self.spec, flat, self.eval_x, self.eval_y) / self.eval_samples
 
 
+def setup_task_circuit(
+    definition: TaskDefinition, *, srs: Path | None = None, cache: Path | None = None
+) -> CircuitArtifacts:
+    """Export a task's evaluation circuit and set it up (cached by circuit digest)."""
+    d = definition
+    with tempfile.TemporaryDirectory(prefix="zkpot-onnx-") as tmp:
+        onnx = export_onnx(d.spec, d.eval_x, d.eval_y, Path(tmp) / "circuit.onnx")
+        return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
+
+
 @dataclass
 class TaskPublisher:
     """Publishes a task and sets up its circuit."""
@@ -63,10 +73,7 @@ class TaskPublisher:
 
     def setup_circuit(self, *, srs: Path | None = None, cache: Path | None = None) -> CircuitArtifacts:
         """Export the evaluation circuit and set it up (cached by circuit digest)."""
-        d = self.definition
-        with tempfile.TemporaryDirectory(prefix="zkpot-onnx-") as tmp:
-            onnx = export_onnx(d.spec, d.eval_x, d.eval_y, Path(tmp) / "circuit.onnx")
-            return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
+        return setup_task_circuit(self.definition, srs=srs, cache=cache)
 
     def deploy(self) -> tuple[ZKPoTContract, str]:
         """Deploy the reusable verifier and a ZKPoT contract; return both."""
