@@ -97,3 +97,7 @@ def demo(
     if json_path:
         write_json(result.rounds, json_path)
         click.echo(f"summary written to {json_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -166,6 +166,16 @@ def setup_circuit(
             shutil.rmtree(work, ignore_errors=True)
 
 
+def compile_only(onnx_path: Path, directory: Path, *, scale: int) -> Path:
+    """Compile the circuit without keys (enough for witnesses); return the compiled file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(onnx_path, directory / "circuit.onnx")
+    _choose_logrows(directory, scale)
+    compiled = directory / "circuit.ezkl"
+    run_isolated(ezkl_ops.compile_circuit, str(directory / "circuit.onnx"), str(compiled), str(directory / "settings.json"))
+    return compiled
+
+
 def _choose_logrows(work: Path, scale: int) -> int:
     """Smallest circuit size (log2 rows) that holds the circuit and its range checks."""
     settings = run_isolated(
@@ -179,10 +189,9 @@ def _choose_logrows(work: Path, scale: int) -> int:
 
 
 def _build(work: Path, srs_path: Path, logrows: int) -> None:
-    onnx, settings = str(work / "circuit.onnx"), str(work / "settings.json")
-    compiled = str(work / "circuit.ezkl")
+    settings, compiled = str(work / "settings.json"), str(work / "circuit.ezkl")
     try:
-        run_isolated(ezkl_ops.compile_circuit, onnx, compiled, settings)
+        run_isolated(ezkl_ops.compile_circuit, str(work / "circuit.onnx"), compiled, settings)
         with long_step(f"circuit setup: proving and verifying keys (2^{logrows} rows)"):
             run_isolated(ezkl_ops.setup, compiled, str(work / "vk.key"), str(work / "pk.key"), str(srs_path))
         with long_step("generating the Solidity verifier and verification-key artefact"):

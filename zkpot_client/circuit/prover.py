@@ -110,12 +110,10 @@ def prove(artifacts: CircuitArtifacts, flat: np.ndarray, *, label: str = "provin
         return Proof.from_ezkl(proof_json, prove_seconds=time.perf_counter() - started)
 
 
-def circuit_count(artifacts: CircuitArtifacts, flat: np.ndarray) -> int:
-    """The count the circuit computes for `flat` (its witness), without proving."""
+def circuit_count(compiled: Path, flat: np.ndarray) -> int:
+    """The count the compiled circuit computes for `flat` (its witness), without proving."""
     with tempfile.TemporaryDirectory(prefix="zkpot-witness-") as tmp:
         work = Path(tmp)
-        witness = run_isolated(
-            ezkl_ops.witness, str(_write_input(work, flat)), str(artifacts.compiled), str(work / "witness.json")
-        )
+        witness = run_isolated(ezkl_ops.witness, str(_write_input(work, flat)), str(compiled), str(work / "witness.json"))
         return felt_to_int(witness["outputs"][0][0])
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit tests, the circuit's fidelity, the contract tests
+# with real ezkl proofs on eth-tester and on an anvil node started on loopback, and
+# the end-to-end demo at reduced size. Keys, SRS and test proofs are cached by
+# circuit digest ($ZKPOT_CACHE, default ~/.cache/zkpot), so re-runs are fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || { echo "run ./scripts/setup.sh first" >&2; exit 1; }
+export PATH="$PWD/.venv/bin:$PATH"
+exec .venv/bin/python -m pytest "$@"

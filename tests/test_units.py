@@ -1,0 +1,80 @@
+"""Unit tests of the pieces that need neither prover nor chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from multiformats import CID
+
+from zkpot_client.aggregation import fedavg
+from zkpot_client.crypto import new_keypair, seal, unseal, weights_from_bytes, weights_to_bytes
+from zkpot_client.data import load_task_data
+from zkpot_client.exceptions import ContentNotFoundError, ZKPoTValueError
+from zkpot_client.model import ModelSpec, flatten, load_flat, quantise
+from zkpot_client.storage import LocalDirStore, cid_of
+
+
+def test_store_returns_what_was_put_under_a_cidv1(tmp_path) -> None:
+    store = LocalDirStore(tmp_path)
+    cid = store.put(b"weights")
+    parsed = CID.decode(cid)
+    assert parsed.version == 1 and parsed.codec.name == "raw" and parsed.hashfun.name == "sha2-256"
+    assert store.get(cid) == b"weights" and cid == cid_of(b"weights")
+
+
+def test_store_detects_corruption_and_missing_objects(tmp_path) -> None:
+    store = LocalDirStore(tmp_path)
+    cid = store.put(b"weights")
+    (tmp_path / cid).write_bytes(b"other")
+    with pytest.raises(ZKPoTValueError, match="corrupt"):
+        store.get(cid)
+    with pytest.raises(ContentNotFoundError):
+        store.get(cid_of(b"never stored"))
+    with pytest.raises(ZKPoTValueError, match="not a CID"):
+        store.get("not-a-cid")
+
+
+def test_sealed_weights_open_only_with_the_aggregators_key() -> None:
+    aggregator, other = new_keypair(), new_keypair()
+    w = np.arange(5, dtype=np.float32)
+    sealed = seal(bytes(aggregator.public_key), weights_to_bytes(w))
+    assert np.array_equal(weights_from_bytes(unseal(aggregator, sealed)), w)
+    with pytest.raises(ZKPoTValueError):
+        unseal(other, sealed)
+    with pytest.raises(ZKPoTValueError):
+        unseal(aggregator, sealed[:-1] + bytes([sealed[-1] ^ 1]))
+
+
+def test_weights_deserialisation_rejects_other_payloads() -> None:
+    with pytest.raises(ZKPoTValueError):
+        weights_from_bytes(b"garbage")
+    with pytest.raises(ZKPoTValueError):
+        weights_from_bytes(weights_to_bytes(np.zeros((2, 2), dtype=np.float32)).replace(b"(4,)", b"(2, 2)"))
+
+
+def test_fedavg_is_the_weighted_mean() -> None:
+    a, b = np.array([1.0, 2.0], dtype=np.float32), np.array([3.0, 6.0], dtype=np.float32)
+    assert np.allclose(fedavg([a, b]), [2.0, 4.0])
+    assert np.allclose(fedavg([a, b], [3, 1]), [1.5, 3.0])
+    with pytest.raises(ValueError):
+        fedavg([])
+    with pytest.raises(ValueError):
+        fedavg([a, b], [0, 0])
+
+
+def test_non_iid_split_covers_every_training_sample_once() -> None:
+    data = load_task_data(eval_samples=100, num_clients=4, alpha=0.5, seed=0)
+    assert len(data.eval_y) == 100 and sorted(np.bincount(data.eval_y)) == [10] * 10  # stratified
+    assert sum(len(s.y) for s in data.shards) == 1797 - 100
+    assert all(len(s.y) > 0 for s in data.shards)
+    # Dirichlet(0.5) shards are skewed: some class is rare in some shard.
+    assert min(min(s.class_counts()) for s in data.shards) < 5
+
+
+def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
+    spec = ModelSpec(hidden=8)
+    w = flatten(spec.build(seed=1))
+    assert w.shape == (spec.num_weights,)
+    assert np.array_equal(flatten(load_flat(spec.build(), w)), w)
+    q = quantise(w, 13)
+    assert np.allclose(q * 2**13, np.round(q * 2**13)) and np.max(np.abs(q - w)) <= 2**-14 + 1e-9
