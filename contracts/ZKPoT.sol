@@ -134,13 +134,16 @@ contract ZKPoT is IZKPoT {
         if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
         _checkProof(t, taskId, submission);
 
-        bool accepted = proven >= t.minCorrect;
+        // Safe cast: proven <= evalSamples, itself a uint32 (checked above).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 count = uint32(proven);
+        bool accepted = count >= t.minCorrect;
         c.submitted = true;
         c.weightsHash = weightsHash;
-        c.correct = uint32(proven);
+        c.correct = count;
         c.accepted = accepted;
         _modelSeen[taskId][round][weightsHash] = true;
-        if (accepted) _recordAccepted(_rounds[taskId][round], msg.sender, uint32(proven));
+        if (accepted) _recordAccepted(_rounds[taskId][round], msg.sender, count);
         emit ContributionVerified(
             taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid
         );

@@ -27,9 +27,9 @@ from zkpot_client.chain.contracts import (
 from zkpot_client.chain.events import TaskInfo, task_info
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.prover import Proof, prove
-from zkpot_client.paths import cache_dir
 from zkpot_client.data import TaskData, load_task_data
 from zkpot_client.model import ModelSpec, flatten, quantise
+from zkpot_client.paths import cache_dir
 from zkpot_client.roles.publisher import TaskDefinition, setup_task_circuit
 from zkpot_client.training import train_local
 
@@ -47,7 +47,13 @@ class TinyTask:
 
 def _tiny_task(seed: int) -> TinyTask:
     data = load_task_data(eval_samples=TINY_EVAL, num_clients=3, seed=seed)
-    definition = TaskDefinition(spec=TINY_SPEC, eval_x=data.eval_x, eval_y=data.eval_y, scale=SCALE, threshold=0.25)
+    definition = TaskDefinition(
+        spec=TINY_SPEC,
+        eval_x=data.eval_x,
+        eval_y=data.eval_y,
+        scale=SCALE,
+        threshold=0.25,
+    )
     return TinyTask(data, definition, setup_task_circuit(definition))
 
 
@@ -66,7 +72,9 @@ def other_tiny() -> TinyTask:
 def trained_weights(task: TinyTask, client: int, seed: int = 0) -> np.ndarray:
     shard = task.data.shards[client]
     start = flatten(TINY_SPEC.build(seed=seed))
-    return quantise(train_local(TINY_SPEC, start, shard.x, shard.y, epochs=5, seed=seed), SCALE)
+    return quantise(
+        train_local(TINY_SPEC, start, shard.x, shard.y, epochs=5, seed=seed), SCALE
+    )
 
 
 def prove_cached(artifacts: CircuitArtifacts, weights: np.ndarray) -> Proof:
@@ -146,9 +154,18 @@ class Deployment:
     accounts: list
     task_vka: list[bytes]
 
-    def commit(self, account, weights_hash: int, *, round_: int = 1, salt: bytes | None = None) -> bytes:
+    def commit(
+        self, account, weights_hash: int, *, round_: int = 1, salt: bytes | None = None
+    ) -> bytes:
         salt = salt or new_salt()
-        self.zkpot.commit(account, self.task.task_id, round_, commitment_of(account.address, self.task.task_id, round_, weights_hash, salt))
+        self.zkpot.commit(
+            account,
+            self.task.task_id,
+            round_,
+            commitment_of(
+                account.address, self.task.task_id, round_, weights_hash, salt
+            ),
+        )
         return salt
 
     def to_proof_phase(self) -> None:
@@ -158,7 +175,14 @@ class Deployment:
         self.chain.advance_to(self.zkpot.task(self.task.task_id)["proofEnd"] + 1)
 
 
-def open_task(chain: Chain, verifier: str, task: TinyTask, *, rounds: int = 2, min_correct: int | None = None) -> Deployment:
+def open_task(
+    chain: Chain,
+    verifier: str,
+    task: TinyTask,
+    *,
+    rounds: int = 2,
+    min_correct: int | None = None,
+) -> Deployment:
     accounts = dev_accounts(6)
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher)
@@ -170,7 +194,9 @@ def open_task(chain: Chain, verifier: str, task: TinyTask, *, rounds: int = 2, m
             vka_digest=digest,
             aggregator_key=b"\x01" * 32,
             eval_samples=task.definition.eval_samples,
-            min_correct=task.definition.min_correct if min_correct is None else min_correct,
+            min_correct=task.definition.min_correct
+            if min_correct is None
+            else min_correct,
             num_rounds=rounds,
             commit_blocks=5,
             proof_blocks=5,
@@ -178,7 +204,15 @@ def open_task(chain: Chain, verifier: str, task: TinyTask, *, rounds: int = 2, m
             initial_model_cid="bafkqaaa",
         ),
     )
-    return Deployment(chain, zkpot, verifier, task_info(zkpot, task_id), publisher, accounts, task.artifacts.vka_words())
+    return Deployment(
+        chain,
+        zkpot,
+        verifier,
+        task_info(zkpot, task_id),
+        publisher,
+        accounts,
+        task.artifacts.vka_words(),
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SCALE
 
 from zkpot_client.chain.contracts import VERIFIER_SOL
 from zkpot_client.circuit.commitment import weights_hash
@@ -15,8 +16,6 @@ from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec, count_correct, flatten, quantise
 from zkpot_client.training import train_local
 
-from conftest import SCALE
-
 
 def models_along_training(spec: ModelSpec, data, count: int) -> list[np.ndarray]:
     """Weights from untrained to well trained, on several shards: a spread of accuracies."""
@@ -24,7 +23,14 @@ def models_along_training(spec: ModelSpec, data, count: int) -> list[np.ndarray]
     for i in range(count):
         shard = data.shards[i % len(data.shards)]
         start = flatten(spec.build(seed=i))
-        out.append(quantise(train_local(spec, start, shard.x, shard.y, epochs=i % 4, seed=i) if i % 4 else start, SCALE))
+        out.append(
+            quantise(
+                train_local(spec, start, shard.x, shard.y, epochs=i % 4, seed=i)
+                if i % 4
+                else start,
+                SCALE,
+            )
+        )
     return out
 
 
@@ -37,18 +43,28 @@ def test_demo_circuit_counts_exactly_what_float_torch_counts(tmp_path) -> None:
     """
     spec = ModelSpec(hidden=16)
     data = load_task_data(eval_samples=100, num_clients=4, seed=0)
-    compiled = compile_only(export_onnx(spec, data.eval_x, data.eval_y, tmp_path / "c.onnx"), tmp_path, scale=SCALE)
+    compiled = compile_only(
+        export_onnx(spec, data.eval_x, data.eval_y, tmp_path / "c.onnx"),
+        tmp_path,
+        scale=SCALE,
+    )
     counts = []
     for w in models_along_training(spec, data, 8):
         expected = count_correct(spec, w, data.eval_x, data.eval_y)
         assert circuit_count(compiled, w) == expected
         counts.append(expected)
-    assert max(counts) - min(counts) > 30  # the check covered a real spread of accuracies
+    assert (
+        max(counts) - min(counts) > 30
+    )  # the check covered a real spread of accuracies
 
 
-def test_proof_carries_the_float_count_and_the_weights_hash(tiny, proven_a, proven_b) -> None:
+def test_proof_carries_the_float_count_and_the_weights_hash(
+    tiny, proven_a, proven_b
+) -> None:
     for proven in (proven_a, proven_b):
-        assert proven.proof.correct == count_correct(tiny.definition.spec, proven.weights, tiny.data.eval_x, tiny.data.eval_y)
+        assert proven.proof.correct == count_correct(
+            tiny.definition.spec, proven.weights, tiny.data.eval_x, tiny.data.eval_y
+        )
         assert proven.proof.weights_hash == weights_hash(proven.weights, SCALE)
 
 
@@ -65,7 +81,10 @@ def test_circuit_setup_is_cached_by_digest(tiny) -> None:
     from zkpot_client.roles.publisher import setup_task_circuit
 
     again = setup_task_circuit(tiny.definition)
-    assert again.digest == tiny.artifacts.digest and again.directory == tiny.artifacts.directory
+    assert (
+        again.digest == tiny.artifacts.digest
+        and again.directory == tiny.artifacts.directory
+    )
 
 
 def test_malformed_files_give_clear_errors(tmp_path) -> None:

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import SCALE, open_task
 
 from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
@@ -20,14 +21,18 @@ from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.roles.client import TrainingConfig
 from zkpot_client.storage import LocalDirStore
 
-from conftest import SCALE, open_task
-
 
 @pytest.mark.e2e
 def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
     chain = Chain.embedded()
     cfg = DemoConfig(
-        clients=2, rounds=2, eval_samples=8, hidden=8, threshold=0.25, training=TrainingConfig(epochs=5), store_dir=tmp_path / "store"
+        clients=2,
+        rounds=2,
+        eval_samples=8,
+        hidden=8,
+        threshold=0.25,
+        training=TrainingConfig(epochs=5),
+        store_dir=tmp_path / "store",
     )
     result = run_demo(cfg, chain=chain)
     assert [r["round"] for r in result.rounds] == [1, 2]
@@ -40,22 +45,46 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
             assert c["accepted"] == (c["correct"] >= 2)
             assert 1_000_000 < c["gas_used"] < 3_000_000 and c["prove_seconds"] > 0
             stored = zkpot.contribution(result.task_id, r["round"], c["client"])
-            assert stored["correct"] == c["correct"] and stored["accepted"] == c["accepted"]
+            assert (
+                stored["correct"] == c["correct"]
+                and stored["accepted"] == c["accepted"]
+            )
         accepted = [c for c in contributions if c["accepted"]]
         best = max(accepted, key=lambda c: (c["correct"], -int(c["client"], 16)))
-        assert r["leader"] == best["client"] == zkpot.round(result.task_id, r["round"])["leader"]
+        assert (
+            r["leader"]
+            == best["client"]
+            == zkpot.round(result.task_id, r["round"])["leader"]
+        )
         assert r["global_model_cid"] and 0.0 <= r["global_accuracy"] <= 1.0
     assert zkpot.task(result.task_id)["finished"]
     path = tmp_path / "summary.json"
     write_json(result.rounds, path)
     loaded = json.loads(path.read_text())
-    assert set(loaded[0]) >= {"round", "leader", "contributions", "global_accuracy", "global_model_cid"}
-    assert set(loaded[0]["contributions"][0]) >= {"client", "correct", "accuracy", "accepted", "gas_used", "prove_seconds"}
+    assert set(loaded[0]) >= {
+        "round",
+        "leader",
+        "contributions",
+        "global_accuracy",
+        "global_model_cid",
+    }
+    assert set(loaded[0]["contributions"][0]) >= {
+        "client",
+        "correct",
+        "accuracy",
+        "accepted",
+        "gas_used",
+        "prove_seconds",
+    }
 
 
-def test_aggregator_leaves_out_a_client_that_hands_over_another_model(tmp_path, tiny, proven_a, proven_b) -> None:
+def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
+    tmp_path, tiny, proven_a, proven_b
+) -> None:
     chain = Chain.embedded()
-    d = open_task(chain, deploy_verifier(chain, dev_accounts(1)[0]), tiny, min_correct=0)
+    d = open_task(
+        chain, deploy_verifier(chain, dev_accounts(1)[0]), tiny, min_correct=0
+    )
     store = LocalDirStore(tmp_path)
     aggregator = Aggregator(d.publisher, d.zkpot, store, new_keypair(), SCALE)
     swapper, honest = d.accounts[1], d.accounts[2]
@@ -63,9 +92,20 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(tmp_path, 
     salt_h = d.commit(honest, proven_b.proof.weights_hash)
     d.to_proof_phase()
     other_model = proven_a.weights + np.float32(0.5)  # not the proven model
-    for account, proven, salt, handed in [(swapper, proven_a, salt_s, other_model), (honest, proven_b, salt_h, proven_b.weights)]:
+    for account, proven, salt, handed in [
+        (swapper, proven_a, salt_s, other_model),
+        (honest, proven_b, salt_h, proven_b.weights),
+    ]:
         cid = store.put(seal(aggregator.public_key, weights_to_bytes(handed)))
-        d.zkpot.submit_proof(account, d.task.task_id, 1, proven.proof, d.task_vka, salt=salt, sealed_weights_cid=cid)
+        d.zkpot.submit_proof(
+            account,
+            d.task.task_id,
+            1,
+            proven.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid=cid,
+        )
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     result = aggregator.aggregate(d.task.task_id, 1)
@@ -78,7 +118,11 @@ def test_cli_help_and_bad_input() -> None:
     zkpot = [sys.executable, "-m", "zkpot_client.cli"]
     out = subprocess.run([*zkpot, "demo", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--json" in out.stdout and "--srs" in out.stdout
-    out = subprocess.run([*zkpot, "demo", "--srs", "/nonexistent/srs"], capture_output=True, text=True)
+    out = subprocess.run(
+        [*zkpot, "demo", "--srs", "/nonexistent/srs"], capture_output=True, text=True
+    )
     assert out.returncode != 0 and "no such file" in out.stderr
-    out = subprocess.run([*zkpot, "demo", "--threshold", "2"], capture_output=True, text=True)
+    out = subprocess.run(
+        [*zkpot, "demo", "--threshold", "2"], capture_output=True, text=True
+    )
     assert out.returncode != 0 and "between 0 and 1" in out.stderr

@@ -7,7 +7,13 @@ import pytest
 from multiformats import CID
 
 from zkpot_client.aggregation import fedavg
-from zkpot_client.crypto import new_keypair, seal, unseal, weights_from_bytes, weights_to_bytes
+from zkpot_client.crypto import (
+    new_keypair,
+    seal,
+    unseal,
+    weights_from_bytes,
+    weights_to_bytes,
+)
 from zkpot_client.data import load_task_data
 from zkpot_client.exceptions import ContentNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec, flatten, load_flat, quantise
@@ -18,7 +24,11 @@ def test_store_returns_what_was_put_under_a_cidv1(tmp_path) -> None:
     store = LocalDirStore(tmp_path)
     cid = store.put(b"weights")
     parsed = CID.decode(cid)
-    assert parsed.version == 1 and parsed.codec.name == "raw" and parsed.hashfun.name == "sha2-256"
+    assert (
+        parsed.version == 1
+        and parsed.codec.name == "raw"
+        and parsed.hashfun.name == "sha2-256"
+    )
     assert store.get(cid) == b"weights" and cid == cid_of(b"weights")
 
 
@@ -49,11 +59,18 @@ def test_weights_deserialisation_rejects_other_payloads() -> None:
     with pytest.raises(ZKPoTValueError):
         weights_from_bytes(b"garbage")
     with pytest.raises(ZKPoTValueError):
-        weights_from_bytes(weights_to_bytes(np.zeros((2, 2), dtype=np.float32)).replace(b"(4,)", b"(2, 2)"))
+        weights_from_bytes(
+            weights_to_bytes(np.zeros((2, 2), dtype=np.float32)).replace(
+                b"(4,)", b"(2, 2)"
+            )
+        )
 
 
 def test_fedavg_is_the_weighted_mean() -> None:
-    a, b = np.array([1.0, 2.0], dtype=np.float32), np.array([3.0, 6.0], dtype=np.float32)
+    a, b = (
+        np.array([1.0, 2.0], dtype=np.float32),
+        np.array([3.0, 6.0], dtype=np.float32),
+    )
     assert np.allclose(fedavg([a, b]), [2.0, 4.0])
     assert np.allclose(fedavg([a, b], [3, 1]), [1.5, 3.0])
     with pytest.raises(ValueError):
@@ -64,7 +81,9 @@ def test_fedavg_is_the_weighted_mean() -> None:
 
 def test_non_iid_split_covers_every_training_sample_once() -> None:
     data = load_task_data(eval_samples=100, num_clients=4, alpha=0.5, seed=0)
-    assert len(data.eval_y) == 100 and sorted(np.bincount(data.eval_y)) == [10] * 10  # stratified
+    assert (
+        len(data.eval_y) == 100 and sorted(np.bincount(data.eval_y)) == [10] * 10
+    )  # stratified
     assert sum(len(s.y) for s in data.shards) == 1797 - 100
     assert all(len(s.y) > 0 for s in data.shards)
     # Dirichlet(0.5) shards are skewed: some class is rare in some shard.
@@ -77,4 +96,7 @@ def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
     assert w.shape == (spec.num_weights,)
     assert np.array_equal(flatten(load_flat(spec.build(), w)), w)
     q = quantise(w, 13)
-    assert np.allclose(q * 2**13, np.round(q * 2**13)) and np.max(np.abs(q - w)) <= 2**-14 + 1e-9
+    assert (
+        np.allclose(q * 2**13, np.round(q * 2**13))
+        and np.max(np.abs(q - w)) <= 2**-14 + 1e-9
+    )

@@ -6,14 +6,12 @@ nothing: no contribution stored, no event emitted, no acceptance counted.
 
 from __future__ import annotations
 
-from web3.logs import DISCARD
-
 import pytest
+from conftest import Deployment, open_task
+from web3.logs import DISCARD
 
 from zkpot_client.chain.contracts import commitment_of, new_salt
 from zkpot_client.exceptions import ContractRevertError
-
-from conftest import Deployment, open_task
 
 
 def assert_nothing_recorded_for(d: Deployment, account) -> None:
@@ -33,42 +31,83 @@ def reverts(name: str):
 
 
 # ---------------------------------------------------------------- accepted path
-def test_accepts_a_valid_proof_and_records_the_verified_count(deployment: Deployment, proven_a) -> None:
+def test_accepts_a_valid_proof_and_records_the_verified_count(
+    deployment: Deployment, proven_a
+) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
-    receipt = d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="bafkqaaa")
-    (event,) = d.zkpot.contract.events.ContributionVerified().process_receipt(receipt, errors=DISCARD)
+    receipt = d.zkpot.submit_proof(
+        client,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt,
+        sealed_weights_cid="bafkqaaa",
+    )
+    (event,) = d.zkpot.contract.events.ContributionVerified().process_receipt(
+        receipt, errors=DISCARD
+    )
     assert event["args"]["client"] == client.address
     assert event["args"]["correct"] == proven_a.proof.correct
-    assert int.from_bytes(event["args"]["weightsHash"], "big") == proven_a.proof.weights_hash
+    assert (
+        int.from_bytes(event["args"]["weightsHash"], "big")
+        == proven_a.proof.weights_hash
+    )
     assert event["args"]["accepted"] == (proven_a.proof.correct >= d.task.min_correct)
     stored = d.zkpot.contribution(d.task.task_id, 1, client.address)
     assert stored["submitted"] and stored["correct"] == proven_a.proof.correct
     assert 1_000_000 < receipt["gasUsed"] < 3_000_000
 
 
-def test_elects_the_highest_verified_count_as_leader(deployment: Deployment, proven_a, proven_b) -> None:
+def test_elects_the_highest_verified_count_as_leader(
+    deployment: Deployment, proven_a, proven_b
+) -> None:
     d = deployment
     a, b = d.accounts[1], d.accounts[2]
     salt_a = d.commit(a, proven_a.proof.weights_hash)
     salt_b = d.commit(b, proven_b.proof.weights_hash)
     d.to_proof_phase()
-    d.zkpot.submit_proof(a, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt_a, sealed_weights_cid="x")
-    d.zkpot.submit_proof(b, d.task.task_id, 1, proven_b.proof, d.task_vka, salt=salt_b, sealed_weights_cid="y")
+    d.zkpot.submit_proof(
+        a,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt_a,
+        sealed_weights_cid="x",
+    )
+    d.zkpot.submit_proof(
+        b,
+        d.task.task_id,
+        1,
+        proven_b.proof,
+        d.task_vka,
+        salt=salt_b,
+        sealed_weights_cid="y",
+    )
     with reverts("ZKPoTRoundNotOver"):
         d.zkpot.close_round(d.accounts[3], d.task.task_id)
     d.to_round_end()
     receipt = d.zkpot.close_round(d.accounts[3], d.task.task_id)  # anyone may close
-    (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(receipt, errors=DISCARD)
+    (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(
+        receipt, errors=DISCARD
+    )
     ca, cb = proven_a.proof.correct, proven_b.proof.correct
-    expected = a.address if (ca, -int(a.address, 16)) > (cb, -int(b.address, 16)) else b.address
+    expected = (
+        a.address
+        if (ca, -int(a.address, 16)) > (cb, -int(b.address, 16))
+        else b.address
+    )
     assert closed["args"]["leader"] == expected
     assert closed["args"]["leaderCorrect"] == max(ca, cb)
     assert closed["args"]["acceptedCount"] == 2
 
 
-def test_leader_tie_breaks_to_the_lower_address(deployment: Deployment, proven_a, proven_a_twin) -> None:
+def test_leader_tie_breaks_to_the_lower_address(
+    deployment: Deployment, proven_a, proven_a_twin
+) -> None:
     d = deployment
     assert proven_a.proof.correct == proven_a_twin.proof.correct
     assert proven_a.proof.weights_hash != proven_a_twin.proof.weights_hash
@@ -77,35 +116,84 @@ def test_leader_tie_breaks_to_the_lower_address(deployment: Deployment, proven_a
     salt_low = d.commit(low, proven_a_twin.proof.weights_hash)
     d.to_proof_phase()
     # The higher address submits first: order must not decide the tie.
-    d.zkpot.submit_proof(high, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt_high, sealed_weights_cid="x")
-    d.zkpot.submit_proof(low, d.task.task_id, 1, proven_a_twin.proof, d.task_vka, salt=salt_low, sealed_weights_cid="y")
+    d.zkpot.submit_proof(
+        high,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt_high,
+        sealed_weights_cid="x",
+    )
+    d.zkpot.submit_proof(
+        low,
+        d.task.task_id,
+        1,
+        proven_a_twin.proof,
+        d.task_vka,
+        salt=salt_low,
+        sealed_weights_cid="y",
+    )
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     assert d.zkpot.round(d.task.task_id, 1)["leader"] == low.address
 
 
-def test_rejects_the_same_model_submitted_twice_in_a_round(deployment: Deployment, proven_a) -> None:
+def test_rejects_the_same_model_submitted_twice_in_a_round(
+    deployment: Deployment, proven_a
+) -> None:
     d = deployment
     first, second = d.accounts[1], d.accounts[2]
     salt_first = d.commit(first, proven_a.proof.weights_hash)
-    salt_second = d.commit(second, proven_a.proof.weights_hash)  # had the same weights somehow
+    salt_second = d.commit(
+        second, proven_a.proof.weights_hash
+    )  # had the same weights somehow
     d.to_proof_phase()
-    d.zkpot.submit_proof(first, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt_first, sealed_weights_cid="x")
+    d.zkpot.submit_proof(
+        first,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt_first,
+        sealed_weights_cid="x",
+    )
     with reverts("ZKPoTDuplicateModel"):
-        d.zkpot.submit_proof(second, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt_second, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            second,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt_second,
+            sealed_weights_cid="x",
+        )
     assert_nothing_recorded_for(d, second)
 
 
-def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(chain, verifier, tiny, proven_a) -> None:
+def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(
+    chain, verifier, tiny, proven_a
+) -> None:
     d = open_task(chain, verifier, tiny, min_correct=proven_a.proof.correct + 1)
     client = d.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
-    d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
+    d.zkpot.submit_proof(
+        client,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt,
+        sealed_weights_cid="x",
+    )
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     r = d.zkpot.round(d.task.task_id, 1)
-    assert r["acceptedCount"] == 0 and r["leader"] == "0x0000000000000000000000000000000000000000"
+    assert (
+        r["acceptedCount"] == 0
+        and r["leader"] == "0x0000000000000000000000000000000000000000"
+    )
     assert d.zkpot.contribution(d.task.task_id, 1, client.address)["submitted"]
 
 
@@ -118,101 +206,240 @@ def test_rejects_a_tampered_proof(deployment: Deployment, proven_a) -> None:
     tampered[200] ^= 0x01
     bad = type(proven_a.proof)(bytes(tampered), proven_a.proof.instances)
     with reverts("ZKPoTProofRejected"):
-        d.zkpot.submit_proof(client, d.task.task_id, 1, bad, d.task_vka, salt=salt, sealed_weights_cid="x")
-    assert_nothing_recorded(d, client)
-
-
-def test_rejects_a_proof_made_for_another_tasks_circuit(deployment: Deployment, proven_other, other_tiny) -> None:
-    d, client = deployment, deployment.accounts[1]
-    salt = d.commit(client, proven_other.proof.weights_hash)
-    d.to_proof_phase()
-    with reverts("ZKPoTProofRejected"):  # under this task's key the proof fails
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_other.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
-    with reverts("ZKPoTVerifyingKeyMismatch"):  # with its own key, the key is not the task's
         d.zkpot.submit_proof(
-            client, d.task.task_id, 1, proven_other.proof, other_tiny.artifacts.vka_words(), salt=salt, sealed_weights_cid="x"
+            client,
+            d.task.task_id,
+            1,
+            bad,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
         )
     assert_nothing_recorded(d, client)
 
 
-def test_rejects_a_claim_that_differs_from_the_proven_count(deployment: Deployment, proven_a) -> None:
+def test_rejects_a_proof_made_for_another_tasks_circuit(
+    deployment: Deployment, proven_other, other_tiny
+) -> None:
+    d, client = deployment, deployment.accounts[1]
+    salt = d.commit(client, proven_other.proof.weights_hash)
+    d.to_proof_phase()
+    with reverts("ZKPoTProofRejected"):  # under this task's key the proof fails
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_other.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+        )
+    with reverts(
+        "ZKPoTVerifyingKeyMismatch"
+    ):  # with its own key, the key is not the task's
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_other.proof,
+            other_tiny.artifacts.vka_words(),
+            salt=salt,
+            sealed_weights_cid="x",
+        )
+    assert_nothing_recorded(d, client)
+
+
+def test_rejects_a_claim_that_differs_from_the_proven_count(
+    deployment: Deployment, proven_a
+) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
     claim = proven_a.proof.correct + 1
     with pytest.raises(ContractRevertError) as err:
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x", claimed_correct=claim)
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+            claimed_correct=claim,
+        )
     assert err.value.name == "ZKPoTClaimMismatch"
     assert err.value.error_args == {"claimed": claim, "proven": proven_a.proof.correct}
     # Raising the public count itself breaks the proof.
     forged = (proven_a.proof.instances[0], proven_a.proof.instances[1] + 1)
     with reverts("ZKPoTProofRejected"):
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x", claimed_correct=forged[1], instances=forged)
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+            claimed_correct=forged[1],
+            instances=forged,
+        )
     assert_nothing_recorded(d, client)
 
 
-def test_rejects_a_proof_replayed_by_another_account(deployment: Deployment, proven_a, proven_b) -> None:
+def test_rejects_a_proof_replayed_by_another_account(
+    deployment: Deployment, proven_a, proven_b
+) -> None:
     d = deployment
     victim, thief, lazy = d.accounts[1], d.accounts[2], d.accounts[3]
     victim_salt = d.commit(victim, proven_a.proof.weights_hash)
-    d.commit(thief, proven_b.proof.weights_hash)  # the thief commits to a model of its own
+    d.commit(
+        thief, proven_b.proof.weights_hash
+    )  # the thief commits to a model of its own
     d.to_proof_phase()
     # The thief replays the victim's proof and salt (seen in the mempool).
     with pytest.raises(ContractRevertError) as err:
-        d.zkpot.submit_proof(thief, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=victim_salt, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            thief,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=victim_salt,
+            sealed_weights_cid="x",
+        )
     assert err.value.name == "ZKPoTCommitmentMismatch"
     assert err.value.error_args["client"] == thief.address
     # An account that never committed cannot submit at all.
     with reverts("ZKPoTNoCommitment"):
-        d.zkpot.submit_proof(lazy, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=victim_salt, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            lazy,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=victim_salt,
+            sealed_weights_cid="x",
+        )
     assert_nothing_recorded(d, thief)
     assert_nothing_recorded(d, lazy)
     # The victim's own submission still goes through.
-    d.zkpot.submit_proof(victim, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=victim_salt, sealed_weights_cid="x")
+    d.zkpot.submit_proof(
+        victim,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=victim_salt,
+        sealed_weights_cid="x",
+    )
 
 
-def test_rejects_a_commitment_copied_by_another_account(deployment: Deployment, proven_a) -> None:
+def test_rejects_a_commitment_copied_by_another_account(
+    deployment: Deployment, proven_a
+) -> None:
     d = deployment
     victim, copier = d.accounts[1], d.accounts[2]
     salt = new_salt()
-    victim_commitment = commitment_of(victim.address, d.task.task_id, 1, proven_a.proof.weights_hash, salt)
+    victim_commitment = commitment_of(
+        victim.address, d.task.task_id, 1, proven_a.proof.weights_hash, salt
+    )
     d.zkpot.commit(victim, d.task.task_id, 1, victim_commitment)
-    d.zkpot.commit(copier, d.task.task_id, 1, victim_commitment)  # copied from the Committed event
+    d.zkpot.commit(
+        copier, d.task.task_id, 1, victim_commitment
+    )  # copied from the Committed event
     d.to_proof_phase()
     with reverts("ZKPoTCommitmentMismatch"):
-        d.zkpot.submit_proof(copier, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            copier,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+        )
     assert_nothing_recorded(d, copier)
 
 
-def test_rejects_submissions_outside_the_proof_window_and_twice(deployment: Deployment, proven_a) -> None:
+def test_rejects_submissions_outside_the_proof_window_and_twice(
+    deployment: Deployment, proven_a
+) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     with reverts("ZKPoTNotInProofPhase"):  # the window has not opened yet
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+        )
     assert_nothing_recorded(d, client)
     d.to_proof_phase()
     with reverts("ZKPoTNotInCommitPhase"):  # and commits are over
         d.zkpot.commit(d.accounts[2], d.task.task_id, 1, b"\x02" * 32)
-    d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
+    d.zkpot.submit_proof(
+        client,
+        d.task.task_id,
+        1,
+        proven_a.proof,
+        d.task_vka,
+        salt=salt,
+        sealed_weights_cid="x",
+    )
     with reverts("ZKPoTAlreadySubmitted"):
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
-    assert len(d.zkpot.contract.events.ContributionVerified().get_logs(from_block=0)) == 1
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+        )
+    assert (
+        len(d.zkpot.contract.events.ContributionVerified().get_logs(from_block=0)) == 1
+    )
 
 
-def test_rejects_a_submission_after_the_window_closes(deployment: Deployment, proven_a) -> None:
+def test_rejects_a_submission_after_the_window_closes(
+    deployment: Deployment, proven_a
+) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_round_end()
     with reverts("ZKPoTNotInProofPhase"):
-        d.zkpot.submit_proof(client, d.task.task_id, 1, proven_a.proof, d.task_vka, salt=salt, sealed_weights_cid="x")
+        d.zkpot.submit_proof(
+            client,
+            d.task.task_id,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=salt,
+            sealed_weights_cid="x",
+        )
     assert_nothing_recorded(d, client)
 
 
-def test_rejects_a_submission_to_an_unknown_task(deployment: Deployment, proven_a) -> None:
+def test_rejects_a_submission_to_an_unknown_task(
+    deployment: Deployment, proven_a
+) -> None:
     d, client = deployment, deployment.accounts[1]
     with pytest.raises(ContractRevertError) as err:
-        d.zkpot.submit_proof(client, 999, 1, proven_a.proof, d.task_vka, salt=b"\x00" * 32, sealed_weights_cid="x")
-    assert err.value.name == "ZKPoTUnknownTask" and err.value.error_args == {"taskId": 999}
+        d.zkpot.submit_proof(
+            client,
+            999,
+            1,
+            proven_a.proof,
+            d.task_vka,
+            salt=b"\x00" * 32,
+            sealed_weights_cid="x",
+        )
+    assert err.value.name == "ZKPoTUnknownTask" and err.value.error_args == {
+        "taskId": 999
+    }
     with reverts("ZKPoTUnknownTask"):
         d.zkpot.commit(client, 999, 1, b"\x01" * 32)
     assert_nothing_recorded(d, client)
@@ -227,7 +454,9 @@ def test_rejects_a_commitment_twice_and_a_wrong_round(deployment: Deployment) ->
         d.zkpot.commit(d.accounts[2], d.task.task_id, 2, b"\x01" * 32)
 
 
-def test_only_the_aggregator_publishes_and_only_after_close(deployment: Deployment) -> None:
+def test_only_the_aggregator_publishes_and_only_after_close(
+    deployment: Deployment,
+) -> None:
     d = deployment
     with reverts("ZKPoTNotAggregator"):
         d.zkpot.publish_global_model(d.accounts[1], d.task.task_id, 1, 5, "bafkqaaa")
@@ -235,17 +464,32 @@ def test_only_the_aggregator_publishes_and_only_after_close(deployment: Deployme
         d.zkpot.publish_global_model(d.publisher, d.task.task_id, 1, 5, "bafkqaaa")
     d.to_round_end()
     receipt = d.zkpot.close_round(d.publisher, d.task.task_id)
-    (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(receipt, errors=DISCARD)
-    assert closed["args"]["leader"] == "0x0000000000000000000000000000000000000000"  # nobody contributed
+    (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(
+        receipt, errors=DISCARD
+    )
+    assert (
+        closed["args"]["leader"] == "0x0000000000000000000000000000000000000000"
+    )  # nobody contributed
     with reverts("ZKPoTRoundClosed"):
         d.zkpot.close_round(d.publisher, d.task.task_id)
-    receipt = d.zkpot.publish_global_model(d.publisher, d.task.task_id, 1, 5, "bafkqaaa")
-    (opened,) = d.zkpot.contract.events.RoundOpened().process_receipt(receipt, errors=DISCARD)
-    assert opened["args"]["round"] == 2 and int.from_bytes(opened["args"]["globalModelHash"], "big") == 5
+    receipt = d.zkpot.publish_global_model(
+        d.publisher, d.task.task_id, 1, 5, "bafkqaaa"
+    )
+    (opened,) = d.zkpot.contract.events.RoundOpened().process_receipt(
+        receipt, errors=DISCARD
+    )
+    assert (
+        opened["args"]["round"] == 2
+        and int.from_bytes(opened["args"]["globalModelHash"], "big") == 5
+    )
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
-    receipt = d.zkpot.publish_global_model(d.publisher, d.task.task_id, 2, 6, "bafkqaaa")
-    assert d.zkpot.contract.events.TaskCompleted().process_receipt(receipt, errors=DISCARD)
+    receipt = d.zkpot.publish_global_model(
+        d.publisher, d.task.task_id, 2, 6, "bafkqaaa"
+    )
+    assert d.zkpot.contract.events.TaskCompleted().process_receipt(
+        receipt, errors=DISCARD
+    )
     with reverts("ZKPoTTaskFinished"):
         d.zkpot.close_round(d.publisher, d.task.task_id)
 
@@ -254,9 +498,17 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
     fn = d.zkpot.contract.functions.openTask
     base = [verifier, b"\x01" * 32, b"\x00" * 32, 8, 4, 2, 5, 5, b"\x00" * 32, "cid"]
-    for index, value, parameter in [(0, d.publisher.address, "verifier"), (3, 0, "evalSamples"), (4, 9, "minCorrect"), (5, 0, "numRounds")]:
+    for index, value, parameter in [
+        (0, d.publisher.address, "verifier"),
+        (3, 0, "evalSamples"),
+        (4, 9, "minCorrect"),
+        (5, 0, "numRounds"),
+    ]:
         args = list(base)
         args[index] = value
         with pytest.raises(ContractRevertError) as err:
             d.chain.transact(d.publisher, fn(*args))
-        assert err.value.name == "ZKPoTInvalidTaskParameter" and err.value.error_args == {"parameter": parameter}
+        assert (
+            err.value.name == "ZKPoTInvalidTaskParameter"
+            and err.value.error_args == {"parameter": parameter}
+        )

@@ -20,7 +20,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--clients", default=4, show_default=True, help="Number of federated-learning clients.")
+@click.option(
+    "--clients",
+    default=4,
+    show_default=True,
+    help="Number of federated-learning clients.",
+)
 @click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
 @click.option(
     "--eval-samples",
@@ -28,19 +33,51 @@ def main() -> None:
     show_default=True,
     help="Evaluation samples bound into the circuit (100 fits 2^17 rows: about a minute per proof on 2 cores).",
 )
-@click.option("--hidden", default=16, show_default=True, help="Hidden units of the digits MLP.")
-@click.option("--threshold", default=0.3, show_default=True, help="Accuracy a contribution needs to be accepted.")
-@click.option("--alpha", default=0.5, show_default=True, help="Dirichlet alpha of the non-IID split (smaller: more skewed).")
-@click.option("--epochs", default=5, show_default=True, help="Local training epochs per round.")
-@click.option("--seed", default=0, show_default=True, help="Seed for data split, initial model and training.")
+@click.option(
+    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
+)
+@click.option(
+    "--threshold",
+    default=0.3,
+    show_default=True,
+    help="Accuracy a contribution needs to be accepted.",
+)
+@click.option(
+    "--alpha",
+    default=0.5,
+    show_default=True,
+    help="Dirichlet alpha of the non-IID split (smaller: more skewed).",
+)
+@click.option(
+    "--epochs", default=10, show_default=True, help="Local training epochs per round."
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    help="Seed for data split, initial model and training.",
+)
 @click.option(
     "--srs",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
 )
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the per-round summary as JSON here.")
-@click.option("--store-dir", type=click.Path(file_okay=False, path_type=Path), help="Content store directory (default: a new temporary one).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the per-round summary as JSON here.",
+)
+@click.option(
+    "--store-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content store directory (default: a new temporary one).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
+)
 def demo(
     clients: int,
     rounds: int,
@@ -87,7 +124,9 @@ def demo(
     )
     try:
         table_console = wide_console()
-        result = run_demo(cfg, on_round=lambda r: table_console.print(rounds_table([r])))
+        result = run_demo(
+            cfg, on_round=lambda r: table_console.print(rounds_table([r]))
+        )
     except (ZKPoTError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

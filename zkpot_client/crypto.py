@@ -48,5 +48,7 @@ def weights_from_bytes(data: bytes) -> np.ndarray:
     except (ValueError, OSError, EOFError) as exc:
         raise ZKPoTValueError("not a serialised weight vector") from exc
     if arr.dtype != np.float32 or arr.ndim != 1:
-        raise ZKPoTValueError(f"expected a 1-D float32 vector, got {arr.dtype} {arr.shape}")
+        raise ZKPoTValueError(
+            f"expected a 1-D float32 vector, got {arr.dtype} {arr.shape}"
+        )
     return arr

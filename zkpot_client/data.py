@@ -49,9 +49,17 @@ def load_task_data(
     if not 1 <= eval_samples <= len(y) // 2:
         raise ValueError(f"eval_samples must be between 1 and {len(y) // 2}")
     train_x, eval_x, train_y, eval_y = train_test_split(
-        x, y, test_size=eval_samples, stratify=y if eval_samples >= 10 else None, random_state=seed
+        x,
+        y,
+        test_size=eval_samples,
+        stratify=y if eval_samples >= 10 else None,
+        random_state=seed,
     )
-    return TaskData(eval_x=eval_x, eval_y=eval_y, shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed))
+    return TaskData(
+        eval_x=eval_x,
+        eval_y=eval_y,
+        shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed),
+    )
 
 
 def dirichlet_split(

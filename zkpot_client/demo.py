@@ -60,16 +60,28 @@ class DemoResult:
     names: dict[str, str]
 
 
-def run_demo(cfg: DemoConfig, *, chain: Chain | None = None, on_round: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
+def run_demo(
+    cfg: DemoConfig,
+    *,
+    chain: Chain | None = None,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+) -> DemoResult:
     """Run the whole protocol for `cfg.rounds` rounds and return the summary."""
     if cfg.clients < 1 or cfg.clients > 9:
-        raise ValueError("the demo runs 1 to 9 clients (one dev account each, plus the publisher)")
+        raise ValueError(
+            "the demo runs 1 to 9 clients (one dev account each, plus the publisher)"
+        )
     chain = chain or Chain.embedded()
     accounts = dev_accounts(cfg.clients + 1)
     store_dir = cfg.store_dir or Path(tempfile.mkdtemp(prefix="zkpot-store-"))
     store = LocalDirStore(store_dir)
     spec = ModelSpec(hidden=cfg.hidden)
-    data = load_task_data(eval_samples=cfg.eval_samples, num_clients=cfg.clients, alpha=cfg.alpha, seed=cfg.seed)
+    data = load_task_data(
+        eval_samples=cfg.eval_samples,
+        num_clients=cfg.clients,
+        alpha=cfg.alpha,
+        seed=cfg.seed,
+    )
     definition = TaskDefinition(
         spec=spec,
         eval_x=data.eval_x,
@@ -90,11 +102,25 @@ def run_demo(cfg: DemoConfig, *, chain: Chain | None = None, on_round: Callable[
     info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
     zkpot, verifier = publisher.deploy()
     aggregator = Aggregator(accounts[0], zkpot, store, new_keypair(), cfg.scale)
-    task = publisher.open_task(zkpot, verifier, artifacts, aggregator.public_key, initial_seed=cfg.seed)
-    info(f"ZKPoT at {zkpot.address}, verifier at {verifier}, task {task.task_id} opened")
+    task = publisher.open_task(
+        zkpot, verifier, artifacts, aggregator.public_key, initial_seed=cfg.seed
+    )
+    info(
+        f"ZKPoT at {zkpot.address}, verifier at {verifier}, task {task.task_id} opened"
+    )
     vka = artifacts.vka_words()
     clients = [
-        Client(f"client-{i + 1}", accounts[i + 1], zkpot, store, shard, spec, cfg.scale, cfg.training, seed=cfg.seed * 100 + i)
+        Client(
+            f"client-{i + 1}",
+            accounts[i + 1],
+            zkpot,
+            store,
+            shard,
+            spec,
+            cfg.scale,
+            cfg.training,
+            seed=cfg.seed * 100 + i,
+        )
         for i, shard in enumerate(data.shards)
     ]
     names = {c.address: c.name for c in clients}
@@ -116,11 +142,20 @@ def run_demo(cfg: DemoConfig, *, chain: Chain | None = None, on_round: Callable[
         for client, why in result.excluded.items():
             info(f"  aggregator left out {names.get(client, client)}: {why}")
         aggregator.publish(task.task_id, result)
-        summary = summarise(zkpot, store, definition, task.task_id, prove_seconds, names)[r - 1]
+        summary = summarise(
+            zkpot, store, definition, task.task_id, prove_seconds, names
+        )[r - 1]
         summaries.append(summary)
         if on_round:
             on_round(summary)
-    return DemoResult(summarise(zkpot, store, definition, task.task_id, prove_seconds, names), task.task_id, zkpot.address, verifier, store_dir, names)
+    return DemoResult(
+        summarise(zkpot, store, definition, task.task_id, prove_seconds, names),
+        task.task_id,
+        zkpot.address,
+        verifier,
+        store_dir,
+        names,
+    )
 
 
 def summarise(
@@ -140,7 +175,9 @@ def summarise(
     for outcome in round_outcomes(zkpot, task_id):
         global_accuracy = None
         if outcome.global_model_cid is not None:
-            global_accuracy = definition.accuracy(weights_from_bytes(store.get(outcome.global_model_cid)))
+            global_accuracy = definition.accuracy(
+                weights_from_bytes(store.get(outcome.global_model_cid))
+            )
         rounds.append(
             {
                 "round": outcome.round,
@@ -153,7 +190,10 @@ def summarise(
                         "accuracy": c.correct / n,
                         "accepted": c.accepted,
                         "gas_used": c.gas_used,
-                        "prove_seconds": round(prove_seconds.get((outcome.round, c.client), float("nan")), 2),
+                        "prove_seconds": round(
+                            prove_seconds.get((outcome.round, c.client), float("nan")),
+                            2,
+                        ),
                     }
                     for c in outcome.contributions
                 ],

@@ -27,7 +27,12 @@ class ModelSpec:
     @property
     def num_weights(self) -> int:
         """Length of the flat weight vector."""
-        return self.hidden * self.inputs + self.hidden + self.classes * self.hidden + self.classes
+        return (
+            self.hidden * self.inputs
+            + self.hidden
+            + self.classes * self.hidden
+            + self.classes
+        )
 
     def build(self, seed: int | None = None) -> torch.nn.Sequential:
         """Return a freshly initialised torch model of this shape."""
@@ -87,11 +92,18 @@ def quantise(flat: np.ndarray, scale: int) -> np.ndarray:
     model that is hashed and the model that is averaged the very same numbers.
     """
     step = float(2**scale)
-    return (np.round(np.asarray(flat, dtype=np.float64) * step) / step).astype(np.float32)
+    return (np.round(np.asarray(flat, dtype=np.float64) * step) / step).astype(
+        np.float32
+    )
 
 
-def count_correct(spec: ModelSpec, flat: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
+def count_correct(
+    spec: ModelSpec, flat: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> int:
     """Number of samples the weights classify correctly, computed in float torch."""
     with torch.no_grad():
-        logits = spec.logits(torch.as_tensor(flat, dtype=torch.float32), torch.as_tensor(x, dtype=torch.float32))
+        logits = spec.logits(
+            torch.as_tensor(flat, dtype=torch.float32),
+            torch.as_tensor(x, dtype=torch.float32),
+        )
         return int((logits.argmax(dim=1) == torch.as_tensor(y)).sum())

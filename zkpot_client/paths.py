@@ -20,7 +20,10 @@ def cache_dir() -> Path:
 
 def tool(name: str) -> str | None:
     """Path of a toolchain binary installed by scripts/setup.sh (solc, anvil, ...)."""
-    for candidate in (PROJECT_ROOT / ".venv" / "bin" / name, PROJECT_ROOT / "scripts" / "bin" / name):
+    for candidate in (
+        PROJECT_ROOT / ".venv" / "bin" / name,
+        PROJECT_ROOT / "scripts" / "bin" / name,
+    ):
         if candidate.exists():
             return str(candidate)
     return shutil.which(name)

@@ -24,7 +24,11 @@ def long_step(description: str) -> Iterator[None]:
         yield
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         progress.add_task(description, total=None)
         yield

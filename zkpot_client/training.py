@@ -14,7 +14,7 @@ def train_local(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    epochs: int = 5,
+    epochs: int = 10,
     lr: float = 0.1,
     batch_size: int = 32,
     seed: int = 0,

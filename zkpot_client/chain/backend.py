@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account import Account
-from eth_tester.exceptions import TransactionFailed
 from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 from web3.types import TxReceipt
@@ -34,7 +34,10 @@ BLOCK_GAS_LIMIT = 30_000_000
 def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
     """The development accounts derived from DEV_MNEMONIC."""
     Account.enable_unaudited_hdwallet_features()
-    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
+    return [
+        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(count)
+    ]
 
 
 @dataclass
@@ -54,25 +57,30 @@ class Chain:
         from web3 import EthereumTesterProvider
 
         keys = [a.key for a in dev_accounts(accounts)]
+        from eth_keys import keys as eth_keys
         from eth_tester.backends.pyevm.main import generate_genesis_state_for_keys
 
-        from eth_keys import keys as eth_keys
-
         state = generate_genesis_state_for_keys([eth_keys.PrivateKey(k) for k in keys])
-        params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": BLOCK_GAS_LIMIT})
+        params = PyEVMBackend.generate_genesis_params(
+            overrides={"gas_limit": BLOCK_GAS_LIMIT}
+        )
         backend = PyEVMBackend(genesis_parameters=params, genesis_state=state)
         w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
         w3.eth.default_account = dev_accounts(1)[0].address  # pays for eth_call's gas
         return cls(w3, "embedded (eth-tester/py-evm)", True)
 
     @classmethod
-    def connect(cls, rpc_url: str, *, dev: bool = False, timeout: float = 10.0) -> Chain:
+    def connect(
+        cls, rpc_url: str, *, dev: bool = False, timeout: float = 10.0
+    ) -> Chain:
         """Connect to a node over HTTP JSON-RPC; raise ChainConnectionError if unreachable."""
         w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         try:
-            w3.eth.chain_id
+            _ = w3.eth.chain_id
         except Exception as exc:  # requests raises several kinds
-            raise ChainConnectionError(f"cannot reach an Ethereum node at {rpc_url}: {exc}") from exc
+            raise ChainConnectionError(
+                f"cannot reach an Ethereum node at {rpc_url}: {exc}"
+            ) from exc
         return cls(w3, rpc_url, dev)
 
     # ------------------------------------------------------------ blocks
@@ -106,7 +114,11 @@ class Chain:
             if item.get("type") == "error":
                 types = [i["type"] for i in item["inputs"]]
                 sig = f"{item['name']}({','.join(types)})"
-                self.errors[bytes(Web3.keccak(text=sig)[:4])] = (item["name"], [i["name"] for i in item["inputs"]], types)
+                self.errors[bytes(Web3.keccak(text=sig)[:4])] = (
+                    item["name"],
+                    [i["name"] for i in item["inputs"]],
+                    types,
+                )
 
     def decode_revert(self, data: bytes | str | None) -> ContractRevertError:
         """Turn revert data into a ContractRevertError naming the custom error."""
@@ -119,13 +131,20 @@ class Chain:
         known = self.errors.get(bytes(data[:4]))
         if known is None:
             if data[:4] == bytes.fromhex("08c379a0"):
-                return ContractRevertError("Error", {"message": decode(["string"], data[4:])[0]})
+                return ContractRevertError(
+                    "Error", {"message": decode(["string"], data[4:])[0]}
+                )
             return ContractRevertError("UnknownError", {"data": data})
         name, names, types = known
-        values = [Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, decode(types, data[4:]))]
-        return ContractRevertError(name, dict(zip(names, values)))
+        values = [
+            Web3.to_checksum_address(v) if t == "address" else v
+            for t, v in zip(types, decode(types, data[4:]), strict=True)
+        ]
+        return ContractRevertError(name, dict(zip(names, values, strict=True)))
 
-    def transact(self, account: LocalAccount, call: Any, *, gas: int | None = None) -> TxReceipt:
+    def transact(
+        self, account: LocalAccount, call: Any, *, gas: int | None = None
+    ) -> TxReceipt:
         """Sign and send `call` (a bound contract function) from `account`; wait for it.
 
         The call is simulated first, so a revert raises ContractRevertError with the
@@ -149,7 +168,9 @@ class Chain:
         try:
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
         except TimeExhausted as exc:
-            raise ChainConnectionError(f"transaction {tx_hash.hex()} not mined within 300 s") from exc
+            raise ChainConnectionError(
+                f"transaction {tx_hash.hex()} not mined within 300 s"
+            ) from exc
         if receipt["status"] != 1:
             raise ContractRevertError("Reverted", {"tx": tx_hash.hex()})
         return receipt
@@ -174,7 +195,11 @@ def _revert_data(exc: BaseException) -> bytes | None:
         for arg in e.args:
             if isinstance(arg, (bytes, bytearray)):
                 return bytes(arg)
-            if isinstance(arg, BaseException) and arg.args and isinstance(arg.args[0], (bytes, bytearray)):
+            if (
+                isinstance(arg, BaseException)
+                and arg.args
+                and isinstance(arg.args[0], (bytes, bytearray))
+            ):
                 return bytes(arg.args[0])
     for e in chain:
         for arg in e.args:
@@ -198,17 +223,34 @@ def free_port() -> int:
 class AnvilNode:
     """A local anvil node on loopback, started and stopped by this object."""
 
-    def __init__(self, *, port: int | None = None, block_time: int | None = None) -> None:
+    def __init__(
+        self, *, port: int | None = None, block_time: int | None = None
+    ) -> None:
         binary = tool("anvil")
         if binary is None:
             raise ToolchainError("anvil not found: run ./scripts/setup.sh")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [binary, "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", DEV_MNEMONIC,
-                "--gas-limit", str(BLOCK_GAS_LIMIT), "--silent"]
+        args = [
+            binary,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--gas-limit",
+            str(BLOCK_GAS_LIMIT),
+            "--silent",
+        ]
         if block_time:
             args += ["--block-time", str(block_time)]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+        self.process = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=os.environ.copy(),
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -217,9 +259,15 @@ class AnvilNode:
                 return
             except ChainConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    err = self.process.stderr.read().decode() if self.process.stderr else ""
+                    err = (
+                        self.process.stderr.read().decode()
+                        if self.process.stderr
+                        else ""
+                    )
                     self.stop()
-                    raise ToolchainError(f"anvil did not start: {err.strip()}") from None
+                    raise ToolchainError(
+                        f"anvil did not start: {err.strip()}"
+                    ) from None
                 time.sleep(0.1)
 
     def stop(self) -> None:

@@ -25,10 +25,17 @@ class CompiledContract:
     runtime_size: int
 
 
-def compile_file(path: Path, name: str, *, optimizer_runs: int = 200) -> CompiledContract:
+def compile_file(
+    path: Path, name: str, *, optimizer_runs: int = 200
+) -> CompiledContract:
     """Compile contract `name` from the Solidity file `path` (imports resolved beside it)."""
     path = Path(path).resolve()
-    return _compile(str(path), name, optimizer_runs, hashlib.sha256(_sources_digest(path)).hexdigest())
+    return _compile(
+        str(path),
+        name,
+        optimizer_runs,
+        hashlib.sha256(_sources_digest(path)).hexdigest(),
+    )
 
 
 def zkpot_contract() -> CompiledContract:
@@ -38,12 +45,16 @@ def zkpot_contract() -> CompiledContract:
 
 def _sources_digest(path: Path) -> bytes:
     # The file and every Solidity file under contracts/: enough to notice edits.
-    parts = [path.read_bytes()] + [p.read_bytes() for p in sorted(CONTRACTS_DIR.rglob("*.sol"))]
+    parts = [path.read_bytes()] + [
+        p.read_bytes() for p in sorted(CONTRACTS_DIR.rglob("*.sol"))
+    ]
     return b"\0".join(parts)
 
 
 @functools.lru_cache(maxsize=16)
-def _compile(path: str, name: str, optimizer_runs: int, digest: str) -> CompiledContract:
+def _compile(
+    path: str, name: str, optimizer_runs: int, digest: str
+) -> CompiledContract:
     del digest  # part of the cache key only
     solc = tool("solc")
     if solc is None:
@@ -56,7 +67,15 @@ def _compile(path: str, name: str, optimizer_runs: int, digest: str) -> Compiled
                 "sources": {Path(path).name: {"urls": [path]}},
                 "settings": {
                     "optimizer": {"enabled": True, "runs": optimizer_runs},
-                    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+                    "outputSelection": {
+                        "*": {
+                            "*": [
+                                "abi",
+                                "evm.bytecode.object",
+                                "evm.deployedBytecode.object",
+                            ]
+                        }
+                    },
                 },
             },
             solc_binary=solc,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from web3.logs import DISCARD
-
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ..circuit.prover import Proof
@@ -23,7 +22,9 @@ VERIFIER_NAME = "Halo2VerifierReusable"
 VERIFIER_SOL = CONTRACTS_DIR / "verifier" / f"{VERIFIER_NAME}.sol"
 
 
-def deploy(chain: Chain, account: LocalAccount, compiled: CompiledContract, *args: Any) -> str:
+def deploy(
+    chain: Chain, account: LocalAccount, compiled: CompiledContract, *args: Any
+) -> str:
     """Deploy `compiled` from `account`; return the new contract's address."""
     factory = chain.w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
     receipt = chain.transact(account, factory.constructor(*args))
@@ -41,9 +42,13 @@ def deploy_verifier(chain: Chain, account: LocalAccount) -> str:
     return deploy(chain, account, verifier_contract())
 
 
-def register_vka(chain: Chain, account: LocalAccount, verifier: str, words: list[bytes]) -> bytes:
+def register_vka(
+    chain: Chain, account: LocalAccount, verifier: str, words: list[bytes]
+) -> bytes:
     """Register a verification-key artefact on the reusable verifier; return its digest."""
-    contract = chain.w3.eth.contract(address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi)
+    contract = chain.w3.eth.contract(
+        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
+    )
     chain.transact(account, contract.functions.registerVka(words))
     return vka_digest(words)
 
@@ -58,11 +63,19 @@ def new_salt() -> bytes:
     return secrets.token_bytes(32)
 
 
-def commitment_of(client: str, task_id: int, round_: int, weights_hash: int, salt: bytes) -> bytes:
+def commitment_of(
+    client: str, task_id: int, round_: int, weights_hash: int, salt: bytes
+) -> bytes:
     """keccak256(abi.encode(client, taskId, round, weightsHash, salt)), as ZKPoT checks it."""
     data = encode(
         ["address", "uint256", "uint256", "bytes32", "bytes32"],
-        [Web3.to_checksum_address(client), task_id, round_, weights_hash.to_bytes(32, "big"), salt],
+        [
+            Web3.to_checksum_address(client),
+            task_id,
+            round_,
+            weights_hash.to_bytes(32, "big"),
+            salt,
+        ],
     )
     return bytes(Web3.keccak(data))
 
@@ -118,12 +131,18 @@ class ZKPoTContract:
                 p.initial_model_cid,
             ),
         )
-        (event,) = self.contract.events.TaskOpened().process_receipt(receipt, errors=DISCARD)
+        (event,) = self.contract.events.TaskOpened().process_receipt(
+            receipt, errors=DISCARD
+        )
         return int(event["args"]["taskId"]), receipt
 
-    def commit(self, account: LocalAccount, task_id: int, round_: int, commitment: bytes) -> TxReceipt:
+    def commit(
+        self, account: LocalAccount, task_id: int, round_: int, commitment: bytes
+    ) -> TxReceipt:
         """Commit to this round's weights (see `commitment_of`)."""
-        return self.chain.transact(account, self.contract.functions.commit(task_id, round_, commitment))
+        return self.chain.transact(
+            account, self.contract.functions.commit(task_id, round_, commitment)
+        )
 
     def submit_proof(
         self,
@@ -147,18 +166,28 @@ class ZKPoTContract:
             salt,
             sealed_weights_cid,
         )
-        return self.chain.transact(account, self.contract.functions.submitProof(task_id, round_, submission))
+        return self.chain.transact(
+            account, self.contract.functions.submitProof(task_id, round_, submission)
+        )
 
     def close_round(self, account: LocalAccount, task_id: int) -> TxReceipt:
         """Close the task's current round (anyone may, once its proof phase is over)."""
         return self.chain.transact(account, self.contract.functions.closeRound(task_id))
 
     def publish_global_model(
-        self, account: LocalAccount, task_id: int, round_: int, model_hash: int, cid: str
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        model_hash: int,
+        cid: str,
     ) -> TxReceipt:
         """Publish the global model aggregated from `round_` (aggregator only)."""
         return self.chain.transact(
-            account, self.contract.functions.publishGlobalModel(task_id, round_, model_hash.to_bytes(32, "big"), cid)
+            account,
+            self.contract.functions.publishGlobalModel(
+                task_id, round_, model_hash.to_bytes(32, "big"), cid
+            ),
         )
 
     # ------------------------------------------------------------ views
@@ -166,19 +195,19 @@ class ZKPoTContract:
         """The task's parameters and state, by field name."""
         values = self.contract.functions.getTask(task_id).call()
         names = [c["name"] for c in self._outputs("getTask")]
-        return dict(zip(names, values))
+        return dict(zip(names, values, strict=True))
 
     def contribution(self, task_id: int, round_: int, client: str) -> dict[str, Any]:
         """A client's commitment and contribution in a round, by field name."""
         values = self.contract.functions.getContribution(task_id, round_, client).call()
         names = [c["name"] for c in self._outputs("getContribution")]
-        return dict(zip(names, values))
+        return dict(zip(names, values, strict=True))
 
     def round(self, task_id: int, round_: int) -> dict[str, Any]:
         """A round's leader, leader count and accepted count, by field name."""
         values = self.contract.functions.getRound(task_id, round_).call()
         names = [c["name"] for c in self._outputs("getRound")]
-        return dict(zip(names, values))
+        return dict(zip(names, values, strict=True))
 
     def _outputs(self, fn: str) -> list[dict[str, Any]]:
         (item,) = [i for i in self.contract.abi if i.get("name") == fn]

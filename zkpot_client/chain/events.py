@@ -97,25 +97,43 @@ def latest_round_opened(zkpot: ZKPoTContract, task_id: int) -> dict[str, Any]:
     return dict(_logs(zkpot, "RoundOpened", task_id)[-1]["args"])
 
 
-def global_model(zkpot: ZKPoTContract, task_id: int, after_round: int) -> tuple[int, str]:
+def global_model(
+    zkpot: ZKPoTContract, task_id: int, after_round: int
+) -> tuple[int, str]:
     """`(hash, cid)` of the global model published after `after_round` (0: the initial one)."""
     logs = _logs(zkpot, "GlobalModelPublished", task_id, round=after_round)
     if not logs:
-        raise LookupError(f"no global model published for task {task_id} after round {after_round}")
+        raise LookupError(
+            f"no global model published for task {task_id} after round {after_round}"
+        )
     a = logs[-1]["args"]
     return int.from_bytes(a["modelHash"], "big"), a["cid"]
 
 
-def accepted_contributions(zkpot: ZKPoTContract, task_id: int, round_: int) -> list[ContributionOutcome]:
+def accepted_contributions(
+    zkpot: ZKPoTContract, task_id: int, round_: int
+) -> list[ContributionOutcome]:
     """The round's accepted contributions, in the order they were verified."""
-    return [c for c in _contributions(zkpot, task_id, round_, with_gas=False) if c.accepted]
+    return [
+        c for c in _contributions(zkpot, task_id, round_, with_gas=False) if c.accepted
+    ]
 
 
-def _contributions(zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool) -> list[ContributionOutcome]:
+def _contributions(
+    zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool
+) -> list[ContributionOutcome]:
     out = []
     for log in _logs(zkpot, "ContributionVerified", task_id, round=round_):
         a = log["args"]
-        gas = int(zkpot.chain.w3.eth.get_transaction_receipt(log["transactionHash"])["gasUsed"]) if with_gas else 0
+        gas = (
+            int(
+                zkpot.chain.w3.eth.get_transaction_receipt(log["transactionHash"])[
+                    "gasUsed"
+                ]
+            )
+            if with_gas
+            else 0
+        )
         out.append(
             ContributionOutcome(
                 client=a["client"],
@@ -135,7 +153,10 @@ def round_outcomes(zkpot: ZKPoTContract, task_id: int) -> list[RoundOutcome]:
     rounds: dict[int, RoundOutcome] = {}
     for log in _logs(zkpot, "RoundOpened", task_id):
         r = int(log["args"]["round"])
-        rounds[r] = RoundOutcome(round=r, global_model_hash_in=int.from_bytes(log["args"]["globalModelHash"], "big"))
+        rounds[r] = RoundOutcome(
+            round=r,
+            global_model_hash_in=int.from_bytes(log["args"]["globalModelHash"], "big"),
+        )
     for r, outcome in rounds.items():
         outcome.contributions = _contributions(zkpot, task_id, r, with_gas=True)
     for log in _logs(zkpot, "RoundClosed", task_id):

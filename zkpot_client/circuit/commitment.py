@@ -14,7 +14,10 @@ import numpy as np
 
 def weights_felts(flat: np.ndarray, scale: int) -> list[str]:
     """The weights as the circuit sees them: field elements at fixed-point `scale`."""
-    return [ezkl.float_to_felt(float(w), scale, ezkl.PyInputType.F32) for w in np.asarray(flat).reshape(-1)]
+    return [
+        ezkl.float_to_felt(float(w), scale, ezkl.PyInputType.F32)
+        for w in np.asarray(flat).reshape(-1)
+    ]
 
 
 def felt_to_int(felt_hex: str) -> int:

@@ -32,7 +32,9 @@ class EvaluationCircuit(torch.nn.Module):
         return (predicted.float() == self.eval_y).float().sum().reshape(1, 1)
 
 
-def export_onnx(spec: ModelSpec, eval_x: np.ndarray, eval_y: np.ndarray, path: Path) -> Path:
+def export_onnx(
+    spec: ModelSpec, eval_x: np.ndarray, eval_y: np.ndarray, path: Path
+) -> Path:
     """Write the evaluation circuit for this model and evaluation set to `path`."""
     circuit = EvaluationCircuit(spec, eval_x, eval_y).eval()
     example = torch.zeros(1, spec.num_weights)

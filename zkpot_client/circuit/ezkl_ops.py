@@ -15,7 +15,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
@@ -32,14 +33,19 @@ def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
         )
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            raise RuntimeError(f"ezkl {fn.__name__} failed (exit {proc.returncode}): " + " | ".join(detail))
+            raise RuntimeError(
+                f"ezkl {fn.__name__} failed (exit {proc.returncode}): "
+                + " | ".join(detail)
+            )
         with open(out) as f:
             return json.load(f)
     finally:
         os.unlink(out)
 
 
-def gen_settings(onnx_path: str, settings_path: str, run_args: dict[str, Any]) -> dict[str, Any]:
+def gen_settings(
+    onnx_path: str, settings_path: str, run_args: dict[str, Any]
+) -> dict[str, Any]:
     import ezkl
 
     ra = ezkl.PyRunArgs()
@@ -71,11 +77,20 @@ def setup(compiled_path: str, vk_path: str, pk_path: str, srs_path: str) -> None
         raise RuntimeError("ezkl setup failed")
 
 
-def create_verifier(vk_path: str, settings_path: str, sol_path: str, abi_path: str, vka_path: str, srs_path: str) -> None:
+def create_verifier(
+    vk_path: str,
+    settings_path: str,
+    sol_path: str,
+    abi_path: str,
+    vka_path: str,
+    srs_path: str,
+) -> None:
     import ezkl
 
     async def both() -> None:
-        await ezkl.create_evm_verifier(vk_path, settings_path, sol_path, abi_path, srs_path=srs_path, reusable=True)
+        await ezkl.create_evm_verifier(
+            vk_path, settings_path, sol_path, abi_path, srs_path=srs_path, reusable=True
+        )
         await ezkl.create_evm_vka(vk_path, settings_path, vka_path, srs_path=srs_path)
 
     asyncio.run(both())
@@ -87,7 +102,14 @@ def witness(input_path: str, compiled_path: str, witness_path: str) -> dict[str,
     return ezkl.gen_witness(input_path, compiled_path, witness_path)
 
 
-def prove(input_path: str, compiled_path: str, pk_path: str, srs_path: str, witness_path: str, proof_path: str) -> dict[str, Any]:
+def prove(
+    input_path: str,
+    compiled_path: str,
+    pk_path: str,
+    srs_path: str,
+    witness_path: str,
+    proof_path: str,
+) -> dict[str, Any]:
     import ezkl
 
     ezkl.gen_witness(input_path, compiled_path, witness_path)

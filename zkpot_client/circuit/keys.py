@@ -143,7 +143,9 @@ def setup_circuit(
             json.dumps(
                 {
                     "layout": _LAYOUT_VERSION,
-                    "ezkl": ezkl.__version__ if hasattr(ezkl, "__version__") else "23.0.5",
+                    "ezkl": ezkl.__version__
+                    if hasattr(ezkl, "__version__")
+                    else "23.0.5",
                     "onnx": _sha256_file(onnx_path),
                     "run_args": run_args(scale, logrows),
                     "srs": _sha256_file(srs_path),
@@ -172,29 +174,54 @@ def compile_only(onnx_path: Path, directory: Path, *, scale: int) -> Path:
     shutil.copyfile(onnx_path, directory / "circuit.onnx")
     _choose_logrows(directory, scale)
     compiled = directory / "circuit.ezkl"
-    run_isolated(ezkl_ops.compile_circuit, str(directory / "circuit.onnx"), str(compiled), str(directory / "settings.json"))
+    run_isolated(
+        ezkl_ops.compile_circuit,
+        str(directory / "circuit.onnx"),
+        str(compiled),
+        str(directory / "settings.json"),
+    )
     return compiled
 
 
 def _choose_logrows(work: Path, scale: int) -> int:
     """Smallest circuit size (log2 rows) that holds the circuit and its range checks."""
     settings = run_isolated(
-        ezkl_ops.gen_settings, str(work / "circuit.onnx"), str(work / "settings.json"), run_args(scale, 17)
+        ezkl_ops.gen_settings,
+        str(work / "circuit.onnx"),
+        str(work / "settings.json"),
+        run_args(scale, 17),
     )
-    largest_table = max([hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1])
+    largest_table = max(
+        [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
+    )
     needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
     logrows = max(math.ceil(math.log2(needed)), 10)
-    run_isolated(ezkl_ops.gen_settings, str(work / "circuit.onnx"), str(work / "settings.json"), run_args(scale, logrows))
+    run_isolated(
+        ezkl_ops.gen_settings,
+        str(work / "circuit.onnx"),
+        str(work / "settings.json"),
+        run_args(scale, logrows),
+    )
     return logrows
 
 
 def _build(work: Path, srs_path: Path, logrows: int) -> None:
     settings, compiled = str(work / "settings.json"), str(work / "circuit.ezkl")
     try:
-        run_isolated(ezkl_ops.compile_circuit, str(work / "circuit.onnx"), compiled, settings)
+        run_isolated(
+            ezkl_ops.compile_circuit, str(work / "circuit.onnx"), compiled, settings
+        )
         with long_step(f"circuit setup: proving and verifying keys (2^{logrows} rows)"):
-            run_isolated(ezkl_ops.setup, compiled, str(work / "vk.key"), str(work / "pk.key"), str(srs_path))
-        with long_step("generating the Solidity verifier and verification-key artefact"):
+            run_isolated(
+                ezkl_ops.setup,
+                compiled,
+                str(work / "vk.key"),
+                str(work / "pk.key"),
+                str(srs_path),
+            )
+        with long_step(
+            "generating the Solidity verifier and verification-key artefact"
+        ):
             run_isolated(
                 ezkl_ops.create_verifier,
                 str(work / "vk.key"),

@@ -54,7 +54,9 @@ class Proof:
             raise ZKPoTValueError(f"not a ZKPoT proof: {exc}") from exc
 
     @classmethod
-    def from_ezkl(cls, proof_json: dict[str, object], prove_seconds: float = 0.0) -> Proof:
+    def from_ezkl(
+        cls, proof_json: dict[str, object], prove_seconds: float = 0.0
+    ) -> Proof:
         """Read ezkl's proof JSON (hex proof, little-endian hex instances)."""
         try:
             hex_proof = str(proof_json["hex_proof"])
@@ -84,11 +86,17 @@ class Proof:
 
 def _write_input(directory: Path, flat: np.ndarray) -> Path:
     path = directory / "input.json"
-    path.write_text(json.dumps({"input_data": [np.asarray(flat, dtype=np.float64).reshape(-1).tolist()]}))
+    path.write_text(
+        json.dumps(
+            {"input_data": [np.asarray(flat, dtype=np.float64).reshape(-1).tolist()]}
+        )
+    )
     return path
 
 
-def prove(artifacts: CircuitArtifacts, flat: np.ndarray, *, label: str = "proving accuracy") -> Proof:
+def prove(
+    artifacts: CircuitArtifacts, flat: np.ndarray, *, label: str = "proving accuracy"
+) -> Proof:
     """Prove, for the weights `flat`, the count of evaluation samples classified correctly."""
     with tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp:
         work = Path(tmp)
@@ -114,6 +122,10 @@ def circuit_count(compiled: Path, flat: np.ndarray) -> int:
     """The count the compiled circuit computes for `flat` (its witness), without proving."""
     with tempfile.TemporaryDirectory(prefix="zkpot-witness-") as tmp:
         work = Path(tmp)
-        witness = run_isolated(ezkl_ops.witness, str(_write_input(work, flat)), str(compiled), str(work / "witness.json"))
+        witness = run_isolated(
+            ezkl_ops.witness,
+            str(_write_input(work, flat)),
+            str(compiled),
+            str(work / "witness.json"),
+        )
         return felt_to_int(witness["outputs"][0][0])
-

@@ -55,25 +55,37 @@ class Aggregator:
         With nothing to include, the previous global model carries over.
         """
         included: list[np.ndarray] = []
-        result = AggregationResult(round=round_, weights=np.empty(0), model_hash=0, cid="")
+        result = AggregationResult(
+            round=round_, weights=np.empty(0), model_hash=0, cid=""
+        )
         for c in accepted_contributions(self.zkpot, task_id, round_):
             try:
-                flat = weights_from_bytes(unseal(self.key, self.store.get(c.sealed_weights_cid)))
+                flat = weights_from_bytes(
+                    unseal(self.key, self.store.get(c.sealed_weights_cid))
+                )
             except ZKPoTError as exc:
                 result.excluded[c.client] = str(exc)
                 continue
             if weights_hash(flat, self.scale) != c.weights_hash:
-                result.excluded[c.client] = "weights do not hash to the proven commitment"
+                result.excluded[c.client] = (
+                    "weights do not hash to the proven commitment"
+                )
                 continue
             included.append(flat)
             result.included.append(c.client)
         if included:
             result.weights = quantise(fedavg(included), self.scale)
         else:
-            result.weights = load_global_model(self.zkpot, self.store, task_id, round_ - 1, self.scale)
-        result.model_hash, result.cid = store_model(self.store, result.weights, self.scale)
+            result.weights = load_global_model(
+                self.zkpot, self.store, task_id, round_ - 1, self.scale
+            )
+        result.model_hash, result.cid = store_model(
+            self.store, result.weights, self.scale
+        )
         return result
 
     def publish(self, task_id: int, result: AggregationResult) -> TxReceipt:
         """Publish the new global model's hash and CID on chain (opens the next round)."""
-        return self.zkpot.publish_global_model(self.account, task_id, result.round, result.model_hash, result.cid)
+        return self.zkpot.publish_global_model(
+            self.account, task_id, result.round, result.model_hash, result.cid
+        )

@@ -25,7 +25,7 @@ from .global_model import load_global_model
 class TrainingConfig:
     """How a client trains locally each round."""
 
-    epochs: int = 5
+    epochs: int = 10
     """Passes over the local shard per round."""
     lr: float = 0.1
     """SGD learning rate (momentum 0.9)."""
@@ -66,7 +66,9 @@ class Client:
 
     def train(self, task: TaskInfo, round_: int) -> np.ndarray:
         """Train from the round's global model (fetched and checked) on the private shard."""
-        start = load_global_model(self.zkpot, self.store, task.task_id, round_ - 1, self.scale)
+        start = load_global_model(
+            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+        )
         trained = train_local(
             self.spec,
             start,
@@ -83,20 +85,39 @@ class Client:
         """Commit on chain to `weights` (salted, bound to this sender, task and round)."""
         h = weights_hash(weights, self.scale)
         salt = new_salt()
-        self.current = Contribution(round=round_, weights=weights, weights_hash=h, salt=salt)
-        return self.zkpot.commit(self.account, task.task_id, round_, commitment_of(self.address, task.task_id, round_, h, salt))
+        self.current = Contribution(
+            round=round_, weights=weights, weights_hash=h, salt=salt
+        )
+        return self.zkpot.commit(
+            self.account,
+            task.task_id,
+            round_,
+            commitment_of(self.address, task.task_id, round_, h, salt),
+        )
 
     def prove(self, artifacts: CircuitArtifacts) -> Proof:
         """Prove the committed weights' count of correct evaluation predictions."""
         assert self.current is not None, "commit before proving"
-        self.current.proof = prove(artifacts, self.current.weights, label=f"{self.name}: proving accuracy, round {self.current.round}")
+        self.current.proof = prove(
+            artifacts,
+            self.current.weights,
+            label=f"{self.name}: proving accuracy, round {self.current.round}",
+        )
         return self.current.proof
 
     def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt:
         """Hand the weights to the aggregator (sealed, via the store) and submit the proof."""
         c = self.current
         assert c is not None and c.proof is not None, "prove before submitting"
-        sealed_cid = self.store.put(seal(task.aggregator_key, weights_to_bytes(c.weights)))
+        sealed_cid = self.store.put(
+            seal(task.aggregator_key, weights_to_bytes(c.weights))
+        )
         return self.zkpot.submit_proof(
-            self.account, task.task_id, c.round, c.proof, vka, salt=c.salt, sealed_weights_cid=sealed_cid
+            self.account,
+            task.task_id,
+            c.round,
+            c.proof,
+            vka,
+            salt=c.salt,
+            sealed_weights_cid=sealed_cid,
         )

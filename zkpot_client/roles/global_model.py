@@ -12,12 +12,20 @@ from ..exceptions import CommitmentMismatchError
 from ..storage import ContentStore
 
 
-def load_global_model(zkpot: ZKPoTContract, store: ContentStore, task_id: int, after_round: int, scale: int) -> np.ndarray:
+def load_global_model(
+    zkpot: ZKPoTContract,
+    store: ContentStore,
+    task_id: int,
+    after_round: int,
+    scale: int,
+) -> np.ndarray:
     """The global model published after `after_round`, checked against its on-chain hash."""
     expected, cid = global_model(zkpot, task_id, after_round)
     flat = weights_from_bytes(store.get(cid))
     if weights_hash(flat, scale) != expected:
-        raise CommitmentMismatchError(f"global model {cid} does not match its on-chain hash")
+        raise CommitmentMismatchError(
+            f"global model {cid} does not match its on-chain hash"
+        )
     return flat
 
 

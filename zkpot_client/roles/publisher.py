@@ -49,7 +49,9 @@ class TaskDefinition:
 
     def accuracy(self, flat: np.ndarray) -> float:
         """Float accuracy of weights on the evaluation set."""
-        return count_correct(self.spec, flat, self.eval_x, self.eval_y) / self.eval_samples
+        return (
+            count_correct(self.spec, flat, self.eval_x, self.eval_y) / self.eval_samples
+        )
 
 
 def setup_task_circuit(
@@ -71,7 +73,9 @@ class TaskPublisher:
     store: ContentStore
     definition: TaskDefinition
 
-    def setup_circuit(self, *, srs: Path | None = None, cache: Path | None = None) -> CircuitArtifacts:
+    def setup_circuit(
+        self, *, srs: Path | None = None, cache: Path | None = None
+    ) -> CircuitArtifacts:
         """Export the evaluation circuit and set it up (cached by circuit digest)."""
         return setup_task_circuit(self.definition, srs=srs, cache=cache)
 
