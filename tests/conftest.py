@@ -168,6 +168,20 @@ class Deployment:
         )
         return salt
 
+    def submit(self, account, proven, salt: bytes, **kwargs):
+        """Submit `proven`'s proof (this task's key unless `vka` is given) in round 1."""
+        vka = kwargs.pop("vka", self.task_vka)
+        kwargs.setdefault("sealed_weights_cid", "bafkqaaa")
+        return self.zkpot.submit_proof(
+            account,
+            self.task.task_id,
+            kwargs.pop("round_", 1),
+            proven.proof,
+            vka,
+            salt=salt,
+            **kwargs,
+        )
+
     def to_proof_phase(self) -> None:
         self.chain.advance_to(self.zkpot.task(self.task.task_id)["commitEnd"] + 1)
 

@@ -37,15 +37,7 @@ def test_accepts_a_valid_proof_and_records_the_verified_count(
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
-    receipt = d.zkpot.submit_proof(
-        client,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt,
-        sealed_weights_cid="bafkqaaa",
-    )
+    receipt = d.submit(client, proven_a, salt)
     (event,) = d.zkpot.contract.events.ContributionVerified().process_receipt(
         receipt, errors=DISCARD
     )
@@ -69,24 +61,8 @@ def test_elects_the_highest_verified_count_as_leader(
     salt_a = d.commit(a, proven_a.proof.weights_hash)
     salt_b = d.commit(b, proven_b.proof.weights_hash)
     d.to_proof_phase()
-    d.zkpot.submit_proof(
-        a,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt_a,
-        sealed_weights_cid="x",
-    )
-    d.zkpot.submit_proof(
-        b,
-        d.task.task_id,
-        1,
-        proven_b.proof,
-        d.task_vka,
-        salt=salt_b,
-        sealed_weights_cid="y",
-    )
+    d.submit(a, proven_a, salt_a)
+    d.submit(b, proven_b, salt_b)
     with reverts("ZKPoTRoundNotOver"):
         d.zkpot.close_round(d.accounts[3], d.task.task_id)
     d.to_round_end()
@@ -116,24 +92,8 @@ def test_leader_tie_breaks_to_the_lower_address(
     salt_low = d.commit(low, proven_a_twin.proof.weights_hash)
     d.to_proof_phase()
     # The higher address submits first: order must not decide the tie.
-    d.zkpot.submit_proof(
-        high,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt_high,
-        sealed_weights_cid="x",
-    )
-    d.zkpot.submit_proof(
-        low,
-        d.task.task_id,
-        1,
-        proven_a_twin.proof,
-        d.task_vka,
-        salt=salt_low,
-        sealed_weights_cid="y",
-    )
+    d.submit(high, proven_a, salt_high)
+    d.submit(low, proven_a_twin, salt_low)
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     assert d.zkpot.round(d.task.task_id, 1)["leader"] == low.address
@@ -149,25 +109,9 @@ def test_rejects_the_same_model_submitted_twice_in_a_round(
         second, proven_a.proof.weights_hash
     )  # had the same weights somehow
     d.to_proof_phase()
-    d.zkpot.submit_proof(
-        first,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt_first,
-        sealed_weights_cid="x",
-    )
+    d.submit(first, proven_a, salt_first)
     with reverts("ZKPoTDuplicateModel"):
-        d.zkpot.submit_proof(
-            second,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt_second,
-            sealed_weights_cid="x",
-        )
+        d.submit(second, proven_a, salt_second)
     assert_nothing_recorded_for(d, second)
 
 
@@ -178,15 +122,7 @@ def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(
     client = d.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
-    d.zkpot.submit_proof(
-        client,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt,
-        sealed_weights_cid="x",
-    )
+    d.submit(client, proven_a, salt)
     d.to_round_end()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     r = d.zkpot.round(d.task.task_id, 1)
@@ -225,27 +161,11 @@ def test_rejects_a_proof_made_for_another_tasks_circuit(
     salt = d.commit(client, proven_other.proof.weights_hash)
     d.to_proof_phase()
     with reverts("ZKPoTProofRejected"):  # under this task's key the proof fails
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_other.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(client, proven_other, salt)
     with reverts(
         "ZKPoTVerifyingKeyMismatch"
     ):  # with its own key, the key is not the task's
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_other.proof,
-            other_tiny.artifacts.vka_words(),
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(client, proven_other, salt, vka=other_tiny.artifacts.vka_words())
     assert_nothing_recorded(d, client)
 
 
@@ -257,32 +177,13 @@ def test_rejects_a_claim_that_differs_from_the_proven_count(
     d.to_proof_phase()
     claim = proven_a.proof.correct + 1
     with pytest.raises(ContractRevertError) as err:
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-            claimed_correct=claim,
-        )
+        d.submit(client, proven_a, salt, claimed_correct=claim)
     assert err.value.name == "ZKPoTClaimMismatch"
     assert err.value.error_args == {"claimed": claim, "proven": proven_a.proof.correct}
     # Raising the public count itself breaks the proof.
     forged = (proven_a.proof.instances[0], proven_a.proof.instances[1] + 1)
     with reverts("ZKPoTProofRejected"):
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-            claimed_correct=forged[1],
-            instances=forged,
-        )
+        d.submit(client, proven_a, salt, claimed_correct=forged[1], instances=forged)
     assert_nothing_recorded(d, client)
 
 
@@ -298,40 +199,16 @@ def test_rejects_a_proof_replayed_by_another_account(
     d.to_proof_phase()
     # The thief replays the victim's proof and salt (seen in the mempool).
     with pytest.raises(ContractRevertError) as err:
-        d.zkpot.submit_proof(
-            thief,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=victim_salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(thief, proven_a, victim_salt)
     assert err.value.name == "ZKPoTCommitmentMismatch"
     assert err.value.error_args["client"] == thief.address
     # An account that never committed cannot submit at all.
     with reverts("ZKPoTNoCommitment"):
-        d.zkpot.submit_proof(
-            lazy,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=victim_salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(lazy, proven_a, victim_salt)
     assert_nothing_recorded(d, thief)
     assert_nothing_recorded(d, lazy)
     # The victim's own submission still goes through.
-    d.zkpot.submit_proof(
-        victim,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=victim_salt,
-        sealed_weights_cid="x",
-    )
+    d.submit(victim, proven_a, victim_salt)
 
 
 def test_rejects_a_commitment_copied_by_another_account(
@@ -349,15 +226,7 @@ def test_rejects_a_commitment_copied_by_another_account(
     )  # copied from the Committed event
     d.to_proof_phase()
     with reverts("ZKPoTCommitmentMismatch"):
-        d.zkpot.submit_proof(
-            copier,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(copier, proven_a, salt)
     assert_nothing_recorded(d, copier)
 
 
@@ -367,38 +236,14 @@ def test_rejects_submissions_outside_the_proof_window_and_twice(
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
     with reverts("ZKPoTNotInProofPhase"):  # the window has not opened yet
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(client, proven_a, salt)
     assert_nothing_recorded(d, client)
     d.to_proof_phase()
     with reverts("ZKPoTNotInCommitPhase"):  # and commits are over
         d.zkpot.commit(d.accounts[2], d.task.task_id, 1, b"\x02" * 32)
-    d.zkpot.submit_proof(
-        client,
-        d.task.task_id,
-        1,
-        proven_a.proof,
-        d.task_vka,
-        salt=salt,
-        sealed_weights_cid="x",
-    )
+    d.submit(client, proven_a, salt)
     with reverts("ZKPoTAlreadySubmitted"):
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(client, proven_a, salt)
     assert (
         len(d.zkpot.contract.events.ContributionVerified().get_logs(from_block=0)) == 1
     )
@@ -411,15 +256,7 @@ def test_rejects_a_submission_after_the_window_closes(
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_round_end()
     with reverts("ZKPoTNotInProofPhase"):
-        d.zkpot.submit_proof(
-            client,
-            d.task.task_id,
-            1,
-            proven_a.proof,
-            d.task_vka,
-            salt=salt,
-            sealed_weights_cid="x",
-        )
+        d.submit(client, proven_a, salt)
     assert_nothing_recorded(d, client)
 
 

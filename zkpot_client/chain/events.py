@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contracts import ZKPoTContract
+from .contracts import TaskParams, ZKPoTContract
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -43,22 +43,12 @@ class RoundOutcome:
     global_model_cid: str | None = None
 
 
-@dataclass
-class TaskInfo:
-    """A task's parameters, from its TaskOpened event."""
+@dataclass(frozen=True)
+class TaskInfo(TaskParams):
+    """A task as opened on chain: its parameters, id and aggregator (from events)."""
 
     task_id: int
     aggregator: str
-    verifier: str
-    vka_digest: bytes
-    aggregator_key: bytes
-    eval_samples: int
-    min_correct: int
-    num_rounds: int
-    commit_blocks: int
-    proof_blocks: int
-    initial_model_hash: int
-    initial_model_cid: str
 
 
 def _logs(zkpot: ZKPoTContract, event: str, task_id: int, **filters: Any) -> list[Any]:
