@@ -56,9 +56,10 @@ link() {  # link TARGET NAME: make NAME a symlink to TARGET unless it already is
   [ "$(readlink "$2" 2>/dev/null)" = "$1" ] || ln -sfn "$1" "$2"
 }
 wrapper="$root/scripts/bin/solc"
-link "$wrapper" "$HOME/.svm/0.8.20/solc-0.8.20"   # ezkl (svm layout)
-link "$wrapper" "$HOME/.solcx/solc-v0.8.20"       # py-solc-x and ape-solidity
-link "$wrapper" "$root/.venv/bin/solc"            # anything that runs `solc`
+# ezkl finds solc only at $HOME/.svm/<version>/; zkpot runs ezkl with HOME set here.
+link "$wrapper" "$root/.venv/ezkl-home/.svm/0.8.20/solc-0.8.20"
+link "$wrapper" "$root/.venv/bin/solc"            # py-solc-x (given this path), forge, anything on PATH
+link "$wrapper" "$HOME/.solcx/solc-v0.8.20"       # ape-solidity looks in py-solc-x's install folder
 for tool in anvil forge cast; do
   link "$root/node_modules/@foundry-rs/$tool-linux-amd64/bin/$tool" "$root/.venv/bin/$tool"
 done

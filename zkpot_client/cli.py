@@ -138,5 +138,70 @@ def demo(
         click.echo(f"summary written to {json_path}")
 
 
+@main.command()
+@click.option(
+    "--eval-samples",
+    default=100,
+    show_default=True,
+    help="Evaluation samples bound into the circuit.",
+)
+@click.option(
+    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
+)
+@click.option("--proofs", default=2, show_default=True, help="Proofs to time.")
+@click.option(
+    "--srs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trusted SRS file (default: a development SRS).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache of SRS and circuit keys.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the figures as JSON here.",
+)
+def bench(
+    eval_samples: int,
+    hidden: int,
+    proofs: int,
+    srs: Path | None,
+    cache_dir: Path | None,
+    json_path: Path | None,
+) -> None:
+    """Measure one task configuration: circuit size, setup (0 when cached), proving
+    time and peak prover memory, proof size, verification gas and calldata."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .bench import BenchConfig, run_bench
+
+    if srs is not None and not srs.is_file():
+        raise click.BadParameter(f"no such file: {srs}", param_hint="--srs")
+    figures = run_bench(
+        BenchConfig(
+            eval_samples=eval_samples,
+            hidden=hidden,
+            proofs=proofs,
+            srs=srs,
+            cache=cache_dir,
+        )
+    )
+    table = Table(title="ZKPoT benchmark")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2) + "\n")
+
+
 if __name__ == "__main__":
     main()

@@ -27,3 +27,11 @@ def tool(name: str) -> str | None:
         if candidate.exists():
             return str(candidate)
     return shutil.which(name)
+
+
+def ezkl_home() -> str:
+    """HOME for ezkl's child processes: ezkl looks for solc 0.8.20 only at
+    `$HOME/.svm/0.8.20/solc-0.8.20`, and scripts/setup.sh places the project's
+    solc wrapper there under .venv, so no global state is needed."""
+    home = PROJECT_ROOT / ".venv" / "ezkl-home"
+    return str(home) if home.is_dir() else str(Path.home())

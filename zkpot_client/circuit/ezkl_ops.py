@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from ..paths import ezkl_home
+
 
 def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
     """Run `fn(*args)` (a function of this module, JSON arguments and result) in a
@@ -30,6 +32,7 @@ def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
             input=json.dumps(args),
             text=True,
             capture_output=True,
+            env={**os.environ, "HOME": ezkl_home()},
         )
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
