@@ -114,6 +114,7 @@ contract ZKPoT is IZKPoT {
         if (block.number > t.commitEnd) {
             revert ZKPoTNotInCommitPhase(taskId, round, block.number, opensAt, t.commitEnd);
         }
+        if (commitment == bytes32(0)) revert ZKPoTEmptyCommitment(msg.sender);
         Contribution storage c = _contributions[taskId][round][msg.sender];
         if (c.commitment != bytes32(0)) revert ZKPoTAlreadyCommitted(taskId, round, msg.sender);
 

@@ -287,6 +287,8 @@ def test_rejects_a_commitment_twice_and_a_wrong_round(deployment: Deployment) ->
     d.zkpot.commit(client, d.task.task_id, 1, b"\x01" * 32)
     with reverts("ZKPoTAlreadyCommitted"):
         d.zkpot.commit(client, d.task.task_id, 1, b"\x02" * 32)
+    with reverts("ZKPoTEmptyCommitment"):
+        d.zkpot.commit(d.accounts[2], d.task.task_id, 1, b"\x00" * 32)
     with reverts("ZKPoTWrongRound"):
         d.zkpot.commit(d.accounts[2], d.task.task_id, 2, b"\x01" * 32)
 

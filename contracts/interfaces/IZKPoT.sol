@@ -26,6 +26,8 @@ interface IZKPoT {
     error ZKPoTNotInCommitPhase(uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt);
     /// @notice A proof outside the proof phase `[opensAt, closesAt]`.
     error ZKPoTNotInProofPhase(uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt);
+    /// @notice A commitment must not be zero (zero marks "no commitment").
+    error ZKPoTEmptyCommitment(address client);
     /// @notice The sender already committed in this round.
     error ZKPoTAlreadyCommitted(uint256 taskId, uint256 round, address client);
     /// @notice The sender made no commitment in this round.
