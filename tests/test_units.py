@@ -100,3 +100,19 @@ def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
         np.allclose(q * 2**13, np.round(q * 2**13))
         and np.max(np.abs(q - w)) <= 2**-14 + 1e-9
     )
+
+
+def test_an_unreachable_node_is_a_clear_error() -> None:
+    from zkpot_client.chain.backend import Chain, free_port
+    from zkpot_client.exceptions import ChainConnectionError
+
+    with pytest.raises(ChainConnectionError, match="cannot reach"):
+        Chain.connect(f"http://127.0.0.1:{free_port()}", timeout=2)
+
+
+def test_a_contract_address_without_code_is_a_clear_error() -> None:
+    from zkpot_client.chain.backend import Chain
+    from zkpot_client.chain.contracts import ZKPoTContract
+
+    with pytest.raises(ZKPoTValueError, match="no contract"):
+        ZKPoTContract(Chain.embedded(), "0x" + "12" * 20)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .chain.backend import Chain, dev_accounts
+from .chain.contracts import ZKPoTContract
 from .chain.events import latest_round_opened, round_outcomes
 from .crypto import new_keypair, weights_from_bytes
 from .data import load_task_data
@@ -23,7 +24,7 @@ from .progress import info
 from .roles.aggregator import Aggregator
 from .roles.client import Client, TrainingConfig
 from .roles.publisher import TaskDefinition, TaskPublisher
-from .storage import LocalDirStore
+from .storage import ContentStore, LocalDirStore
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,6 @@ def run_demo(
     ]
     names = {c.address: c.name for c in clients}
     prove_seconds: dict[tuple[int, str], float] = {}
-    summaries: list[dict[str, Any]] = []
     for r in range(1, cfg.rounds + 1):
         info(f"[bold]round {r}[/]")
         for c in clients:
@@ -145,7 +145,6 @@ def run_demo(
         summary = summarise(
             zkpot, store, definition, task.task_id, prove_seconds, names
         )[r - 1]
-        summaries.append(summary)
         if on_round:
             on_round(summary)
     return DemoResult(
@@ -159,8 +158,8 @@ def run_demo(
 
 
 def summarise(
-    zkpot: Any,
-    store: LocalDirStore,
+    zkpot: ZKPoTContract,
+    store: ContentStore,
     definition: TaskDefinition,
     task_id: int,
     prove_seconds: dict[tuple[int, str], float],

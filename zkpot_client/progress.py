@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 
 from rich.console import Console
@@ -43,8 +42,3 @@ def warn(message: str) -> None:
 def info(message: str) -> None:
     """Print a line of progress."""
     console.print(message)
-
-
-def is_interactive() -> bool:
-    """True when standard error is a terminal."""
-    return sys.stderr.isatty()

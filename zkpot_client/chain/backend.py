@@ -21,7 +21,12 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 from web3.types import TxReceipt
 
-from ..exceptions import ChainConnectionError, ContractRevertError, ToolchainError
+from ..exceptions import (
+    ChainConnectionError,
+    ContractRevertError,
+    ToolchainError,
+    ZKPoTValueError,
+)
 from ..paths import tool
 
 #: The well-known development mnemonic (anvil, hardhat): its accounts are funded
@@ -91,7 +96,7 @@ class Chain:
     def mine(self, blocks: int = 1) -> None:
         """Mine `blocks` empty blocks (development chains only)."""
         if not self.can_mine:
-            raise ContractRevertError("cannot mine blocks on this chain")
+            raise ZKPoTValueError(f"cannot mine blocks on {self.name}")
         if blocks <= 0:
             return
         if self.name.startswith("embedded"):

@@ -28,8 +28,3 @@ def felt_to_int(felt_hex: str) -> int:
 def weights_hash(flat: np.ndarray, scale: int) -> int:
     """Poseidon hash of the quantised weights, as the circuit's first public instance."""
     return felt_to_int(ezkl.poseidon_hash(weights_felts(flat, scale))[0])
-
-
-def hash_hex(value: int) -> str:
-    """A 32-byte hash as 0x-prefixed hex, the way it is stored on chain."""
-    return "0x" + value.to_bytes(32, "big").hex()

@@ -102,9 +102,9 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def dev_srs(logrows: int) -> Path:
+def dev_srs(logrows: int, cache: Path | None = None) -> Path:
     """A locally generated SRS for `logrows`, cached. For development only."""
-    path = cache_dir() / "srs" / f"dev-k{logrows}.srs"
+    path = (cache or cache_dir()) / "srs" / f"dev-k{logrows}.srs"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -136,7 +136,7 @@ def setup_circuit(
                 "using a locally generated SRS: fine for development, NOT for deployments. "
                 "Pass a ceremony SRS with --srs PATH."
             )
-            srs_path = dev_srs(logrows)
+            srs_path = dev_srs(logrows, cache)
         else:
             srs_path = Path(srs).resolve()
         digest = hashlib.sha256(
