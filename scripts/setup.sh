@@ -28,7 +28,9 @@ if [ "$(cat "$stamp_py" 2>/dev/null)" != "$want_py" ]; then
   say "installing Python packages (torch CPU build first, then the pinned rest)"
   .venv/bin/python -m pip install --quiet torch==2.13.0
   .venv/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
-  .venv/bin/python -m pip install --quiet --no-deps -e .
+  # the editable build's own warnings are noise here; show them only on failure
+  .venv/bin/python -m pip install --quiet --no-deps -e . >.venv/.zkpot-editable.log 2>&1 \
+    || { cat .venv/.zkpot-editable.log >&2; die "installing the zkpot package failed"; }
   echo "$want_py" > "$stamp_py"
 else
   say "Python packages up to date"
