@@ -3,9 +3,52 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+
+# Options shared by the commands that set up a task's circuit.
+_CIRCUIT_OPTIONS = [
+    click.option(
+        "--eval-samples",
+        default=100,
+        show_default=True,
+        help="Evaluation samples bound into the circuit "
+        "(100 fits 2^17 rows: about a minute per proof on 2 cores).",
+    ),
+    click.option(
+        "--hidden",
+        default=16,
+        show_default=True,
+        help="Hidden units of the digits MLP.",
+    ),
+    click.option(
+        "--srs",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Trusted SRS file (ceremony). "
+        "Without it a development SRS is generated locally.",
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
+    ),
+    click.option(
+        "--json",
+        "json_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also write the results as JSON here.",
+    ),
+]
+
+
+def circuit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the shared circuit options to a command."""
+    for option in reversed(_CIRCUIT_OPTIONS):
+        fn = option(fn)
+    return fn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,18 +71,10 @@ def main() -> None:
 )
 @click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
 @click.option(
-    "--eval-samples",
-    default=100,
-    show_default=True,
-    help="Evaluation samples bound into the circuit (100 fits 2^17 rows: about a minute per proof on 2 cores).",
-)
-@click.option(
-    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
-)
-@click.option(
     "--threshold",
     default=0.3,
     show_default=True,
+    type=click.FloatRange(0.0, 1.0),
     help="Accuracy a contribution needs to be accepted.",
 )
 @click.option(
@@ -58,39 +93,24 @@ def main() -> None:
     help="Seed for data split, initial model and training.",
 )
 @click.option(
-    "--srs",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the per-round summary as JSON here.",
-)
-@click.option(
     "--store-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Content store directory (default: a new temporary one).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
-)
+@circuit_options
 def demo(
     clients: int,
     rounds: int,
-    eval_samples: int,
-    hidden: int,
     threshold: float,
     alpha: float,
     epochs: int,
     seed: int,
-    srs: Path | None,
-    json_path: Path | None,
     store_dir: Path | None,
+    eval_samples: int,
+    hidden: int,
+    srs: Path | None,
     cache_dir: Path | None,
+    json_path: Path | None,
 ) -> None:
     """Run a complete ZKPoT federated-learning task on the embedded chain.
 
@@ -98,17 +118,14 @@ def demo(
     clients train on their private shards, commit to their weights, prove their
     accuracy in zero knowledge and submit the proofs, which the contract verifies;
     the round's leader is elected on chain and the aggregator publishes the FedAvg
-    global model. The outcome is read back from contract events.
+    global model. The outcome is read back from contract events. --json writes the
+    per-round summary.
     """
     from .demo import DemoConfig, run_demo
     from .exceptions import ZKPoTError
     from .report import print_rounds, rounds_table, wide_console, write_json
     from .roles.client import TrainingConfig
 
-    if srs is not None and not srs.is_file():
-        raise click.BadParameter(f"no such file: {srs}", param_hint="--srs")
-    if not 0.0 <= threshold <= 1.0:
-        raise click.BadParameter("must be between 0 and 1", param_hint="--threshold")
     cfg = DemoConfig(
         clients=clients,
         rounds=rounds,
@@ -139,42 +156,19 @@ def demo(
 
 
 @main.command()
-@click.option(
-    "--eval-samples",
-    default=100,
-    show_default=True,
-    help="Evaluation samples bound into the circuit.",
-)
-@click.option(
-    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
-)
 @click.option("--proofs", default=2, show_default=True, help="Proofs to time.")
-@click.option(
-    "--srs",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Trusted SRS file (default: a development SRS).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of SRS and circuit keys.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the figures as JSON here.",
-)
+@circuit_options
 def bench(
+    proofs: int,
     eval_samples: int,
     hidden: int,
-    proofs: int,
     srs: Path | None,
     cache_dir: Path | None,
     json_path: Path | None,
 ) -> None:
-    """Measure one task configuration: circuit size, setup (0 when cached), proving
-    time and peak prover memory, proof size, verification gas and calldata."""
+    """Measure one task configuration: circuit size, setup (short when cached),
+    proving time and peak prover memory, proof size, verification gas and calldata.
+    """
     import json
 
     from rich.console import Console
@@ -182,8 +176,6 @@ def bench(
 
     from .bench import BenchConfig, run_bench
 
-    if srs is not None and not srs.is_file():
-        raise click.BadParameter(f"no such file: {srs}", param_hint="--srs")
     figures = run_bench(
         BenchConfig(
             eval_samples=eval_samples,
