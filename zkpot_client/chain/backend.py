@@ -34,6 +34,8 @@ from ..paths import tool
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10
 BLOCK_GAS_LIMIT = 30_000_000
+#: Gas limit of transactions on the embedded chain, which skips gas estimation.
+EMBEDDED_TX_GAS = 15_000_000
 
 
 def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
@@ -93,13 +95,18 @@ class Chain:
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
 
+    @property
+    def is_embedded(self) -> bool:
+        """True for the in-process eth-tester chain."""
+        return self.name.startswith("embedded")
+
     def mine(self, blocks: int = 1) -> None:
         """Mine `blocks` empty blocks (development chains only)."""
         if not self.can_mine:
             raise ZKPoTValueError(f"cannot mine blocks on {self.name}")
         if blocks <= 0:
             return
-        if self.name.startswith("embedded"):
+        if self.is_embedded:
             self.w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
         else:
             self.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
@@ -157,14 +164,24 @@ class Chain:
         """
         tx_params = {"from": account.address}
         try:
-            estimate = call.estimate_gas(tx_params)
+            if self.is_embedded:
+                # py-evm estimates gas by a binary search that re-runs the call
+                # about 13 times (minutes for a proof verification in pure
+                # Python); one eth_call finds a revert, and the receipt reports
+                # the gas actually used whatever the limit.
+                limit = EMBEDDED_TX_GAS
+                self.w3.eth.call(call.build_transaction({**tx_params, "gas": limit}))
+            else:
+                limit = min(
+                    int(call.estimate_gas(tx_params) * 1.25) + 50_000, BLOCK_GAS_LIMIT
+                )
         except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
             raise self.decode_revert(_revert_data(exc)) from exc
         tx = call.build_transaction(
             {
                 "from": account.address,
                 "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                "gas": gas or min(int(estimate * 1.25) + 50_000, BLOCK_GAS_LIMIT),
+                "gas": gas or limit,
                 "chainId": self.w3.eth.chain_id,
             }
         )
