@@ -126,6 +126,7 @@ def run_demo(
     ]
     names = {c.address: c.name for c in clients}
     prove_seconds: dict[tuple[int, str], float] = {}
+    summaries: list[dict[str, Any]] = []
     for r in range(1, cfg.rounds + 1):
         info(f"[bold]round {r}[/]")
         for c in clients:
@@ -142,13 +143,15 @@ def run_demo(
         for client, why in result.excluded.items():
             info(f"  aggregator left out {names.get(client, client)}: {why}")
         aggregator.publish(task.task_id, result)
-        summary = summarise(
-            zkpot, store, definition, task.task_id, prove_seconds, names
-        )[r - 1]
+        # The round's events are final once its global model is published.
+        (summary,) = summarise(
+            zkpot, store, definition, task.task_id, prove_seconds, names, only_round=r
+        )
+        summaries.append(summary)
         if on_round:
             on_round(summary)
     return DemoResult(
-        summarise(zkpot, store, definition, task.task_id, prove_seconds, names),
+        summaries,
         task.task_id,
         zkpot.address,
         verifier,
@@ -164,14 +167,17 @@ def summarise(
     task_id: int,
     prove_seconds: dict[tuple[int, str], float],
     names: dict[str, str],
+    *,
+    only_round: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The per-round summary, read from contract events (and the published models).
+    """The per-round summary (of every round, or only `only_round`), read from
+    contract events (and the published models).
 
     Only proving times come from the clients, since they never reach the chain.
     """
     n = definition.eval_samples
     rounds = []
-    for outcome in round_outcomes(zkpot, task_id):
+    for outcome in round_outcomes(zkpot, task_id, only_round):
         global_accuracy = None
         if outcome.global_model_cid is not None:
             global_accuracy = definition.accuracy(

@@ -138,10 +138,14 @@ def _contributions(
     return out
 
 
-def round_outcomes(zkpot: ZKPoTContract, task_id: int) -> list[RoundOutcome]:
-    """Every round of the task so far, rebuilt from events (gas from receipts)."""
+def round_outcomes(
+    zkpot: ZKPoTContract, task_id: int, only_round: int | None = None
+) -> list[RoundOutcome]:
+    """Every round of the task so far (or only `only_round`), rebuilt from events
+    (gas from receipts)."""
+    which = {} if only_round is None else {"round": only_round}
     rounds: dict[int, RoundOutcome] = {}
-    for log in _logs(zkpot, "RoundOpened", task_id):
+    for log in _logs(zkpot, "RoundOpened", task_id, **which):
         r = int(log["args"]["round"])
         rounds[r] = RoundOutcome(
             round=r,
@@ -149,14 +153,14 @@ def round_outcomes(zkpot: ZKPoTContract, task_id: int) -> list[RoundOutcome]:
         )
     for r, outcome in rounds.items():
         outcome.contributions = _contributions(zkpot, task_id, r, with_gas=True)
-    for log in _logs(zkpot, "RoundClosed", task_id):
+    for log in _logs(zkpot, "RoundClosed", task_id, **which):
         a = log["args"]
         outcome = rounds[int(a["round"])]
         outcome.closed = True
         outcome.leader = None if a["leader"] == ZERO_ADDRESS else a["leader"]
         outcome.leader_correct = int(a["leaderCorrect"])
         outcome.accepted_count = int(a["acceptedCount"])
-    for log in _logs(zkpot, "GlobalModelPublished", task_id):
+    for log in _logs(zkpot, "GlobalModelPublished", task_id, **which):
         a = log["args"]
         r = int(a["round"])
         if r in rounds:
