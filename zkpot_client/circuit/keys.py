@@ -13,9 +13,8 @@ import math
 import shutil
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-
-import ezkl
 
 from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
 from ..paths import cache_dir
@@ -143,9 +142,7 @@ def setup_circuit(
             json.dumps(
                 {
                     "layout": _LAYOUT_VERSION,
-                    "ezkl": ezkl.__version__
-                    if hasattr(ezkl, "__version__")
-                    else "23.0.5",
+                    "ezkl": version("ezkl"),
                     "onnx": _sha256_file(onnx_path),
                     "run_args": run_args(scale, logrows),
                     "srs": _sha256_file(srs_path),
