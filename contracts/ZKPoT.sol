@@ -6,48 +6,88 @@ import {Halo2VerifierAdapter} from "./verifier/Halo2VerifierAdapter.sol";
 
 /// @title ZKPoT
 /// @notice Zero-knowledge proof-of-training consensus for federated learning.
-///         Clients prove with a zk-SNARK that the model they committed to classifies
-///         a number of the task's evaluation samples correctly; the contract accepts
-///         contributions whose proof verifies and elects each round's leader by
-///         verified accuracy. Neither weights nor data ever reach the chain.
+///         Staked clients prove with a zk-SNARK that the model they committed to
+///         classifies a number of the task's evaluation samples correctly; the
+///         contract accepts contributions whose proof verifies, elects each round's
+///         leader by verified accuracy, pays rewards from the task's pool, slashes
+///         provable faults and keeps a hash chain of round records. Neither weights
+///         nor data ever reach the chain.
 /// @dev Leader tie-break: the higher count wins, and among equal counts the lower
-///      address, so the outcome does not depend on transaction order.
+///      address, so the outcome does not depend on transaction order. There is no
+///      loop anywhere: missed proofs are punished one client at a time
+///      (`slashMissedProof`, or on the client's next commit or stake release), and
+///      rewards are claimed one contribution at a time. ETH leaves the contract only
+///      in `withdraw`, after the sender's credit is zeroed.
 contract ZKPoT is IZKPoT {
     // ----------------------------------------------------------------- STORAGE
 
+    /// @notice A task's fixed parameters (first block) and running state (second block).
     struct Task {
+        address publisher;
         address aggregator;
         address verifier;
         bytes32 vkaDigest;
-        bytes32 globalModelHash;
         uint32 evalSamples;
         uint32 minCorrect;
+        uint32 maxClients;
         uint32 numRounds;
         uint32 commitBlocks;
         uint32 proofBlocks;
+        uint32 aggregateBlocks;
+        uint16 leaderShareBps;
+        uint64 startBlock;
+        uint256 minStake;
+        uint256 missedProofPenalty;
+        uint256 aggregatorPenalty;
+        TaskStatus status;
         uint32 currentRound;
-        bool roundClosed;
-        bool finished;
-        uint64 commitEnd;
-        uint64 proofEnd;
+        uint32 clientCount;
+        uint256 rewardPool;
+        uint256 aggregatorBond;
+        uint256 totalStake;
+        uint256 unclaimedRewards;
+        bytes32 globalModelHash;
+        bytes32 headRecord;
+        string globalModelCid;
     }
 
+    /// @notice A round's schedule, outcome and rewards.
     struct Round {
+        RoundStatus status;
+        uint64 openBlock;
+        uint64 commitEnd;
+        uint64 proofEnd;
+        uint64 aggregateEnd;
         address leader;
         uint32 leaderCorrect;
         uint32 acceptedCount;
+        uint32 committedCount;
+        uint32 provedCount;
+        bytes32 contributionsRoot;
+        uint256 leaderBonus;
+        uint256 contributorReward;
     }
 
+    /// @notice A registered client of a task.
+    struct Member {
+        bool registered;
+        uint32 pendingRound;
+        uint256 stake;
+    }
+
+    /// @notice A client's commitment and contribution in a round.
     struct Contribution {
         bytes32 commitment;
         bytes32 weightsHash;
         uint32 correct;
         bool submitted;
         bool accepted;
+        bool rewardClaimed;
     }
 
     /// @dev Number of public instances of the evaluation circuit: weights hash, count.
     uint256 private constant NUM_INSTANCES = 2;
+    uint256 private constant BPS = 10_000;
 
     uint256 private _taskCount;
     mapping(uint256 taskId => Task) private _tasks;
@@ -55,78 +95,117 @@ contract ZKPoT is IZKPoT {
     mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private
         _contributions;
     mapping(uint256 taskId => mapping(uint256 round => mapping(bytes32 weightsHash => bool))) private _modelSeen;
+    mapping(uint256 taskId => mapping(address client => Member)) private _members;
+    mapping(uint256 taskId => mapping(uint256 round => bytes32)) private _recordHashes;
+    mapping(address account => uint256) private _credits;
 
     // ----------------------------------------------------------------- TASKS
 
     /// @inheritdoc IZKPoT
-    function openTask(
-        address verifier,
-        bytes32 vkaDigest,
-        bytes32 aggregatorKey,
-        uint32 evalSamples,
-        uint32 minCorrect,
-        uint32 numRounds,
-        uint32 commitBlocks,
-        uint32 proofBlocks,
-        bytes32 initialModelHash,
-        string calldata initialModelCid
-    ) external returns (uint256 taskId) {
-        if (verifier.code.length == 0) revert ZKPoTInvalidTaskParameter("verifier");
-        if (vkaDigest == bytes32(0)) revert ZKPoTInvalidTaskParameter("vkaDigest");
-        if (evalSamples == 0) revert ZKPoTInvalidTaskParameter("evalSamples");
-        if (minCorrect > evalSamples) revert ZKPoTInvalidTaskParameter("minCorrect");
-        if (numRounds == 0) revert ZKPoTInvalidTaskParameter("numRounds");
-        if (commitBlocks == 0) revert ZKPoTInvalidTaskParameter("commitBlocks");
-        if (proofBlocks == 0) revert ZKPoTInvalidTaskParameter("proofBlocks");
+    function createTask(TaskConfig calldata config) external payable returns (uint256 taskId) {
+        _checkConfig(config);
+        if (msg.value < config.aggregatorBond) revert ZKPoTInsufficientFunding(msg.value, config.aggregatorBond);
 
         taskId = ++_taskCount;
         Task storage t = _tasks[taskId];
-        t.aggregator = msg.sender;
-        t.verifier = verifier;
-        t.vkaDigest = vkaDigest;
-        t.evalSamples = evalSamples;
-        t.minCorrect = minCorrect;
-        t.numRounds = numRounds;
-        t.commitBlocks = commitBlocks;
-        t.proofBlocks = proofBlocks;
-        emit TaskOpened(
-            taskId,
-            msg.sender,
-            verifier,
-            vkaDigest,
-            aggregatorKey,
-            evalSamples,
-            minCorrect,
-            numRounds,
-            commitBlocks,
-            proofBlocks
-        );
-        emit GlobalModelPublished(taskId, 0, initialModelHash, initialModelCid);
-        _openRound(taskId, t, initialModelHash);
+        t.publisher = msg.sender;
+        t.aggregator = config.aggregator;
+        t.verifier = config.verifier;
+        t.vkaDigest = config.vkaDigest;
+        t.evalSamples = config.evalSamples;
+        t.minCorrect = config.minCorrect;
+        t.maxClients = config.maxClients;
+        t.numRounds = config.numRounds;
+        t.commitBlocks = config.commitBlocks;
+        t.proofBlocks = config.proofBlocks;
+        t.aggregateBlocks = config.aggregateBlocks;
+        t.leaderShareBps = config.leaderShareBps;
+        t.startBlock = uint64(block.number + config.registrationBlocks);
+        t.minStake = config.minStake;
+        t.missedProofPenalty = config.missedProofPenalty;
+        t.aggregatorPenalty = config.aggregatorPenalty;
+        t.status = TaskStatus.Active;
+        t.aggregatorBond = config.aggregatorBond;
+        t.rewardPool = msg.value - config.aggregatorBond;
+        t.globalModelHash = config.initialModelHash;
+        t.globalModelCid = config.initialModelCid;
+
+        emit TaskCreated(taskId, msg.sender, config, t.rewardPool, t.startBlock);
+        RoundRecord memory genesis = RoundRecord({
+            taskId: taskId,
+            round: 0,
+            prevRecordHash: bytes32(0),
+            leader: address(0),
+            leaderCorrect: 0,
+            acceptedCount: 0,
+            contributionsRoot: bytes32(0),
+            globalModelHash: config.initialModelHash,
+            globalModelCid: config.initialModelCid,
+            aggregator: msg.sender
+        });
+        _appendRecord(t, genesis);
+        _openRound(taskId, t, t.startBlock);
+    }
+
+    /// @inheritdoc IZKPoT
+    function cancelTask(uint256 taskId) external {
+        Task storage t = _activeTask(taskId);
+        if (msg.sender != t.publisher) revert ZKPoTNotPublisher(taskId, msg.sender);
+        if (block.number >= t.startBlock) revert ZKPoTRegistrationClosed(taskId, block.number, t.startBlock);
+
+        uint256 refund = t.rewardPool + t.aggregatorBond;
+        t.status = TaskStatus.Cancelled;
+        t.rewardPool = 0;
+        t.aggregatorBond = 0;
+        _credits[t.publisher] += refund;
+        emit TaskCancelled(taskId, refund);
+    }
+
+    /// @inheritdoc IZKPoT
+    function register(uint256 taskId) external payable {
+        Task storage t = _activeTask(taskId);
+        if (block.number >= t.startBlock) revert ZKPoTRegistrationClosed(taskId, block.number, t.startBlock);
+        Member storage m = _members[taskId][msg.sender];
+        if (m.registered) revert ZKPoTAlreadyRegistered(taskId, msg.sender);
+        if (t.clientCount >= t.maxClients) revert ZKPoTTaskFull(taskId, t.maxClients);
+        if (msg.value < t.minStake) revert ZKPoTStakeTooLow(msg.value, t.minStake);
+
+        m.registered = true;
+        m.stake = msg.value;
+        t.clientCount += 1;
+        t.totalStake += msg.value;
+        emit ClientRegistered(taskId, msg.sender, msg.value);
     }
 
     // ----------------------------------------------------------------- ROUNDS
 
     /// @inheritdoc IZKPoT
     function commit(uint256 taskId, uint256 round, bytes32 commitment) external {
-        Task storage t = _liveTask(taskId, round);
-        uint256 opensAt = t.commitEnd - t.commitBlocks + 1;
-        if (block.number > t.commitEnd) {
-            revert ZKPoTNotInCommitPhase(taskId, round, block.number, opensAt, t.commitEnd);
+        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
+        if (block.number < r.openBlock || block.number > r.commitEnd) {
+            revert ZKPoTNotInCommitPhase(taskId, round, block.number, r.openBlock, r.commitEnd);
         }
         if (commitment == bytes32(0)) revert ZKPoTEmptyCommitment(msg.sender);
         Contribution storage c = _contributions[taskId][round][msg.sender];
         if (c.commitment != bytes32(0)) revert ZKPoTAlreadyCommitted(taskId, round, msg.sender);
+        // A missed proof in an earlier round is punished before eligibility is judged.
+        _settleMissedProof(taskId, t, msg.sender);
+        Member storage m = _members[taskId][msg.sender];
+        if (!m.registered || m.stake < t.minStake) revert ZKPoTNotEligible(taskId, msg.sender, m.stake);
 
         c.commitment = commitment;
+        // Safe cast: rounds are numbered up to numRounds, a uint32.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        m.pendingRound = uint32(round);
+        r.committedCount += 1;
         emit Committed(taskId, round, msg.sender, commitment);
     }
 
     /// @inheritdoc IZKPoT
     function submitProof(uint256 taskId, uint256 round, Submission calldata submission) external {
-        Task storage t = _liveTask(taskId, round);
-        if (block.number <= t.commitEnd || block.number > t.proofEnd) {
-            revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(t.commitEnd) + 1, t.proofEnd);
+        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
+        if (block.number <= r.commitEnd || block.number > r.proofEnd) {
+            revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(r.commitEnd) + 1, r.proofEnd);
         }
         Contribution storage c = _contributions[taskId][round][msg.sender];
         bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
@@ -144,7 +223,9 @@ contract ZKPoT is IZKPoT {
         c.correct = count;
         c.accepted = accepted;
         _modelSeen[taskId][round][weightsHash] = true;
-        if (accepted) _recordAccepted(_rounds[taskId][round], msg.sender, count);
+        _members[taskId][msg.sender].pendingRound = 0;
+        r.provedCount += 1;
+        if (accepted) _recordAccepted(r, msg.sender, weightsHash, count);
         emit ContributionVerified(
             taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid
         );
@@ -152,38 +233,108 @@ contract ZKPoT is IZKPoT {
 
     /// @inheritdoc IZKPoT
     function closeRound(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        if (t.finished) revert ZKPoTTaskFinished(taskId);
+        Task storage t = _activeTask(taskId);
         uint256 round = t.currentRound;
-        if (t.roundClosed) revert ZKPoTRoundClosed(taskId, round);
-        if (block.number <= t.proofEnd) revert ZKPoTRoundNotOver(taskId, round, block.number, t.proofEnd);
-
-        t.roundClosed = true;
         Round storage r = _rounds[taskId][round];
-        emit RoundClosed(taskId, round, r.leader, r.leaderCorrect, r.acceptedCount);
+        if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+        if (block.number <= r.proofEnd) revert ZKPoTRoundNotOver(taskId, round, block.number, r.proofEnd);
+
+        _close(taskId, t, round, r);
+        if (r.acceptedCount == 0) _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
     }
 
     /// @inheritdoc IZKPoT
     function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external {
-        Task storage t = _task(taskId);
+        Task storage t = _activeTask(taskId);
         if (msg.sender != t.aggregator) revert ZKPoTNotAggregator(taskId, msg.sender);
-        if (t.finished) revert ZKPoTTaskFinished(taskId);
         if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
-        if (!t.roundClosed) revert ZKPoTRoundNotClosed(taskId, round);
-
-        emit GlobalModelPublished(taskId, round, modelHash, cid);
-        if (round == t.numRounds) {
-            t.finished = true;
-            t.globalModelHash = modelHash;
-            emit TaskCompleted(taskId, modelHash);
-        } else {
-            _openRound(taskId, t, modelHash);
+        Round storage r = _rounds[taskId][round];
+        if (block.number <= r.proofEnd || block.number > r.aggregateEnd) {
+            revert ZKPoTNotInAggregatePhase(taskId, round, block.number, uint256(r.proofEnd) + 1, r.aggregateEnd);
         }
+        if (r.acceptedCount == 0) revert ZKPoTNothingToAggregate(taskId, round);
+        if (modelHash == bytes32(0) || bytes(cid).length == 0) revert ZKPoTEmptyModel();
+
+        // Open or Closed here: a round with an accepted contribution is finalised only below.
+        if (r.status == RoundStatus.Open) _close(taskId, t, round, r);
+        _finalize(taskId, t, round, r, modelHash, cid, msg.sender);
+    }
+
+    /// @inheritdoc IZKPoT
+    function finalizeWithoutAggregator(uint256 taskId) external {
+        Task storage t = _activeTask(taskId);
+        uint256 round = t.currentRound;
+        Round storage r = _rounds[taskId][round];
+        if (r.status != RoundStatus.Closed) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+        if (block.number <= r.aggregateEnd) {
+            revert ZKPoTAggregationNotOverdue(taskId, round, block.number, r.aggregateEnd);
+        }
+
+        uint256 penalty = _min(t.aggregatorPenalty, t.aggregatorBond);
+        t.aggregatorBond -= penalty;
+        t.rewardPool += penalty;
+        emit AggregatorSlashed(taskId, round, t.aggregator, penalty);
+        _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
+    }
+
+    // ----------------------------------------------------------------- STAKES AND REWARDS
+
+    /// @inheritdoc IZKPoT
+    function slashMissedProof(uint256 taskId, address client) external {
+        Task storage t = _task(taskId);
+        if (!_settleMissedProof(taskId, t, client)) revert ZKPoTNoFault(taskId, client);
+    }
+
+    /// @inheritdoc IZKPoT
+    function claimReward(uint256 taskId, uint256 round) external {
+        Task storage t = _task(taskId);
+        Round storage r = _rounds[taskId][round];
+        Contribution storage c = _contributions[taskId][round][msg.sender];
+        if (!c.accepted || r.status < RoundStatus.Closed) revert ZKPoTNoReward(taskId, round, msg.sender);
+        if (c.rewardClaimed) revert ZKPoTAlreadyClaimed(taskId, round, msg.sender);
+
+        uint256 amount = r.contributorReward + (r.leader == msg.sender ? r.leaderBonus : 0);
+        c.rewardClaimed = true;
+        t.unclaimedRewards -= amount;
+        _credits[msg.sender] += amount;
+        emit RewardClaimed(taskId, round, msg.sender, amount);
+    }
+
+    /// @inheritdoc IZKPoT
+    function releaseStake(uint256 taskId) external {
+        Task storage t = _task(taskId);
+        if (t.status == TaskStatus.Active) revert ZKPoTStakeLocked(taskId, t.status);
+        _settleMissedProof(taskId, t, msg.sender);
+        Member storage m = _members[taskId][msg.sender];
+        uint256 amount = m.stake;
+        if (amount == 0) revert ZKPoTNoStake(taskId, msg.sender);
+
+        m.stake = 0;
+        t.totalStake -= amount;
+        _credits[msg.sender] += amount;
+        emit StakeReleased(taskId, msg.sender, amount);
+    }
+
+    /// @inheritdoc IZKPoT
+    function withdraw() external {
+        uint256 amount = _credits[msg.sender];
+        if (amount == 0) revert ZKPoTNothingToWithdraw(msg.sender);
+        // Effects before the interaction: a re-entrant call finds the credit spent.
+        _credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert ZKPoTTransferFailed(msg.sender, amount);
     }
 
     // ----------------------------------------------------------------- VIEWS
 
     /// @notice The commitment a client makes to `weightsHash` with `salt`.
+    /// @param client The committing account.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @param weightsHash Poseidon hash of the weights (the proof's instances[0]).
+    /// @param salt A random 32-byte salt.
+    /// @return The commitment, keccak256(abi.encode(client, taskId, round, weightsHash, salt)).
     function commitmentOf(address client, uint256 taskId, uint256 round, bytes32 weightsHash, bytes32 salt)
         public
         pure
@@ -192,23 +343,40 @@ contract ZKPoT is IZKPoT {
         return keccak256(abi.encode(client, taskId, round, weightsHash, salt));
     }
 
-    /// @notice Number of tasks opened so far (the last task id).
+    /// @notice The hash of a round record, as chained and stored.
+    /// @param record The record.
+    /// @return keccak256(abi.encode(record)).
+    function recordHashOf(RoundRecord memory record) public pure returns (bytes32) {
+        return keccak256(abi.encode(record));
+    }
+
+    /// @notice Number of tasks created so far (the last task id).
+    /// @return The count.
     function taskCount() external view returns (uint256) {
         return _taskCount;
     }
 
     /// @notice A task's parameters and state.
+    /// @param taskId The task.
+    /// @return The task.
     function getTask(uint256 taskId) external view returns (Task memory) {
         return _task(taskId);
     }
 
-    /// @notice A round's leader, the leader's count and the number of accepted contributions.
+    /// @notice A round's schedule, outcome and rewards.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @return The round (all zero for a round not opened yet).
     function getRound(uint256 taskId, uint256 round) external view returns (Round memory) {
         _task(taskId);
         return _rounds[taskId][round];
     }
 
     /// @notice A client's commitment and contribution in a round.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @param client The client.
+    /// @return The contribution (all zero if the client did not commit).
     function getContribution(uint256 taskId, uint256 round, address client)
         external
         view
@@ -218,19 +386,85 @@ contract ZKPoT is IZKPoT {
         return _contributions[taskId][round][client];
     }
 
+    /// @notice A client's registration and stake in a task.
+    /// @param taskId The task.
+    /// @param client The client.
+    /// @return The membership (all zero if not registered).
+    function getMember(uint256 taskId, address client) external view returns (Member memory) {
+        _task(taskId);
+        return _members[taskId][client];
+    }
+
+    /// @notice The stored hash of a round's record (zero until the round is finalised).
+    /// @param taskId The task.
+    /// @param round The round (0: the genesis record).
+    /// @return The record hash.
+    function recordHash(uint256 taskId, uint256 round) external view returns (bytes32) {
+        _task(taskId);
+        return _recordHashes[taskId][round];
+    }
+
+    /// @notice What `account` may withdraw.
+    /// @param account The account.
+    /// @return The credit, in wei.
+    function creditOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @notice Where the task stands at the current block.
+    /// @param taskId The task.
+    /// @return The phase.
+    function phase(uint256 taskId) external view returns (Phase) {
+        Task storage t = _task(taskId);
+        if (t.status == TaskStatus.Completed) return Phase.Completed;
+        if (t.status == TaskStatus.Cancelled) return Phase.Cancelled;
+        Round storage r = _rounds[taskId][t.currentRound];
+        if (block.number < r.openBlock) return Phase.Registration;
+        if (block.number <= r.commitEnd) return Phase.Commit;
+        if (block.number <= r.proofEnd) return Phase.Prove;
+        if (block.number <= r.aggregateEnd) return Phase.Aggregate;
+        return Phase.AggregationOverdue;
+    }
+
     // ----------------------------------------------------------------- INTERNAL
+
+    function _checkConfig(TaskConfig calldata c) private view {
+        if (c.verifier.code.length == 0) revert ZKPoTInvalidTaskParameter("verifier");
+        if (c.vkaDigest == bytes32(0)) revert ZKPoTInvalidTaskParameter("vkaDigest");
+        if (c.aggregator == address(0)) revert ZKPoTInvalidTaskParameter("aggregator");
+        if (c.evalSamples == 0) revert ZKPoTInvalidTaskParameter("evalSamples");
+        if (c.minCorrect > c.evalSamples) revert ZKPoTInvalidTaskParameter("minCorrect");
+        if (c.maxClients == 0) revert ZKPoTInvalidTaskParameter("maxClients");
+        if (c.numRounds == 0) revert ZKPoTInvalidTaskParameter("numRounds");
+        if (c.registrationBlocks == 0) revert ZKPoTInvalidTaskParameter("registrationBlocks");
+        if (c.commitBlocks == 0) revert ZKPoTInvalidTaskParameter("commitBlocks");
+        if (c.proofBlocks == 0) revert ZKPoTInvalidTaskParameter("proofBlocks");
+        if (c.aggregateBlocks == 0) revert ZKPoTInvalidTaskParameter("aggregateBlocks");
+        if (c.leaderShareBps > BPS) revert ZKPoTInvalidTaskParameter("leaderShareBps");
+        if (c.minStake == 0) revert ZKPoTInvalidTaskParameter("minStake");
+        if (c.missedProofPenalty > c.minStake) revert ZKPoTInvalidTaskParameter("missedProofPenalty");
+        if (c.aggregatorPenalty > c.aggregatorBond) revert ZKPoTInvalidTaskParameter("aggregatorPenalty");
+        if (c.initialModelHash == bytes32(0) || bytes(c.initialModelCid).length == 0) {
+            revert ZKPoTInvalidTaskParameter("initialModel");
+        }
+    }
 
     function _task(uint256 taskId) private view returns (Task storage t) {
         t = _tasks[taskId];
-        if (t.aggregator == address(0)) revert ZKPoTUnknownTask(taskId);
+        if (t.status == TaskStatus.None) revert ZKPoTUnknownTask(taskId);
     }
 
-    /// @dev The task, checked to be running `round` with the round still open.
-    function _liveTask(uint256 taskId, uint256 round) private view returns (Task storage t) {
+    function _activeTask(uint256 taskId) private view returns (Task storage t) {
         t = _task(taskId);
-        if (t.finished) revert ZKPoTTaskFinished(taskId);
+        if (t.status != TaskStatus.Active) revert ZKPoTTaskNotActive(taskId, t.status);
+    }
+
+    /// @dev The task and `round`, checked to be its current round and still open.
+    function _openRoundOf(uint256 taskId, uint256 round) private view returns (Task storage t, Round storage r) {
+        t = _activeTask(taskId);
         if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
-        if (t.roundClosed) revert ZKPoTRoundClosed(taskId, round);
+        r = _rounds[taskId][round];
+        if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
     }
 
     /// @dev Checks that the sender may submit and that `instances[0]` and `salt` open
@@ -261,22 +495,120 @@ contract ZKPoT is IZKPoT {
         }
     }
 
-    function _openRound(uint256 taskId, Task storage t, bytes32 globalModelHash) private {
-        t.currentRound += 1;
-        t.roundClosed = false;
-        t.globalModelHash = globalModelHash;
-        t.commitEnd = uint64(block.number + t.commitBlocks);
-        t.proofEnd = t.commitEnd + t.proofBlocks;
-        emit RoundOpened(taskId, t.currentRound, globalModelHash, t.commitEnd, t.proofEnd);
-    }
-
-    function _recordAccepted(Round storage r, address client, uint32 correct) private {
+    function _recordAccepted(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
         r.acceptedCount += 1;
+        r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
         bool better = correct > r.leaderCorrect || r.leader == address(0)
             || (correct == r.leaderCorrect && client < r.leader);
         if (better) {
             r.leader = client;
             r.leaderCorrect = correct;
         }
+    }
+
+    /// @dev Closes an open round: fixes its rewards, to be claimed. The round's share of
+    ///      the pool is pool / rounds left; the leader's bonus is `leaderShareBps` of
+    ///      it and the rest is split equally among accepted contributions (leader
+    ///      included). Division dust stays in the pool.
+    function _close(uint256 taskId, Task storage t, uint256 round, Round storage r) private {
+        r.status = RoundStatus.Closed;
+        if (r.acceptedCount > 0) {
+            uint256 reward = t.rewardPool / (t.numRounds - round + 1);
+            uint256 bonus = reward * t.leaderShareBps / BPS;
+            uint256 each = (reward - bonus) / r.acceptedCount;
+            uint256 paid = bonus + each * r.acceptedCount;
+            r.leaderBonus = bonus;
+            r.contributorReward = each;
+            t.rewardPool -= paid;
+            t.unclaimedRewards += paid;
+        }
+        emit RoundClosed(taskId, round, r.leader, r.leaderCorrect, r.acceptedCount, r.leaderBonus, r.contributorReward);
+    }
+
+    /// @dev Appends the round's record, adopts its global model and opens the next
+    ///      round, or completes the task after the last one.
+    function _finalize(
+        uint256 taskId,
+        Task storage t,
+        uint256 round,
+        Round storage r,
+        bytes32 modelHash,
+        string memory cid,
+        address aggregator
+    ) private {
+        r.status = RoundStatus.Finalized;
+        RoundRecord memory record = RoundRecord({
+            taskId: taskId,
+            // Safe cast: rounds are numbered up to numRounds, a uint32.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            round: uint32(round),
+            prevRecordHash: t.headRecord,
+            leader: r.leader,
+            leaderCorrect: r.leaderCorrect,
+            acceptedCount: r.acceptedCount,
+            contributionsRoot: r.contributionsRoot,
+            globalModelHash: modelHash,
+            globalModelCid: cid,
+            aggregator: aggregator
+        });
+        bytes32 head = _appendRecord(t, record);
+        if (aggregator != address(0)) {
+            t.globalModelHash = modelHash;
+            t.globalModelCid = cid;
+        }
+        if (round == t.numRounds) {
+            uint256 refund = t.rewardPool + t.aggregatorBond;
+            t.status = TaskStatus.Completed;
+            t.rewardPool = 0;
+            t.aggregatorBond = 0;
+            _credits[t.publisher] += refund;
+            emit TaskCompleted(taskId, head, modelHash, refund);
+        } else {
+            _openRound(taskId, t, uint64(block.number));
+        }
+    }
+
+    function _appendRecord(Task storage t, RoundRecord memory record) private returns (bytes32 hash) {
+        hash = recordHashOf(record);
+        _recordHashes[record.taskId][record.round] = hash;
+        t.headRecord = hash;
+        emit RoundRecorded(record.taskId, record.round, hash, record);
+    }
+
+    function _openRound(uint256 taskId, Task storage t, uint64 openBlock) private {
+        uint32 round = t.currentRound + 1;
+        t.currentRound = round;
+        Round storage r = _rounds[taskId][round];
+        r.status = RoundStatus.Open;
+        r.openBlock = openBlock;
+        r.commitEnd = openBlock + t.commitBlocks - 1;
+        r.proofEnd = r.commitEnd + t.proofBlocks;
+        r.aggregateEnd = r.proofEnd + t.aggregateBlocks;
+        emit RoundOpened(taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.proofEnd, r.aggregateEnd);
+    }
+
+    /// @dev Punishes the client's pending missed proof, if its proof phase is over.
+    ///      The slashed stake goes to the reward pool while the task runs, to the
+    ///      publisher after. Returns whether there was a fault to punish.
+    function _settleMissedProof(uint256 taskId, Task storage t, address client) private returns (bool) {
+        Member storage m = _members[taskId][client];
+        uint256 round = m.pendingRound;
+        if (round == 0) return false;
+        bool over = round < t.currentRound || t.status != TaskStatus.Active
+            || block.number > _rounds[taskId][round].proofEnd;
+        if (!over) return false;
+
+        uint256 amount = _min(t.missedProofPenalty, m.stake);
+        m.pendingRound = 0;
+        m.stake -= amount;
+        t.totalStake -= amount;
+        if (t.status == TaskStatus.Active) t.rewardPool += amount;
+        else _credits[t.publisher] += amount;
+        emit ClientSlashed(taskId, round, client, amount);
+        return true;
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 }

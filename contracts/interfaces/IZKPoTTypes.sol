@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+/// @title IZKPoTTypes
+/// @notice The types, custom errors and events of the ZKPoT consensus contract:
+///         everything a client or an auditor decodes. IZKPoT adds the functions.
+interface IZKPoTTypes {
+    // ------------------------------------------------------------------ TYPES
+
+    /// @notice Lifecycle of a task.
+    enum TaskStatus {
+        None,
+        Active,
+        Completed,
+        Cancelled
+    }
+
+    /// @notice Lifecycle of a round.
+    enum RoundStatus {
+        None,
+        Open,
+        Closed,
+        Finalized
+    }
+
+    /// @notice Where a task stands at the current block (see `phase`).
+    enum Phase {
+        None,
+        Registration,
+        Commit,
+        Prove,
+        Aggregate,
+        AggregationOverdue,
+        Completed,
+        Cancelled
+    }
+
+    /// @notice What a publisher fixes when creating a task. Amounts in wei.
+    /// @param verifier The ezkl reusable Halo2 verifier holding the task's registered key.
+    /// @param vkaDigest keccak256 of the task's verification-key artefact words.
+    /// @param aggregator Account that publishes each round's global model.
+    /// @param aggregatorKey X25519 public key to which clients seal their weights.
+    /// @param evalSamples Size of the evaluation set bound into the circuit.
+    /// @param minCorrect Correct predictions a contribution needs to be accepted.
+    /// @param maxClients Most clients that may register.
+    /// @param numRounds Number of rounds.
+    /// @param registrationBlocks Blocks from creation until round 1 opens.
+    /// @param commitBlocks Blocks of each round's commit phase.
+    /// @param proofBlocks Blocks of each round's proof phase.
+    /// @param aggregateBlocks Blocks the aggregator has, after the proof phase, to publish.
+    /// @param leaderShareBps Share of a round's reward paid to its leader on top of its
+    ///        contributor share, in basis points.
+    /// @param minStake Stake a client deposits, at least, to register.
+    /// @param missedProofPenalty Stake slashed from a client that commits but never proves.
+    /// @param aggregatorBond Bond for the aggregator, posted by the publisher (part of msg.value).
+    /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline.
+    /// @param initialModelHash Poseidon hash of the initial global model's weights.
+    /// @param initialModelCid Content identifier of the initial global model.
+    struct TaskConfig {
+        address verifier;
+        bytes32 vkaDigest;
+        address aggregator;
+        bytes32 aggregatorKey;
+        uint32 evalSamples;
+        uint32 minCorrect;
+        uint32 maxClients;
+        uint32 numRounds;
+        uint32 registrationBlocks;
+        uint32 commitBlocks;
+        uint32 proofBlocks;
+        uint32 aggregateBlocks;
+        uint16 leaderShareBps;
+        uint256 minStake;
+        uint256 missedProofPenalty;
+        uint256 aggregatorBond;
+        uint256 aggregatorPenalty;
+        bytes32 initialModelHash;
+        string initialModelCid;
+    }
+
+    /// @notice A proof of accuracy and what goes with it.
+    /// @param proof The ezkl proof bytes.
+    /// @param instances The public instances `[weightsHash, correctCount]`.
+    /// @param vka The task's verification-key artefact.
+    /// @param claimedCorrect The count the client claims; must equal `instances[1]`.
+    /// @param salt The salt of the sender's commitment.
+    /// @param sealedWeightsCid CID of the weights encrypted to the aggregator's key.
+    struct Submission {
+        bytes proof;
+        uint256[] instances;
+        bytes32[] vka;
+        uint256 claimedCorrect;
+        bytes32 salt;
+        string sealedWeightsCid;
+    }
+
+    /// @notice A round record, one "ZKPoT block". Its hash is
+    ///         keccak256(abi.encode(record)); the records of a task form a hash chain
+    ///         from round 0 (the initial model) on.
+    /// @param taskId The task.
+    /// @param round The round (0 for the task's genesis record).
+    /// @param prevRecordHash Hash of the previous round's record (zero for round 0).
+    /// @param leader The round's leader, or zero when no contribution was accepted.
+    /// @param leaderCorrect The leader's verified count of correct predictions.
+    /// @param acceptedCount Number of accepted contributions.
+    /// @param contributionsRoot Fold of the accepted contributions in the order they
+    ///        were verified: r = keccak256(abi.encode(r, client, weightsHash, correct)),
+    ///        from r = 0.
+    /// @param globalModelHash Poseidon hash of the global model after this round.
+    /// @param globalModelCid Content identifier of that model.
+    /// @param aggregator Who published that model: the aggregator, or zero when the
+    ///        previous model was kept (no accepted contribution, or a missed deadline).
+    struct RoundRecord {
+        uint256 taskId;
+        uint32 round;
+        bytes32 prevRecordHash;
+        address leader;
+        uint32 leaderCorrect;
+        uint32 acceptedCount;
+        bytes32 contributionsRoot;
+        bytes32 globalModelHash;
+        string globalModelCid;
+        address aggregator;
+    }
+
+    // ------------------------------------------------------------------ ERRORS
+
+    /// @notice No task has this id.
+    error ZKPoTUnknownTask(uint256 taskId);
+    /// @notice A task parameter is out of range (named by `parameter`).
+    error ZKPoTInvalidTaskParameter(string parameter);
+    /// @notice The value sent does not cover the aggregator bond.
+    error ZKPoTInsufficientFunding(uint256 sent, uint256 required);
+    /// @notice Only the task's publisher may do this.
+    error ZKPoTNotPublisher(uint256 taskId, address caller);
+    /// @notice Only the task's aggregator may do this.
+    error ZKPoTNotAggregator(uint256 taskId, address caller);
+    /// @notice The task is not running (it completed, or was cancelled).
+    error ZKPoTTaskNotActive(uint256 taskId, TaskStatus status);
+    /// @notice Registration and cancellation end when round 1 opens at `startBlock`.
+    error ZKPoTRegistrationClosed(uint256 taskId, uint256 blockNumber, uint256 startBlock);
+    /// @notice The sender is already registered for the task.
+    error ZKPoTAlreadyRegistered(uint256 taskId, address client);
+    /// @notice The task has its maximum number of clients.
+    error ZKPoTTaskFull(uint256 taskId, uint256 maxClients);
+    /// @notice The stake sent is below the task's minimum.
+    error ZKPoTStakeTooLow(uint256 sent, uint256 minStake);
+    /// @notice The sender is not a registered client of the task, or its stake fell
+    ///         below the minimum through slashing.
+    error ZKPoTNotEligible(uint256 taskId, address client, uint256 stake);
+    /// @notice The call names a round other than the task's current one.
+    error ZKPoTWrongRound(uint256 taskId, uint256 round, uint256 currentRound);
+    /// @notice A commitment outside the commit phase `[opensAt, closesAt]`.
+    error ZKPoTNotInCommitPhase(uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt);
+    /// @notice A proof outside the proof phase `[opensAt, closesAt]`.
+    error ZKPoTNotInProofPhase(uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt);
+    /// @notice A global model outside the aggregate phase `[opensAt, closesAt]`.
+    error ZKPoTNotInAggregatePhase(
+        uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt
+    );
+    /// @notice A commitment must not be zero (zero marks "no commitment").
+    error ZKPoTEmptyCommitment(address client);
+    /// @notice The sender already committed in this round.
+    error ZKPoTAlreadyCommitted(uint256 taskId, uint256 round, address client);
+    /// @notice The sender made no commitment in this round.
+    error ZKPoTNoCommitment(uint256 taskId, uint256 round, address client);
+    /// @notice The sender already submitted a proof in this round.
+    error ZKPoTAlreadySubmitted(uint256 taskId, uint256 round, address client);
+    /// @notice The revealed weights hash and salt do not open the sender's commitment.
+    error ZKPoTCommitmentMismatch(address client, bytes32 expected, bytes32 actual);
+    /// @notice A model with this weights hash was already submitted in this round.
+    error ZKPoTDuplicateModel(uint256 taskId, uint256 round, bytes32 weightsHash);
+    /// @notice The verification-key artefact is not the task's.
+    error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
+    /// @notice The public instances are not `[weightsHash, correctCount]`.
+    error ZKPoTMalformedInstances(uint256 length);
+    /// @notice The claimed count of correct predictions is not the proof's public output.
+    error ZKPoTClaimMismatch(uint256 claimed, uint256 proven);
+    /// @notice The proven count exceeds the size of the evaluation set.
+    error ZKPoTCountOutOfRange(uint256 proven, uint256 evalSamples);
+    /// @notice The verifier rejected the proof.
+    error ZKPoTProofRejected(uint256 taskId, address client);
+    /// @notice The round's proof phase has not ended yet.
+    error ZKPoTRoundNotOver(uint256 taskId, uint256 round, uint256 blockNumber, uint256 endsAt);
+    /// @notice The round is not in the status this call needs.
+    error ZKPoTWrongRoundStatus(uint256 taskId, uint256 round, RoundStatus status);
+    /// @notice No contribution was accepted this round, so there is nothing to aggregate.
+    error ZKPoTNothingToAggregate(uint256 taskId, uint256 round);
+    /// @notice A global model needs a non-zero hash and a non-empty CID.
+    error ZKPoTEmptyModel();
+    /// @notice The aggregator's deadline `aggregateEnd` has not passed yet.
+    error ZKPoTAggregationNotOverdue(uint256 taskId, uint256 round, uint256 blockNumber, uint256 aggregateEnd);
+    /// @notice The client has no unpunished missed proof.
+    error ZKPoTNoFault(uint256 taskId, address client);
+    /// @notice Stakes are released only once the task completed or was cancelled.
+    error ZKPoTStakeLocked(uint256 taskId, TaskStatus status);
+    /// @notice The sender has no stake to release in this task.
+    error ZKPoTNoStake(uint256 taskId, address client);
+    /// @notice The sender has no reward in this round (no accepted contribution, or the
+    ///         round is not closed yet).
+    error ZKPoTNoReward(uint256 taskId, uint256 round, address client);
+    /// @notice The sender already claimed its reward for this round.
+    error ZKPoTAlreadyClaimed(uint256 taskId, uint256 round, address client);
+    /// @notice The sender has nothing to withdraw.
+    error ZKPoTNothingToWithdraw(address account);
+    /// @notice Sending ETH to the recipient failed.
+    error ZKPoTTransferFailed(address to, uint256 amount);
+
+    // ------------------------------------------------------------------ EVENTS
+
+    /// @notice A task was created; round 1 opens at `startBlock`.
+    event TaskCreated(
+        uint256 indexed taskId, address indexed publisher, TaskConfig config, uint256 rewardPool, uint256 startBlock
+    );
+    /// @notice The publisher cancelled the task before it started; `refund` was credited to it.
+    event TaskCancelled(uint256 indexed taskId, uint256 refund);
+    /// @notice A client registered with `stake`.
+    event ClientRegistered(uint256 indexed taskId, address indexed client, uint256 stake);
+    /// @notice A round opened: commits in `[openBlock, commitEnd]`, proofs until `proofEnd`,
+    ///         the global model until `aggregateEnd` (all inclusive).
+    event RoundOpened(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        bytes32 globalModelHash,
+        uint256 openBlock,
+        uint256 commitEnd,
+        uint256 proofEnd,
+        uint256 aggregateEnd
+    );
+    /// @notice A client committed to its weights (hidden behind a salted hash).
+    event Committed(uint256 indexed taskId, uint256 indexed round, address indexed client, bytes32 commitment);
+    /// @notice A proof verified on chain; `accepted` if the count reached the threshold.
+    event ContributionVerified(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed client,
+        bytes32 weightsHash,
+        uint256 correct,
+        bool accepted,
+        string sealedWeightsCid
+    );
+    /// @notice A round closed: `leader` (zero if none) and the rewards it earned, to claim.
+    event RoundClosed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed leader,
+        uint256 leaderCorrect,
+        uint256 acceptedCount,
+        uint256 leaderBonus,
+        uint256 contributorReward
+    );
+    /// @notice A round was finalised: its record appended to the task's chain.
+    event RoundRecorded(uint256 indexed taskId, uint256 indexed round, bytes32 indexed recordHash, RoundRecord record);
+    /// @notice The task ran its last round; the pool's remainder and the aggregator's
+    ///         bond (`refund`) were credited to the publisher.
+    event TaskCompleted(uint256 indexed taskId, bytes32 finalRecordHash, bytes32 finalModelHash, uint256 refund);
+    /// @notice A client's stake was slashed for committing in `round` and never proving.
+    event ClientSlashed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);
+    /// @notice The aggregator missed its deadline in `round`; `amount` of its bond went to the pool.
+    event AggregatorSlashed(uint256 indexed taskId, uint256 indexed round, address indexed aggregator, uint256 amount);
+    /// @notice A client's accepted contribution was paid `amount` (credited, to withdraw).
+    event RewardClaimed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);
+    /// @notice A client's stake was released (credited, to withdraw).
+    event StakeReleased(uint256 indexed taskId, address indexed client, uint256 amount);
+    /// @notice `account` withdrew `amount` of its credit.
+    event Withdrawn(address indexed account, uint256 amount);
+}

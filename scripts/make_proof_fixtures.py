@@ -1,0 +1,60 @@
+#!/usr/bin/env python
+"""Write tests/fixtures/tiny-proofs.json: real ezkl proofs of the tests' tiny
+circuit, with its verification-key artefact, for the forge and ape tests.
+
+    .venv/bin/python scripts/make_proof_fixtures.py
+
+The proofs are of three models: `a` and `b` (trained on two clients' shards) and
+`a_twin` (model a nudged by one fixed-point step: the same count, another hash).
+Proofs are randomised, so a re-run writes other bytes of equal meaning; the
+artefact and the proofs are always written together and stay consistent.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from tiny import proven, tiny_task, trained_weights, twin_of  # noqa: E402
+
+from zkpot_client.chain.contracts import vka_digest  # noqa: E402
+
+OUT = ROOT / "tests" / "fixtures" / "tiny-proofs.json"
+
+
+def main() -> None:
+    task = tiny_task(0)
+    a = trained_weights(task, 0)
+    models = {"a": a, "b": trained_weights(task, 1), "a_twin": twin_of(a)}
+    words = task.artifacts.vka_words()
+    proofs = []
+    for name, weights in models.items():
+        p = proven(task, weights).proof
+        proofs.append(
+            {
+                "name": name,
+                "proof": "0x" + p.proof.hex(),
+                "weightsHash": "0x" + p.weights_hash.to_bytes(32, "big").hex(),
+                "correct": p.correct,
+            }
+        )
+    fixture = {
+        "circuitDigest": task.artifacts.digest,
+        "evalSamples": task.definition.eval_samples,
+        "minCorrect": task.definition.min_correct,
+        "vka": ["0x" + w.hex() for w in words],
+        "vkaDigest": "0x" + vka_digest(words).hex(),
+        "proofs": proofs,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(fixture, indent=1) + "\n")
+    counts = ", ".join(f"{p['name']}={p['correct']}" for p in proofs)
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(words)} key words; counts {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {Vm} from "forge-std/Vm.sol";
+import {ZKPoT} from "../../contracts/ZKPoT.sol";
+import {ZKPoTBase} from "./ZKPoTBase.sol";
+
+/// @notice Refuses ETH: its withdrawals fail.
+contract RejectsEther {
+    function withdrawFrom(ZKPoT zkpot) external {
+        zkpot.withdraw();
+    }
+
+    function register(ZKPoT zkpot, uint256 taskId) external payable {
+        zkpot.register{value: msg.value}(taskId);
+    }
+
+    function release(ZKPoT zkpot, uint256 taskId) external {
+        zkpot.releaseStake(taskId);
+    }
+}
+
+/// @notice Re-enters the contract from its receive hook, trying to withdraw twice.
+contract Reenterer {
+    ZKPoT private immutable zkpot;
+    uint256 public reentries;
+    bytes public reentryError;
+
+    constructor(ZKPoT z) {
+        zkpot = z;
+    }
+
+    function register(uint256 taskId) external payable {
+        zkpot.register{value: msg.value}(taskId);
+    }
+
+    function release(uint256 taskId) external {
+        zkpot.releaseStake(taskId);
+    }
+
+    function attack() external {
+        zkpot.withdraw();
+    }
+
+    receive() external payable {
+        reentries += 1;
+        try zkpot.withdraw() {}
+        catch (bytes memory err) {
+            reentryError = err;
+        }
+    }
+}
+
+/// @notice Unit tests of every external function of ZKPoT, with real ezkl proofs.
+contract ZKPoTTest is ZKPoTBase {
+    // ================================================================= createTask
+
+    function test_createTask_recordsParametersFundsAndGenesisRecord() public {
+        TaskConfig memory c = defaultConfig();
+        vm.recordLogs();
+        uint256 id = createTask(c, POOL);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(id, 1);
+        assertEq(zkpot.taskCount(), 1);
+        assertEq(t.publisher, publisher);
+        assertEq(t.aggregator, aggregator);
+        assertEq(t.rewardPool, POOL);
+        assertEq(t.aggregatorBond, BOND);
+        assertEq(t.startBlock, block.number + REG_BLOCKS);
+        assertEq(uint8(t.status), uint8(TaskStatus.Active));
+        assertEq(address(zkpot).balance, POOL + BOND);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Registration));
+
+        RoundRecord memory genesis = RoundRecord({
+            taskId: id,
+            round: 0,
+            prevRecordHash: bytes32(0),
+            leader: address(0),
+            leaderCorrect: 0,
+            acceptedCount: 0,
+            contributionsRoot: bytes32(0),
+            globalModelHash: c.initialModelHash,
+            globalModelCid: c.initialModelCid,
+            aggregator: publisher
+        });
+        assertEq(zkpot.recordHash(id, 0), keccak256(abi.encode(genesis)));
+        assertEq(t.headRecord, zkpot.recordHash(id, 0));
+
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        assertEq(r.openBlock, t.startBlock);
+        assertEq(r.commitEnd, t.startBlock + COMMIT_BLOCKS - 1);
+        assertEq(r.proofEnd, r.commitEnd + PROOF_BLOCKS);
+        assertEq(r.aggregateEnd, r.proofEnd + AGG_BLOCKS);
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 3); // TaskCreated, RoundRecorded(0), RoundOpened(1)
+        assertEq(logs[0].topics[1], bytes32(id)); // TaskCreated(taskId, publisher, ...)
+        assertEq(logs[1].topics[3], zkpot.recordHash(id, 0)); // RoundRecorded(.., recordHash)
+        assertEq(logs[2].topics[2], bytes32(uint256(1))); // RoundOpened(taskId, round 1, ...)
+    }
+
+    function test_createTask_rejectsEachInvalidParameter() public {
+        string[16] memory names = [
+            "verifier",
+            "vkaDigest",
+            "aggregator",
+            "evalSamples",
+            "minCorrect",
+            "maxClients",
+            "numRounds",
+            "registrationBlocks",
+            "commitBlocks",
+            "proofBlocks",
+            "aggregateBlocks",
+            "leaderShareBps",
+            "minStake",
+            "missedProofPenalty",
+            "aggregatorPenalty",
+            "initialModel"
+        ];
+        for (uint256 i = 0; i < names.length; i++) {
+            TaskConfig memory c = defaultConfig();
+            if (i == 0) c.verifier = makeAddr("no code");
+            if (i == 1) c.vkaDigest = bytes32(0);
+            if (i == 2) c.aggregator = address(0);
+            if (i == 3) c.evalSamples = 0;
+            if (i == 4) c.minCorrect = c.evalSamples + 1;
+            if (i == 5) c.maxClients = 0;
+            if (i == 6) c.numRounds = 0;
+            if (i == 7) c.registrationBlocks = 0;
+            if (i == 8) c.commitBlocks = 0;
+            if (i == 9) c.proofBlocks = 0;
+            if (i == 10) c.aggregateBlocks = 0;
+            if (i == 11) c.leaderShareBps = 10_001;
+            if (i == 12) c.minStake = 0;
+            if (i == 13) c.missedProofPenalty = c.minStake + 1;
+            if (i == 14) c.aggregatorPenalty = c.aggregatorBond + 1;
+            if (i == 15) c.initialModelCid = "";
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, names[i]));
+            createTask(c, POOL);
+        }
+        assertEq(zkpot.taskCount(), 0);
+    }
+
+    function test_createTask_requiresTheBond() public {
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTInsufficientFunding.selector, BOND - 1, BOND));
+        zkpot.createTask{value: BOND - 1}(defaultConfig());
+    }
+
+    // ================================================================= cancelTask
+
+    function test_cancelTask_refundsThePublisherAndReleasesStakes() public {
+        uint256 id = createTask();
+        register(id, clients[0]);
+        vm.prank(publisher);
+        zkpot.cancelTask(id);
+        assertEq(zkpot.creditOf(publisher), POOL + BOND);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Cancelled));
+
+        vm.prank(clients[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Cancelled)
+        );
+        zkpot.register{value: STAKE}(id);
+
+        vm.prank(clients[0]);
+        zkpot.releaseStake(id);
+        assertEq(zkpot.creditOf(clients[0]), STAKE);
+        uint256 before = publisher.balance;
+        vm.prank(publisher);
+        zkpot.withdraw();
+        assertEq(publisher.balance, before + POOL + BOND);
+    }
+
+    function test_cancelTask_onlyByThePublisher() public {
+        uint256 id = createTask();
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotPublisher.selector, id, aggregator));
+        zkpot.cancelTask(id);
+    }
+
+    function test_cancelTask_onlyBeforeTheStart() public {
+        uint256 id = createTask();
+        uint256 start = zkpot.getTask(id).startBlock;
+        vm.roll(start);
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTRegistrationClosed.selector, id, start, start));
+        zkpot.cancelTask(id);
+    }
+
+    function test_unknownTask() public {
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownTask.selector, 7));
+        zkpot.getTask(7);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownTask.selector, 7));
+        zkpot.closeRound(7);
+    }
+
+    // ================================================================= register
+
+    function test_register_recordsTheStake() public {
+        uint256 id = createTask();
+        vm.prank(clients[0]);
+        vm.expectEmit(address(zkpot));
+        emit ClientRegistered(id, clients[0], 2 ether);
+        zkpot.register{value: 2 ether}(id);
+        ZKPoT.Member memory m = zkpot.getMember(id, clients[0]);
+        assertTrue(m.registered);
+        assertEq(m.stake, 2 ether);
+        assertEq(zkpot.getTask(id).totalStake, 2 ether);
+    }
+
+    function test_register_rejections() public {
+        TaskConfig memory c = defaultConfig();
+        c.maxClients = 2;
+        uint256 id = createTask(c, POOL);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTStakeTooLow.selector, STAKE - 1, STAKE));
+        zkpot.register{value: STAKE - 1}(id);
+
+        register(id, clients[0]);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyRegistered.selector, id, clients[0]));
+        zkpot.register{value: STAKE}(id);
+
+        register(id, clients[1]);
+        vm.prank(clients[2]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskFull.selector, id, 2));
+        zkpot.register{value: STAKE}(id);
+
+        uint256 start = zkpot.getTask(id).startBlock;
+        vm.roll(start);
+        vm.prank(clients[3]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTRegistrationClosed.selector, id, start, start));
+        zkpot.register{value: STAKE}(id);
+    }
+
+    // ================================================================= commit
+
+    function test_commit_inTheCommitPhaseOnly() public {
+        uint256 id = createTask();
+        register(id, clients[0]);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        bytes32 cm = keccak256("commitment");
+
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInCommitPhase.selector, id, 1, block.number, r.openBlock, r.commitEnd
+            )
+        );
+        zkpot.commit(id, 1, cm);
+
+        vm.roll(r.commitEnd + 1);
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInCommitPhase.selector, id, 1, r.commitEnd + 1, r.openBlock, r.commitEnd
+            )
+        );
+        zkpot.commit(id, 1, cm);
+
+        vm.roll(r.commitEnd);
+        vm.prank(clients[0]);
+        vm.expectEmit(address(zkpot));
+        emit Committed(id, 1, clients[0], cm);
+        zkpot.commit(id, 1, cm);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).commitment, cm);
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, 1);
+    }
+
+    function test_commit_rejections() public {
+        uint256 id = startedTask();
+        vm.startPrank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTEmptyCommitment.selector, clients[0]));
+        zkpot.commit(id, 1, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRound.selector, id, 2, 1));
+        zkpot.commit(id, 2, keccak256("c"));
+        zkpot.commit(id, 1, keccak256("c"));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyCommitted.selector, id, 1, clients[0]));
+        zkpot.commit(id, 1, keccak256("d"));
+        vm.stopPrank();
+
+        address outsider = makeAddr("outsider");
+        vm.prank(outsider);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotEligible.selector, id, outsider, 0));
+        zkpot.commit(id, 1, keccak256("c"));
+    }
+
+    function test_commit_notInAClosedRound() public {
+        uint256 id = startedTask();
+        playRound(id, models(A));
+        zkpot.closeRound(id);
+        vm.prank(clients[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed)
+        );
+        zkpot.commit(id, 1, keccak256("late"));
+    }
+
+    // ================================================================= submitProof
+
+    function test_submitProof_acceptsARealProofAndRecordsTheVerifiedCount() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        vm.expectEmit(address(zkpot));
+        emit ContributionVerified(
+            id, 1, clients[0], fixtures[A].weightsHash, fixtures[A].correct, true, "bafkreisealed"
+        );
+        zkpot.submitProof(id, 1, s);
+
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
+        assertTrue(c.submitted && c.accepted);
+        assertEq(c.correct, fixtures[A].correct);
+        assertEq(c.weightsHash, fixtures[A].weightsHash);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        assertEq(r.leader, clients[0]);
+        assertEq(r.acceptedCount, 1);
+        assertEq(
+            r.contributionsRoot,
+            keccak256(abi.encode(bytes32(0), clients[0], fixtures[A].weightsHash, uint32(fixtures[A].correct)))
+        );
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, 0);
+    }
+
+    function test_submitProof_belowTheThresholdIsVerifiedButNotAccepted() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.minCorrect = uint32(fixtures[A].correct + 1);
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        vm.roll(zkpot.getTask(id).startBlock);
+        playRound(id, models(A));
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
+        assertTrue(c.submitted);
+        assertFalse(c.accepted);
+        assertEq(zkpot.getRound(id, 1).leader, address(0));
+    }
+
+    function test_submitProof_onlyInTheProofPhase() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        Submission memory s = submissionFor(id, clients[0], A);
+        bytes memory early = abi.encodeWithSelector(
+            ZKPoTNotInProofPhase.selector, id, 1, block.number, r.commitEnd + 1, r.proofEnd
+        );
+        vm.prank(clients[0]);
+        vm.expectRevert(early);
+        zkpot.submitProof(id, 1, s);
+
+        vm.roll(r.proofEnd + 1);
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInProofPhase.selector, id, 1, r.proofEnd + 1, r.commitEnd + 1, r.proofEnd
+            )
+        );
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsATamperedProof() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.proof[100] = bytes1(uint8(s.proof[100]) ^ 0x01);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        zkpot.submitProof(id, 1, s);
+        assertFalse(zkpot.getContribution(id, 1, clients[0]).submitted);
+    }
+
+    function test_submitProof_rejectsRaisingTheProvenCount() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.instances[1] += 1;
+        s.claimedCorrect += 1;
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsAClaimOtherThanTheProof() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.claimedCorrect = fixtures[A].correct + 2;
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTClaimMismatch.selector, s.claimedCorrect, fixtures[A].correct)
+        );
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsACountBeyondTheEvaluationSet() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.instances[1] = evalSamples + 1;
+        s.claimedCorrect = evalSamples + 1;
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, evalSamples + 1, evalSamples)
+        );
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsMalformedInstances() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.instances = new uint256[](3);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTMalformedInstances.selector, 3));
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsAnotherKeyArtefact() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.vka[0] = bytes32(uint256(s.vka[0]) ^ 1);
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTVerifyingKeyMismatch.selector, id, vkaDigest, keccak256(abi.encodePacked(s.vka))
+            )
+        );
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_aReplayedProofDoesNotOpenAnotherClientsCommitment() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        // The front-runner copies the victim's commitment: it cannot open it.
+        bytes32 victims = zkpot.getContribution(id, 1, clients[0]).commitment;
+        vm.prank(clients[1]);
+        zkpot.commit(id, 1, victims);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A); // seen in the mempool
+        bytes32 opened = zkpot.commitmentOf(clients[1], id, 1, fixtures[A].weightsHash, s.salt);
+        vm.prank(clients[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTCommitmentMismatch.selector, clients[1], victims, opened)
+        );
+        zkpot.submitProof(id, 1, s);
+        // And an account that never committed cannot submit at all.
+        vm.prank(clients[2]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoCommitment.selector, id, 1, clients[2]));
+        zkpot.submitProof(id, 1, s);
+        submitFor(id, clients[0], A);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_onceAndOneModelPerRound() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        commitTo(id, clients[1], A);
+        toProofPhase(id);
+        submitFor(id, clients[0], A);
+        Submission memory again = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadySubmitted.selector, id, 1, clients[0]));
+        zkpot.submitProof(id, 1, again);
+
+        Submission memory copy = submissionFor(id, clients[1], A);
+        vm.prank(clients[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTDuplicateModel.selector, id, 1, fixtures[A].weightsHash)
+        );
+        zkpot.submitProof(id, 1, copy);
+    }
+
+    // ================================================================= closeRound
+
+    function test_closeRound_electsTheHighestCountAndFixesRewards() public {
+        uint256 id = startedTask();
+        playRound(id, models(B, A)); // counts 3 and 4: client 1 leads
+        vm.expectEmit(address(zkpot));
+        uint256 reward = POOL / ROUNDS;
+        uint256 bonus = reward * LEADER_BPS / 10_000;
+        uint256 each = (reward - bonus) / 2;
+        emit RoundClosed(id, 1, clients[1], fixtures[A].correct, 2, bonus, each);
+        vm.prank(makeAddr("anyone"));
+        zkpot.closeRound(id);
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.rewardPool, POOL - bonus - 2 * each);
+        assertEq(t.unclaimedRewards, bonus + 2 * each);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Aggregate));
+    }
+
+    function test_closeRound_tieGoesToTheLowerAddress() public {
+        uint256 id = startedTask();
+        playRound(id, models(A, A_TWIN));
+        zkpot.closeRound(id);
+        address lower = clients[0] < clients[1] ? clients[0] : clients[1];
+        assertEq(zkpot.getRound(id, 1).leader, lower);
+    }
+
+    function test_closeRound_onlyAfterTheProofPhaseAndOnce() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd)
+        );
+        zkpot.closeRound(id);
+        submitFor(id, clients[0], A);
+        toAggregatePhase(id);
+        zkpot.closeRound(id);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed)
+        );
+        zkpot.closeRound(id);
+    }
+
+    function test_closeRound_withoutAcceptedContributionKeepsTheModelAndMovesOn() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A); // committed, never proves
+        toAggregatePhase(id);
+        bytes32 head = zkpot.getTask(id).headRecord;
+        zkpot.closeRound(id);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.currentRound, 2);
+        assertEq(t.rewardPool, POOL); // nothing paid: the share rolls over
+        assertEq(t.globalModelHash, defaultConfig().initialModelHash);
+        RoundRecord memory rec = RoundRecord({
+            taskId: id,
+            round: 1,
+            prevRecordHash: head,
+            leader: address(0),
+            leaderCorrect: 0,
+            acceptedCount: 0,
+            contributionsRoot: bytes32(0),
+            globalModelHash: t.globalModelHash,
+            globalModelCid: t.globalModelCid,
+            aggregator: address(0)
+        });
+        assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
+        assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
+        assertEq(zkpot.getRound(id, 2).openBlock, block.number);
+    }
+
+    // ================================================================= publishGlobalModel
+
+    function test_publishGlobalModel_appendsTheRecordAndOpensTheNextRound() public {
+        uint256 id = startedTask();
+        playRound(id, models(A, B));
+        bytes32 head = zkpot.getTask(id).headRecord;
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        publish(id, keccak256("model 1"), "bafkreimodel1");
+
+        RoundRecord memory rec = RoundRecord({
+            taskId: id,
+            round: 1,
+            prevRecordHash: head,
+            leader: clients[0],
+            leaderCorrect: uint32(fixtures[A].correct),
+            acceptedCount: 2,
+            contributionsRoot: r.contributionsRoot,
+            globalModelHash: keccak256("model 1"),
+            globalModelCid: "bafkreimodel1",
+            aggregator: aggregator
+        });
+        assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.headRecord, zkpot.recordHash(id, 1));
+        assertEq(t.currentRound, 2);
+        assertEq(t.globalModelCid, "bafkreimodel1");
+        assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit));
+    }
+
+    function test_publishGlobalModel_rejections() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotAggregator.selector, id, clients[0]));
+        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+
+        vm.startPrank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRound.selector, id, 2, 1));
+        zkpot.publishGlobalModel(id, 2, keccak256("m"), "cid");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInAggregatePhase.selector, id, 1, block.number, r.proofEnd + 1, r.aggregateEnd
+            )
+        );
+        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        vm.stopPrank();
+
+        submitFor(id, clients[0], A);
+        toAggregatePhase(id);
+        vm.startPrank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTEmptyModel.selector));
+        zkpot.publishGlobalModel(id, 1, bytes32(0), "cid");
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTEmptyModel.selector));
+        zkpot.publishGlobalModel(id, 1, keccak256("m"), "");
+        vm.roll(r.aggregateEnd + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInAggregatePhase.selector, id, 1, r.aggregateEnd + 1, r.proofEnd + 1, r.aggregateEnd
+            )
+        );
+        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        vm.stopPrank();
+    }
+
+    function test_publishGlobalModel_nothingToAggregate() public {
+        uint256 id = startedTask();
+        toAggregatePhase(id);
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToAggregate.selector, id, 1));
+        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+    }
+
+    function test_lastRoundCompletesTheTaskAndRefundsThePublisher() public {
+        uint256 id = startedTask();
+        for (uint256 round = 1; round <= ROUNDS; round++) {
+            playRound(id, models(A, B));
+            publish(id, keccak256(abi.encode(round)), "bafkreimodel");
+        }
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(uint8(t.status), uint8(TaskStatus.Completed));
+        assertEq(t.rewardPool, 0);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Completed));
+        // The last round pays out the whole remaining pool (but division dust).
+        assertEq(zkpot.creditOf(publisher), BOND + (POOL - t.unclaimedRewards));
+        assertLt(POOL - t.unclaimedRewards, 10);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Completed)
+        );
+        zkpot.commit(id, ROUNDS + 1, keccak256("c"));
+    }
+
+    // ================================================================= finalizeWithoutAggregator
+
+    function test_finalizeWithoutAggregator_slashesTheBondAndKeepsTheModel() public {
+        uint256 id = startedTask();
+        playRound(id, models(A));
+        zkpot.closeRound(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTAggregationNotOverdue.selector, id, 1, block.number, r.aggregateEnd
+            )
+        );
+        zkpot.finalizeWithoutAggregator(id);
+
+        pastAggregateDeadline(id);
+        uint256 poolBefore = zkpot.getTask(id).rewardPool;
+        vm.expectEmit(address(zkpot));
+        emit AggregatorSlashed(id, 1, aggregator, AGG_PENALTY);
+        vm.prank(makeAddr("anyone"));
+        zkpot.finalizeWithoutAggregator(id);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.aggregatorBond, BOND - AGG_PENALTY);
+        assertEq(t.rewardPool, poolBefore + AGG_PENALTY);
+        assertEq(t.globalModelHash, defaultConfig().initialModelHash);
+        assertEq(t.currentRound, 2);
+    }
+
+    function test_finalizeWithoutAggregator_needsAClosedRound() public {
+        uint256 id = startedTask();
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Open)
+        );
+        zkpot.finalizeWithoutAggregator(id);
+    }
+
+    // ================================================================= slashing
+
+    function test_slashMissedProof_afterTheProofPhase() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[0]));
+        zkpot.slashMissedProof(id, clients[0]); // may still prove
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[1]));
+        zkpot.slashMissedProof(id, clients[1]); // never committed
+
+        toAggregatePhase(id);
+        vm.expectEmit(address(zkpot));
+        emit ClientSlashed(id, 1, clients[0], PENALTY);
+        vm.prank(clients[3]);
+        zkpot.slashMissedProof(id, clients[0]);
+        assertEq(zkpot.getMember(id, clients[0]).stake, STAKE - PENALTY);
+        assertEq(zkpot.getTask(id).rewardPool, POOL + PENALTY);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[0]));
+        zkpot.slashMissedProof(id, clients[0]); // once
+    }
+
+    function test_aMissedProofIsPunishedAtTheNextCommitAndBlocksIt() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toAggregatePhase(id);
+        zkpot.closeRound(id); // nothing accepted: round 2 opens
+        (uint256 round,) = roundOf(id);
+        bytes32 cm = keccak256("c");
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTNotEligible.selector, id, clients[0], STAKE - PENALTY)
+        );
+        zkpot.commit(id, round, cm);
+    }
+
+    function test_aProvenCommitmentIsNeverSlashed() public {
+        uint256 id = startedTask();
+        playRound(id, models(A));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[0]));
+        zkpot.slashMissedProof(id, clients[0]);
+    }
+
+    // ================================================================= rewards
+
+    function test_claimReward_leaderAndContributorShares() public {
+        uint256 id = startedTask();
+        playRound(id, models(A, B));
+        zkpot.closeRound(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+
+        vm.prank(clients[0]);
+        zkpot.claimReward(id, 1);
+        vm.prank(clients[1]);
+        zkpot.claimReward(id, 1);
+        assertEq(zkpot.creditOf(clients[0]), r.contributorReward + r.leaderBonus);
+        assertEq(zkpot.creditOf(clients[1]), r.contributorReward);
+        assertEq(zkpot.getTask(id).unclaimedRewards, 0);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyClaimed.selector, id, 1, clients[0]));
+        zkpot.claimReward(id, 1);
+        vm.prank(clients[2]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[2]));
+        zkpot.claimReward(id, 1);
+    }
+
+    function test_claimReward_notBeforeTheRoundCloses() public {
+        uint256 id = startedTask();
+        playRound(id, models(A));
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
+        zkpot.claimReward(id, 1);
+    }
+
+    // ================================================================= stakes and withdrawals
+
+    function test_releaseStake_onlyAfterTheTaskAndAfterPunishment() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.numRounds = 1;
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        register(id, clients[1]);
+        vm.roll(zkpot.getTask(id).startBlock);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTStakeLocked.selector, id, TaskStatus.Active)
+        );
+        zkpot.releaseStake(id);
+
+        commitTo(id, clients[0], A);
+        commitTo(id, clients[1], B); // never proves
+        toProofPhase(id);
+        submitFor(id, clients[0], A);
+        toAggregatePhase(id);
+        publish(id, keccak256("final"), "bafkreifinal");
+        uint256 publisherCredit = zkpot.creditOf(publisher);
+
+        vm.prank(clients[1]);
+        zkpot.releaseStake(id);
+        assertEq(zkpot.creditOf(clients[1]), STAKE - PENALTY);
+        assertEq(zkpot.creditOf(publisher), publisherCredit + PENALTY); // the task has ended
+
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoStake.selector, id, clients[1]));
+        zkpot.releaseStake(id);
+    }
+
+    function test_withdraw_paysTheCreditOnce() public {
+        uint256 id = createTask();
+        vm.prank(publisher);
+        zkpot.cancelTask(id);
+        uint256 before = publisher.balance;
+        vm.prank(publisher);
+        vm.expectEmit(address(zkpot));
+        emit Withdrawn(publisher, POOL + BOND);
+        zkpot.withdraw();
+        assertEq(publisher.balance, before + POOL + BOND);
+        assertEq(address(zkpot).balance, 0);
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, publisher));
+        zkpot.withdraw();
+    }
+
+    function test_withdraw_aFailedTransferKeepsTheCredit() public {
+        uint256 id = createTask();
+        RejectsEther client = new RejectsEther();
+        client.register{value: STAKE}(zkpot, id);
+        vm.prank(publisher);
+        zkpot.cancelTask(id);
+        client.release(zkpot, id);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTransferFailed.selector, address(client), STAKE));
+        client.withdrawFrom(zkpot);
+        assertEq(zkpot.creditOf(address(client)), STAKE);
+    }
+
+    function test_withdraw_reentrancyFindsTheCreditSpent() public {
+        uint256 id = createTask();
+        Reenterer attacker = new Reenterer(zkpot);
+        register(id, clients[0]);
+        attacker.register{value: STAKE}(id);
+        vm.prank(publisher);
+        zkpot.cancelTask(id);
+        attacker.release(id);
+        uint256 balance = address(zkpot).balance;
+        attacker.attack();
+        assertEq(attacker.reentries(), 1);
+        assertEq(
+            attacker.reentryError(),
+            abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, address(attacker))
+        );
+        assertEq(address(attacker).balance, STAKE);
+        assertEq(address(zkpot).balance, balance - STAKE);
+        assertEq(zkpot.getMember(id, clients[0]).stake, STAKE); // others' funds untouched
+    }
+
+    // ================================================================= phases
+
+    function test_phase_followsTheSchedule() public {
+        uint256 id = startedTask();
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit));
+        vm.roll(r.commitEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
+        vm.roll(r.proofEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Aggregate));
+        vm.roll(r.aggregateEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.AggregationOverdue));
+    }
+}

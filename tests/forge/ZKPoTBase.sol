@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {Test} from "forge-std/Test.sol";
+import {ZKPoT} from "../../contracts/ZKPoT.sol";
+import {IZKPoTTypes} from "../../contracts/interfaces/IZKPoTTypes.sol";
+import {Halo2VerifierReusable} from "../../contracts/verifier/Halo2VerifierReusable.sol";
+
+/// @notice A real ezkl proof of the tests' tiny circuit (8 evaluation samples).
+struct ProofFixture {
+    bytes proof;
+    bytes32 weightsHash;
+    uint256 correct;
+}
+
+/// @notice Loads the real proofs of tests/fixtures/tiny-proofs.json (written by
+///         scripts/make_proof_fixtures.py), deploys ezkl's reusable verifier with the
+///         circuit's key artefact and a ZKPoT contract, and drives tasks through
+///         their phases.
+abstract contract ZKPoTBase is Test, IZKPoTTypes {
+    /// @dev Fixture indices: models a (count 4), b (count 3), a_twin (a's count, another hash).
+    uint256 internal constant A = 0;
+    uint256 internal constant B = 1;
+    uint256 internal constant A_TWIN = 2;
+
+    uint256 internal constant POOL = 30 ether;
+    uint256 internal constant BOND = 3 ether;
+    uint256 internal constant STAKE = 1 ether;
+    uint256 internal constant PENALTY = 0.4 ether;
+    uint256 internal constant AGG_PENALTY = 1 ether;
+    uint32 internal constant REG_BLOCKS = 5;
+    uint32 internal constant COMMIT_BLOCKS = 4;
+    uint32 internal constant PROOF_BLOCKS = 6;
+    uint32 internal constant AGG_BLOCKS = 3;
+    uint32 internal constant ROUNDS = 3;
+    uint16 internal constant LEADER_BPS = 2_000;
+
+    ZKPoT internal zkpot;
+    address internal verifier;
+    bytes32[] internal vka;
+    bytes32 internal vkaDigest;
+    uint32 internal evalSamples;
+    uint32 internal minCorrect;
+    ProofFixture[] internal fixtures;
+
+    address internal publisher = makeAddr("publisher");
+    address internal aggregator = makeAddr("aggregator");
+    address[] internal clients;
+
+    function setUp() public virtual {
+        string memory json = vm.readFile("tests/fixtures/tiny-proofs.json");
+        vka = vm.parseJsonBytes32Array(json, ".vka");
+        vkaDigest = vm.parseJsonBytes32(json, ".vkaDigest");
+        evalSamples = uint32(vm.parseJsonUint(json, ".evalSamples"));
+        minCorrect = uint32(vm.parseJsonUint(json, ".minCorrect"));
+        for (uint256 i = 0; i < 3; i++) {
+            string memory p = string.concat(".proofs[", vm.toString(i), "]");
+            fixtures.push(
+                ProofFixture({
+                    proof: vm.parseJsonBytes(json, string.concat(p, ".proof")),
+                    weightsHash: vm.parseJsonBytes32(json, string.concat(p, ".weightsHash")),
+                    correct: vm.parseJsonUint(json, string.concat(p, ".correct"))
+                })
+            );
+        }
+        Halo2VerifierReusable v = new Halo2VerifierReusable();
+        v.registerVka(vka);
+        verifier = address(v);
+        zkpot = new ZKPoT();
+
+        vm.deal(publisher, 1_000 ether);
+        for (uint256 i = 0; i < 4; i++) {
+            address c = makeAddr(string.concat("client", vm.toString(i)));
+            clients.push(c);
+            vm.deal(c, 100 ether);
+        }
+    }
+
+    // ----------------------------------------------------------------- tasks
+
+    function defaultConfig() internal view returns (TaskConfig memory c) {
+        c.verifier = verifier;
+        c.vkaDigest = vkaDigest;
+        c.aggregator = aggregator;
+        c.aggregatorKey = bytes32(uint256(1));
+        c.evalSamples = evalSamples;
+        c.minCorrect = minCorrect;
+        c.maxClients = 4;
+        c.numRounds = ROUNDS;
+        c.registrationBlocks = REG_BLOCKS;
+        c.commitBlocks = COMMIT_BLOCKS;
+        c.proofBlocks = PROOF_BLOCKS;
+        c.aggregateBlocks = AGG_BLOCKS;
+        c.leaderShareBps = LEADER_BPS;
+        c.minStake = STAKE;
+        c.missedProofPenalty = PENALTY;
+        c.aggregatorBond = BOND;
+        c.aggregatorPenalty = AGG_PENALTY;
+        c.initialModelHash = keccak256("initial model");
+        c.initialModelCid = "bafkreiinitial";
+    }
+
+    function createTask(TaskConfig memory c, uint256 pool) internal returns (uint256 id) {
+        vm.prank(publisher);
+        id = zkpot.createTask{value: pool + c.aggregatorBond}(c);
+    }
+
+    function createTask() internal returns (uint256) {
+        return createTask(defaultConfig(), POOL);
+    }
+
+    /// @dev A default task with every client registered, at the start of round 1.
+    function startedTask() internal returns (uint256 id) {
+        id = createTask();
+        for (uint256 i = 0; i < clients.length; i++) {
+            register(id, clients[i]);
+        }
+        vm.roll(zkpot.getTask(id).startBlock);
+    }
+
+    function register(uint256 id, address client) internal {
+        vm.prank(client);
+        zkpot.register{value: STAKE}(id);
+    }
+
+    function roundOf(uint256 id) internal view returns (uint256 round, ZKPoT.Round memory r) {
+        round = zkpot.getTask(id).currentRound;
+        r = zkpot.getRound(id, round);
+    }
+
+    // ----------------------------------------------------------------- phases
+
+    function toProofPhase(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        vm.roll(r.commitEnd + 1);
+    }
+
+    function toAggregatePhase(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        vm.roll(r.proofEnd + 1);
+    }
+
+    function pastAggregateDeadline(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        vm.roll(r.aggregateEnd + 1);
+    }
+
+    // ----------------------------------------------------------------- contributions
+
+    function saltOf(address client, uint256 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode("salt", client, round));
+    }
+
+    function commitTo(uint256 id, address client, uint256 fixture) internal {
+        (uint256 round,) = roundOf(id);
+        bytes32 commitment =
+            zkpot.commitmentOf(client, id, round, fixtures[fixture].weightsHash, saltOf(client, round));
+        vm.prank(client);
+        zkpot.commit(id, round, commitment);
+    }
+
+    function submission(uint256 fixture, bytes32 salt) internal view returns (Submission memory s) {
+        ProofFixture storage f = fixtures[fixture];
+        s.proof = f.proof;
+        s.instances = new uint256[](2);
+        s.instances[0] = uint256(f.weightsHash);
+        s.instances[1] = f.correct;
+        s.vka = vka;
+        s.claimedCorrect = f.correct;
+        s.salt = salt;
+        s.sealedWeightsCid = "bafkreisealed";
+    }
+
+    function submissionFor(uint256 id, address client, uint256 fixture)
+        internal
+        view
+        returns (Submission memory)
+    {
+        (uint256 round,) = roundOf(id);
+        return submission(fixture, saltOf(client, round));
+    }
+
+    function submitFor(uint256 id, address client, uint256 fixture) internal {
+        (uint256 round,) = roundOf(id);
+        Submission memory s = submissionFor(id, client, fixture);
+        vm.prank(client);
+        zkpot.submitProof(id, round, s);
+    }
+
+    /// @dev Clients 0..n-1 commit to the given models, prove them, and the round reaches
+    ///      its aggregate phase.
+    function playRound(uint256 id, uint256[] memory chosen) internal {
+        for (uint256 i = 0; i < chosen.length; i++) {
+            commitTo(id, clients[i], chosen[i]);
+        }
+        toProofPhase(id);
+        for (uint256 i = 0; i < chosen.length; i++) {
+            submitFor(id, clients[i], chosen[i]);
+        }
+        toAggregatePhase(id);
+    }
+
+    function publish(uint256 id, bytes32 modelHash, string memory cid) internal {
+        (uint256 round,) = roundOf(id);
+        vm.prank(aggregator);
+        zkpot.publishGlobalModel(id, round, modelHash, cid);
+    }
+
+    function models(uint256 a) internal pure returns (uint256[] memory m) {
+        m = new uint256[](1);
+        m[0] = a;
+    }
+
+    function models(uint256 a, uint256 b) internal pure returns (uint256[] memory m) {
+        m = new uint256[](2);
+        m[0] = a;
+        m[1] = b;
+    }
+
+    function models(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory m) {
+        m = new uint256[](3);
+        m[0] = a;
+        m[1] = b;
+        m[2] = c;
+    }
+}
