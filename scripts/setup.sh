@@ -61,7 +61,8 @@ wrapper="$root/scripts/bin/solc"
 # ezkl finds solc only at $HOME/.svm/<version>/; zkpot runs ezkl with HOME set here.
 link "$wrapper" "$root/.venv/ezkl-home/.svm/0.8.20/solc-0.8.20"
 link "$wrapper" "$root/.venv/bin/solc"            # py-solc-x (given this path), forge, anything on PATH
-link "$wrapper" "$HOME/.solcx/solc-v0.8.20"       # ape-solidity looks in py-solc-x's install folder
+link "$wrapper" "$root/.venv/solcx/solc-v0.8.20"  # ape-solidity looks in py-solc-x's install folder:
+link "$wrapper" "$HOME/.solcx/solc-v0.8.20"       # scripts/test.sh points it here, a bare `ape` uses ~/.solcx
 for tool in anvil forge cast; do
   link "$root/node_modules/@foundry-rs/$tool-linux-amd64/bin/$tool" "$root/.venv/bin/$tool"
 done

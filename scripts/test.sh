@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "run ./scripts/setup.sh first" >&2; exit 1; }
 export PATH="$PWD/.venv/bin:$PATH"
+export SOLCX_BINARY_PATH="$PWD/.venv/solcx"  # this checkout's solc wrapper, for ape
 exec .venv/bin/python -m pytest "$@"

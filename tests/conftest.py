@@ -1,23 +1,30 @@
-"""Shared fixtures: a tiny real circuit, real proofs, real chains.
+"""Shared fixtures: a tiny real circuit (tests/tiny.py), real proofs, real chains.
 
-The circuit is the production one at reduced size (8 evaluation samples, 8 hidden
-units: 2^15 rows, ~17 s per proof on 2 cores). Keys and SRS are cached by circuit
-digest, proofs are made once per session, and proving never runs in parallel.
+Keys and SRS are cached by circuit digest, proofs are made once per session (and
+cached), and proving never runs in parallel.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
+from eth_account.signers.local import LocalAccount
+from tiny import (
+    ProvenModel,
+    TinyTask,
+    proven,
+    tiny_task,
+    trained_weights,
+    twin_of,
+)
 
 from zkpot_client.chain.backend import AnvilNode, Chain, dev_accounts
 from zkpot_client.chain.contracts import (
-    TaskParams,
+    ETHER,
+    TaskConfig,
+    TaskTerms,
     ZKPoTContract,
     commitment_of,
     deploy_verifier,
@@ -25,101 +32,39 @@ from zkpot_client.chain.contracts import (
     register_vka,
 )
 from zkpot_client.chain.events import TaskInfo, task_info
-from zkpot_client.circuit.keys import CircuitArtifacts
-from zkpot_client.circuit.prover import Proof, prove
-from zkpot_client.data import TaskData, load_task_data
-from zkpot_client.model import ModelSpec, flatten, quantise
-from zkpot_client.paths import cache_dir
-from zkpot_client.roles.publisher import TaskDefinition, setup_task_circuit
-from zkpot_client.training import train_local
-
-SCALE = 13
-TINY_SPEC = ModelSpec(hidden=8)
-TINY_EVAL = 8
-
-
-@dataclass
-class TinyTask:
-    data: TaskData
-    definition: TaskDefinition
-    artifacts: CircuitArtifacts
-
-
-def _tiny_task(seed: int) -> TinyTask:
-    data = load_task_data(eval_samples=TINY_EVAL, num_clients=3, seed=seed)
-    definition = TaskDefinition(
-        spec=TINY_SPEC,
-        eval_x=data.eval_x,
-        eval_y=data.eval_y,
-        scale=SCALE,
-        threshold=0.25,
-    )
-    return TinyTask(data, definition, setup_task_circuit(definition))
 
 
 @pytest.fixture(scope="session")
 def tiny() -> TinyTask:
     """The task's tiny circuit, set up (or taken from the cache)."""
-    return _tiny_task(0)
+    return tiny_task(0)
 
 
 @pytest.fixture(scope="session")
 def other_tiny() -> TinyTask:
     """Another task's circuit: same model, a different evaluation set."""
-    return _tiny_task(1)
-
-
-def trained_weights(task: TinyTask, client: int, seed: int = 0) -> np.ndarray:
-    shard = task.data.shards[client]
-    start = flatten(TINY_SPEC.build(seed=seed))
-    return quantise(
-        train_local(TINY_SPEC, start, shard.x, shard.y, epochs=5, seed=seed), SCALE
-    )
-
-
-def prove_cached(artifacts: CircuitArtifacts, weights: np.ndarray) -> Proof:
-    """A real proof for `weights`, kept in the cache under the circuit digest and the
-    weights, so re-runs of the suite skip the prover (the chain still verifies it)."""
-    key = hashlib.sha256(weights.tobytes()).hexdigest()[:16]
-    path = cache_dir() / "test-proofs" / f"{artifacts.digest[:16]}-{key}.json"
-    if path.exists():
-        return Proof.from_json(json.loads(path.read_text()))
-    proof = prove(artifacts, weights)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(proof.to_json()))
-    return proof
-
-
-@dataclass
-class ProvenModel:
-    weights: np.ndarray
-    proof: Proof
+    return tiny_task(1)
 
 
 @pytest.fixture(scope="session")
 def proven_a(tiny: TinyTask) -> ProvenModel:
-    w = trained_weights(tiny, 0)
-    return ProvenModel(w, prove_cached(tiny.artifacts, w))
+    return proven(tiny, trained_weights(tiny, 0))
 
 
 @pytest.fixture(scope="session")
 def proven_b(tiny: TinyTask) -> ProvenModel:
-    w = trained_weights(tiny, 1)
-    return ProvenModel(w, prove_cached(tiny.artifacts, w))
+    return proven(tiny, trained_weights(tiny, 1))
 
 
 @pytest.fixture(scope="session")
 def proven_a_twin(tiny: TinyTask, proven_a: ProvenModel) -> ProvenModel:
     """Model A with one weight nudged by one fixed-point step: same count, other hash."""
-    w = proven_a.weights.copy()
-    w[0] += 2.0**-SCALE
-    return ProvenModel(w, prove_cached(tiny.artifacts, w))
+    return proven(tiny, twin_of(proven_a.weights))
 
 
 @pytest.fixture(scope="session")
 def proven_other(other_tiny: TinyTask) -> ProvenModel:
-    w = trained_weights(other_tiny, 0)
-    return ProvenModel(w, prove_cached(other_tiny.artifacts, w))
+    return proven(other_tiny, trained_weights(other_tiny, 0))
 
 
 # ---------------------------------------------------------------- chains
@@ -144,49 +89,77 @@ def verifier(chain: Chain) -> str:
 
 @dataclass
 class Deployment:
-    """A fresh ZKPoT contract with one open task on a chain."""
+    """A fresh ZKPoT contract with one task whose clients (accounts 1-5) registered,
+    at the start of round 1. The publisher (account 0) is also the aggregator."""
 
     chain: Chain
     zkpot: ZKPoTContract
     verifier: str
     task: TaskInfo
-    publisher: object
-    accounts: list
+    publisher: LocalAccount
+    accounts: list[LocalAccount]
     task_vka: list[bytes]
 
+    @property
+    def task_id(self) -> int:
+        return self.task.task_id
+
+    def current_round(self) -> int:
+        return int(self.zkpot.task(self.task_id)["currentRound"])
+
     def commit(
-        self, account, weights_hash: int, *, round_: int = 1, salt: bytes | None = None
+        self,
+        account: LocalAccount,
+        weights_hash: int,
+        *,
+        round_: int | None = None,
+        salt: bytes | None = None,
     ) -> bytes:
+        round_ = round_ or self.current_round()
         salt = salt or new_salt()
         self.zkpot.commit(
             account,
-            self.task.task_id,
+            self.task_id,
             round_,
-            commitment_of(
-                account.address, self.task.task_id, round_, weights_hash, salt
-            ),
+            commitment_of(account.address, self.task_id, round_, weights_hash, salt),
         )
         return salt
 
-    def submit(self, account, proven, salt: bytes, **kwargs):
-        """Submit `proven`'s proof (this task's key unless `vka` is given) in round 1."""
+    def submit(self, account: LocalAccount, proven: ProvenModel, salt: bytes, **kwargs):
+        """Submit `proven`'s proof (this task's key unless `vka` is given) in the
+        current round."""
         vka = kwargs.pop("vka", self.task_vka)
         kwargs.setdefault("sealed_weights_cid", "bafkqaaa")
         return self.zkpot.submit_proof(
             account,
-            self.task.task_id,
-            kwargs.pop("round_", 1),
+            self.task_id,
+            kwargs.pop("round_", None) or self.current_round(),
             proven.proof,
             vka,
             salt=salt,
             **kwargs,
         )
 
-    def to_proof_phase(self) -> None:
-        self.chain.advance_to(self.zkpot.task(self.task.task_id)["commitEnd"] + 1)
+    def _schedule(self) -> dict:
+        return self.zkpot.round(self.task_id, self.current_round())
 
-    def to_round_end(self) -> None:
-        self.chain.advance_to(self.zkpot.task(self.task.task_id)["proofEnd"] + 1)
+    def to_proof_phase(self) -> None:
+        self.chain.advance_to(self._schedule()["commitEnd"] + 1)
+
+    def to_aggregate_phase(self) -> None:
+        self.chain.advance_to(self._schedule()["proofEnd"] + 1)
+
+    def past_aggregate_deadline(self) -> None:
+        self.chain.advance_to(self._schedule()["aggregateEnd"] + 1)
+
+
+TEST_TERMS = TaskTerms(
+    max_clients=5,
+    registration_blocks=8,
+    commit_blocks=5,
+    proof_blocks=5,
+    aggregate_blocks=3,
+)
 
 
 def open_task(
@@ -196,33 +169,42 @@ def open_task(
     *,
     rounds: int = 2,
     min_correct: int | None = None,
+    terms: TaskTerms = TEST_TERMS,
+    reward_pool: int = ETHER,
 ) -> Deployment:
+    """Deploy ZKPoT, create a task on the tiny circuit, register accounts 1-5 and
+    move to round 1's commit phase."""
     accounts = dev_accounts(6)
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher)
     digest = register_vka(chain, publisher, verifier, task.artifacts.vka_words())
-    task_id, _ = zkpot.open_task(
+    task_id, _ = zkpot.create_task(
         publisher,
-        TaskParams(
+        TaskConfig(
             verifier=verifier,
             vka_digest=digest,
+            aggregator=publisher.address,
             aggregator_key=b"\x01" * 32,
             eval_samples=task.definition.eval_samples,
             min_correct=task.definition.min_correct
             if min_correct is None
             else min_correct,
             num_rounds=rounds,
-            commit_blocks=5,
-            proof_blocks=5,
             initial_model_hash=1,
             initial_model_cid="bafkqaaa",
+            terms=terms,
         ),
+        reward_pool=reward_pool,
     )
+    for account in accounts[1:]:
+        zkpot.register(account, task_id, terms.min_stake)
+    info = task_info(zkpot, task_id)
+    chain.advance_to(info.start_block)
     return Deployment(
         chain,
         zkpot,
         verifier,
-        task_info(zkpot, task_id),
+        info,
         publisher,
         accounts,
         task.artifacts.vka_words(),

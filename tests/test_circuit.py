@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SCALE
+from tiny import SCALE
 
 from zkpot_client.chain.contracts import VERIFIER_SOL
 from zkpot_client.circuit.commitment import weights_hash

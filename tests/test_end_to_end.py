@@ -9,10 +9,12 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SCALE, open_task
+from conftest import open_task
+from tiny import SCALE
 
 from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
+from zkpot_client.chain.records import verify_record_chain
 from zkpot_client.circuit.commitment import weights_hash
 from zkpot_client.crypto import new_keypair, seal, weights_to_bytes
 from zkpot_client.demo import DemoConfig, run_demo
@@ -57,7 +59,15 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
             == zkpot.round(result.task_id, r["round"])["leader"]
         )
         assert r["global_model_cid"] and 0.0 <= r["global_accuracy"] <= 1.0
-    assert zkpot.task(result.task_id)["finished"]
+        paid = sum(c["reward_wei"] for c in contributions)
+        assert (paid > 0) == bool(accepted)
+    assert zkpot.phase(result.task_id) == "Completed"
+    records = verify_record_chain(zkpot, result.task_id)
+    assert [rec.round for rec in records] == [0, 1, 2]
+    # Every client claimed its rewards, released its stake and withdrew.
+    for c in result.rounds[0]["contributions"]:
+        assert zkpot.member(result.task_id, c["client"])["stake"] == 0
+        assert zkpot.credit_of(c["client"]) == 0
     path = tmp_path / "summary.json"
     write_json(result.rounds, path)
     loaded = json.loads(path.read_text())
@@ -73,6 +83,7 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
         "correct",
         "accuracy",
         "accepted",
+        "reward_wei",
         "gas_used",
         "prove_seconds",
     }
@@ -106,7 +117,7 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
             salt=salt,
             sealed_weights_cid=cid,
         )
-    d.to_round_end()
+    d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     result = aggregator.aggregate(d.task.task_id, 1)
     assert result.included == [honest.address]

@@ -6,12 +6,17 @@ nothing: no contribution stored, no event emitted, no acceptance counted.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conftest import Deployment, open_task
 from web3.logs import DISCARD
 
-from zkpot_client.chain.contracts import commitment_of, new_salt
-from zkpot_client.exceptions import ContractRevertError
+from zkpot_client.chain.backend import dev_accounts
+from zkpot_client.chain.contracts import TaskConfig, TaskTerms, commitment_of, new_salt
+from zkpot_client.chain.events import ZERO_ADDRESS
+from zkpot_client.chain.records import verify_record_chain
+from zkpot_client.exceptions import ContractRevertError, RecordChainError
 
 
 def assert_nothing_recorded_for(d: Deployment, account) -> None:
@@ -65,7 +70,7 @@ def test_elects_the_highest_verified_count_as_leader(
     d.submit(b, proven_b, salt_b)
     with reverts("ZKPoTRoundNotOver"):
         d.zkpot.close_round(d.accounts[3], d.task.task_id)
-    d.to_round_end()
+    d.to_aggregate_phase()
     receipt = d.zkpot.close_round(d.accounts[3], d.task.task_id)  # anyone may close
     (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(
         receipt, errors=DISCARD
@@ -94,7 +99,7 @@ def test_leader_tie_breaks_to_the_lower_address(
     # The higher address submits first: order must not decide the tie.
     d.submit(high, proven_a, salt_high)
     d.submit(low, proven_a_twin, salt_low)
-    d.to_round_end()
+    d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     assert d.zkpot.round(d.task.task_id, 1)["leader"] == low.address
 
@@ -123,7 +128,7 @@ def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
     d.submit(client, proven_a, salt)
-    d.to_round_end()
+    d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     r = d.zkpot.round(d.task.task_id, 1)
     assert (
@@ -254,7 +259,7 @@ def test_rejects_a_submission_after_the_window_closes(
 ) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
-    d.to_round_end()
+    d.to_aggregate_phase()
     with reverts("ZKPoTNotInProofPhase"):
         d.submit(client, proven_a, salt)
     assert_nothing_recorded(d, client)
@@ -293,60 +298,159 @@ def test_rejects_a_commitment_twice_and_a_wrong_round(deployment: Deployment) ->
         d.zkpot.commit(d.accounts[2], d.task.task_id, 2, b"\x01" * 32)
 
 
-def test_only_the_aggregator_publishes_and_only_after_close(
-    deployment: Deployment,
+def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
+    deployment: Deployment, proven_a, proven_b
 ) -> None:
+    """Two rounds through the client library: rewards, a missed proof slashed, the
+    task completed, everyone paid out, and the record chain rebuilt from events."""
     d = deployment
+    a, b, idle = d.accounts[1], d.accounts[2], d.accounts[3]
+    balance_before = d.chain.w3.eth.get_balance(d.zkpot.address)
+
+    # Round 1: a and b prove; only the aggregator publishes, in the aggregate phase.
+    salt_a = d.commit(a, proven_a.proof.weights_hash)
+    salt_b = d.commit(b, proven_b.proof.weights_hash)
+    with reverts("ZKPoTNotInAggregatePhase"):
+        d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkqaaa")
+    d.to_proof_phase()
+    d.submit(a, proven_a, salt_a)
+    d.submit(b, proven_b, salt_b)
+    d.to_aggregate_phase()
     with reverts("ZKPoTNotAggregator"):
-        d.zkpot.publish_global_model(d.accounts[1], d.task.task_id, 1, 5, "bafkqaaa")
-    with reverts("ZKPoTRoundNotClosed"):
-        d.zkpot.publish_global_model(d.publisher, d.task.task_id, 1, 5, "bafkqaaa")
-    d.to_round_end()
-    receipt = d.zkpot.close_round(d.publisher, d.task.task_id)
-    (closed,) = d.zkpot.contract.events.RoundClosed().process_receipt(
-        receipt, errors=DISCARD
+        d.zkpot.publish_global_model(a, d.task_id, 1, 5, "bafkqaaa")
+    d.zkpot.close_round(idle, d.task_id)  # anyone may close
+    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    assert verify_record_chain(d.zkpot, d.task_id)[1].global_model_hash == (5).to_bytes(
+        32, "big"
     )
+
+    # Round 2: idle commits and never proves; nothing accepted keeps the model.
+    d.commit(idle, proven_a.proof.weights_hash)
+    d.to_aggregate_phase()
+    d.zkpot.slash_missed_proof(a, d.task_id, idle.address)
+    d.zkpot.close_round(a, d.task_id)
+    assert d.zkpot.phase(d.task_id) == "Completed"
+
+    records = verify_record_chain(d.zkpot, d.task_id)
+    assert [r.round for r in records] == [0, 1, 2]
+    assert records[1].accepted_count == 2 and records[2].accepted_count == 0
+    assert records[2].global_model_hash == records[1].global_model_hash
+    assert records[2].aggregator == ZERO_ADDRESS
+
+    # Rewards: round 1 took half the pool (2 rounds); the slashed stake and the
+    # unspent half went back to the publisher with the bond at completion.
+    terms = d.task.terms
+    r1 = d.zkpot.round(d.task_id, 1)
+    leader = r1["leader"]
+    paid = {}
+    for account in (a, b):
+        d.zkpot.claim_reward(account, d.task_id, 1)
+        paid[account.address] = d.zkpot.credit_of(account.address)
+    assert paid[leader] == r1["contributorReward"] + r1["leaderBonus"]
+    assert sum(paid.values()) <= d.task.reward_pool // 2
+    refund = d.task.reward_pool - sum(paid.values()) + terms.aggregator_bond
+    assert d.zkpot.credit_of(d.publisher.address) == refund + terms.missed_proof_penalty
+
+    # Everyone leaves: the contract ends empty.
+    for account in d.accounts[1:]:
+        d.zkpot.release_stake(account, d.task_id)
     assert (
-        closed["args"]["leader"] == "0x0000000000000000000000000000000000000000"
-    )  # nobody contributed
-    with reverts("ZKPoTRoundClosed"):
-        d.zkpot.close_round(d.publisher, d.task.task_id)
-    receipt = d.zkpot.publish_global_model(
-        d.publisher, d.task.task_id, 1, 5, "bafkqaaa"
+        d.zkpot.credit_of(idle.address) == terms.min_stake - terms.missed_proof_penalty
     )
-    (opened,) = d.zkpot.contract.events.RoundOpened().process_receipt(
-        receipt, errors=DISCARD
+    for account in d.accounts:
+        d.zkpot.withdraw(account)
+    assert d.chain.w3.eth.get_balance(d.zkpot.address) == balance_before - (
+        d.task.reward_pool + terms.aggregator_bond + 5 * terms.min_stake
     )
+    with reverts("ZKPoTNothingToWithdraw"):
+        d.zkpot.withdraw(a)
+
+
+def test_an_aggregator_that_misses_its_deadline_is_slashed_and_the_model_kept(
+    deployment: Deployment, proven_a
+) -> None:
+    d, client = deployment, deployment.accounts[1]
+    salt = d.commit(client, proven_a.proof.weights_hash)
+    d.to_proof_phase()
+    d.submit(client, proven_a, salt)
+    d.to_aggregate_phase()
+    d.zkpot.close_round(client, d.task_id)
+    with reverts("ZKPoTAggregationNotOverdue"):
+        d.zkpot.finalize_without_aggregator(client, d.task_id)
+    d.past_aggregate_deadline()
+    assert d.zkpot.phase(d.task_id) == "AggregationOverdue"
+    pool = d.zkpot.task(d.task_id)["rewardPool"]
+    d.zkpot.finalize_without_aggregator(client, d.task_id)
+    t = d.zkpot.task(d.task_id)
     assert (
-        opened["args"]["round"] == 2
-        and int.from_bytes(opened["args"]["globalModelHash"], "big") == 5
+        t["aggregatorBond"]
+        == d.task.terms.aggregator_bond - d.task.terms.aggregator_penalty
     )
-    d.to_round_end()
-    d.zkpot.close_round(d.publisher, d.task.task_id)
-    receipt = d.zkpot.publish_global_model(
-        d.publisher, d.task.task_id, 2, 6, "bafkqaaa"
-    )
-    assert d.zkpot.contract.events.TaskCompleted().process_receipt(
-        receipt, errors=DISCARD
-    )
-    with reverts("ZKPoTTaskFinished"):
-        d.zkpot.close_round(d.publisher, d.task.task_id)
+    assert t["rewardPool"] == pool + d.task.terms.aggregator_penalty
+    record = verify_record_chain(d.zkpot, d.task_id)[1]
+    assert record.aggregator == ZERO_ADDRESS and record.leader == client.address
+    assert int.from_bytes(record.global_model_hash, "big") == d.task.initial_model_hash
+
+
+def test_a_tampered_event_log_fails_the_record_check(
+    deployment: Deployment, proven_a, monkeypatch
+) -> None:
+    d, client = deployment, deployment.accounts[1]
+    salt = d.commit(client, proven_a.proof.weights_hash)
+    d.to_proof_phase()
+    d.submit(client, proven_a, salt)
+    d.to_aggregate_phase()
+    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    verify_record_chain(d.zkpot, d.task_id)
+    # A reader served a log in which the leader's count was inflated notices.
+    from zkpot_client.chain import records
+
+    real = records.contributions
+
+    def inflated(*args, **kwargs):
+        out = real(*args, **kwargs)
+        for c in out:
+            c.correct += 1
+        return out
+
+    monkeypatch.setattr(records, "contributions", inflated)
+    with pytest.raises(RecordChainError, match="contributions root"):
+        verify_record_chain(d.zkpot, d.task_id)
+
+
+def test_registration_and_cancellation(chain, verifier, tiny) -> None:
+    d = open_task(chain, verifier, tiny)
+    late = dev_accounts(7)[6]
+    with reverts("ZKPoTRegistrationClosed"):
+        d.zkpot.register(late, d.task_id, d.task.terms.min_stake)
+    with reverts("ZKPoTNotEligible"):  # not registered, cannot commit
+        d.zkpot.commit(late, d.task_id, 1, b"\x01" * 32)
+    with reverts("ZKPoTRegistrationClosed"):
+        d.zkpot.cancel_task(d.publisher, d.task_id)
 
 
 def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
-    fn = d.zkpot.contract.functions.openTask
-    base = [verifier, b"\x01" * 32, b"\x00" * 32, 8, 4, 2, 5, 5, b"\x00" * 32, "cid"]
-    for index, value, parameter in [
-        (0, d.publisher.address, "verifier"),
-        (3, 0, "evalSamples"),
-        (4, 9, "minCorrect"),
-        (5, 0, "numRounds"),
+    good = TaskConfig(
+        verifier=verifier,
+        vka_digest=b"\x01" * 32,
+        aggregator=d.publisher.address,
+        aggregator_key=b"\x00" * 32,
+        eval_samples=8,
+        min_correct=4,
+        num_rounds=2,
+        initial_model_hash=1,
+        initial_model_cid="cid",
+    )
+    for change, parameter in [
+        ({"verifier": d.publisher.address}, "verifier"),
+        ({"eval_samples": 0}, "evalSamples"),
+        ({"min_correct": 9}, "minCorrect"),
+        ({"num_rounds": 0}, "numRounds"),
+        ({"terms": TaskTerms(min_stake=0)}, "minStake"),
     ]:
-        args = list(base)
-        args[index] = value
         with pytest.raises(ContractRevertError) as err:
-            d.chain.transact(d.publisher, fn(*args))
+            d.zkpot.create_task(d.publisher, replace(good, **change), reward_pool=0)
         assert (
             err.value.name == "ZKPoTInvalidTaskParameter"
             and err.value.error_args == {"parameter": parameter}

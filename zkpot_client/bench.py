@@ -63,19 +63,25 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     setup_seconds = time.perf_counter() - started
     setup_cached = (artifacts.directory / "DONE").stat().st_mtime < wall
     zkpot, verifier = publisher.deploy()
-    task = publisher.open_task(
-        zkpot, verifier, artifacts, bytes(new_keypair().public_key)
+    task = publisher.create_task(
+        zkpot,
+        verifier,
+        artifacts,
+        aggregator=publisher_account.address,
+        aggregator_key=bytes(new_keypair().public_key),
     )
     client = Client(
         "bench", client_account, zkpot, store, data.shards[0], spec, cfg.scale
     )
+    client.register(task)
+    chain.advance_to(task.start_block)
     weights = client.train(task, 1)
     client.commit(task, 1, weights)
     prove_seconds = []
     for _ in range(max(cfg.proofs, 1)):
         prove_seconds.append(client.prove(artifacts).prove_seconds)
     peak_child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    chain.advance_to(zkpot.task(task.task_id)["commitEnd"] + 1)
+    chain.advance_to(zkpot.round(task.task_id, 1)["commitEnd"] + 1)
     receipt = client.submit(task, artifacts.vka_words())
     tx = chain.w3.eth.get_transaction(receipt["transactionHash"])
     proof = client.current.proof if client.current else None

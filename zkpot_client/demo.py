@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .chain.backend import Chain, dev_accounts
-from .chain.contracts import ZKPoTContract
-from .chain.events import latest_round_opened, round_outcomes
+from .chain.contracts import ETHER, TaskTerms, ZKPoTContract
+from .chain.events import round_outcomes, round_schedule
+from .chain.records import verify_record_chain
 from .crypto import new_keypair, weights_from_bytes
 from .data import load_task_data
 from .model import ModelSpec
@@ -25,6 +26,11 @@ from .roles.aggregator import Aggregator
 from .roles.client import Client, TrainingConfig
 from .roles.publisher import TaskDefinition, TaskPublisher
 from .storage import ContentStore, LocalDirStore
+
+DEMO_TERMS = TaskTerms(
+    registration_blocks=20, commit_blocks=20, proof_blocks=20, aggregate_blocks=10
+)
+"""Phases long enough for up to nine clients' transactions on an automining chain."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,8 @@ class DemoConfig:
     """Dirichlet concentration of the non-IID split (smaller: more skewed)."""
     training: TrainingConfig = field(default_factory=TrainingConfig)
     seed: int = 0
-    commit_blocks: int = 10
-    proof_blocks: int = 10
+    terms: TaskTerms = DEMO_TERMS
+    reward_pool: int = 3 * ETHER
     srs: Path | None = None
     store_dir: Path | None = None
     cache: Path | None = None
@@ -90,8 +96,8 @@ def run_demo(
         scale=cfg.scale,
         threshold=cfg.threshold,
         rounds=cfg.rounds,
-        commit_blocks=cfg.commit_blocks,
-        proof_blocks=cfg.proof_blocks,
+        terms=cfg.terms,
+        reward_pool=cfg.reward_pool,
     )
     info(f"chain: {chain.name}; content store: {store_dir}")
     info(
@@ -103,11 +109,17 @@ def run_demo(
     info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
     zkpot, verifier = publisher.deploy()
     aggregator = Aggregator(accounts[0], zkpot, store, new_keypair(), cfg.scale)
-    task = publisher.open_task(
-        zkpot, verifier, artifacts, aggregator.public_key, initial_seed=cfg.seed
+    task = publisher.create_task(
+        zkpot,
+        verifier,
+        artifacts,
+        aggregator=aggregator.account.address,
+        aggregator_key=aggregator.public_key,
+        initial_seed=cfg.seed,
     )
     info(
-        f"ZKPoT at {zkpot.address}, verifier at {verifier}, task {task.task_id} opened"
+        f"ZKPoT at {zkpot.address}, verifier at {verifier}, task {task.task_id} created "
+        f"(reward pool {task.reward_pool / ETHER:g} ETH, stake {task.terms.min_stake / ETHER:g} ETH)"
     )
     vka = artifacts.vka_words()
     clients = [
@@ -125,6 +137,9 @@ def run_demo(
         for i, shard in enumerate(data.shards)
     ]
     names = {c.address: c.name for c in clients}
+    for c in clients:
+        c.register(task)
+    chain.advance_to(task.start_block)
     prove_seconds: dict[tuple[int, str], float] = {}
     summaries: list[dict[str, Any]] = []
     for r in range(1, cfg.rounds + 1):
@@ -133,23 +148,32 @@ def run_demo(
             c.commit(task, r, c.train(task, r))
         for c in clients:
             prove_seconds[(r, c.address)] = c.prove(artifacts).prove_seconds
-        opened = latest_round_opened(zkpot, task.task_id)
-        chain.advance_to(opened["commitEnd"] + 1)
+        schedule = round_schedule(zkpot, task.task_id, r)
+        chain.advance_to(schedule["commitEnd"] + 1)
         for c in clients:
             c.submit(task, vka)
-        chain.advance_to(opened["proofEnd"] + 1)
+        chain.advance_to(schedule["proofEnd"] + 1)
         zkpot.close_round(accounts[0], task.task_id)
-        result = aggregator.aggregate(task.task_id, r)
-        for client, why in result.excluded.items():
-            info(f"  aggregator left out {names.get(client, client)}: {why}")
-        aggregator.publish(task.task_id, result)
-        # The round's events are final once its global model is published.
+        if zkpot.round(task.task_id, r)["acceptedCount"]:
+            result = aggregator.aggregate(task.task_id, r)
+            for client, why in result.excluded.items():
+                info(f"  aggregator left out {names.get(client, client)}: {why}")
+            aggregator.publish(task.task_id, result)
+        # The round's events are final once its record is appended.
         (summary,) = summarise(
             zkpot, store, definition, task.task_id, prove_seconds, names, only_round=r
         )
         summaries.append(summary)
         if on_round:
             on_round(summary)
+    records = verify_record_chain(zkpot, task.task_id)
+    info(
+        f"record chain verified from events: {len(records)} records, "
+        f"head {records[-1].hash.hex()[:16]}…"
+    )
+    for c in clients:
+        c.claim_rewards(task)
+        c.leave(task)
     return DemoResult(
         summaries,
         task.task_id,
@@ -187,6 +211,7 @@ def summarise(
             {
                 "round": outcome.round,
                 "leader": outcome.leader,
+                "leader_bonus_wei": outcome.leader_bonus,
                 "contributions": [
                     {
                         "client": c.client,
@@ -194,6 +219,16 @@ def summarise(
                         "correct": c.correct,
                         "accuracy": c.correct / n,
                         "accepted": c.accepted,
+                        "reward_wei": (
+                            outcome.contributor_reward
+                            + (
+                                outcome.leader_bonus
+                                if c.client == outcome.leader
+                                else 0
+                            )
+                            if c.accepted
+                            else 0
+                        ),
                         "gas_used": c.gas_used,
                         "prove_seconds": round(
                             prove_seconds.get((outcome.round, c.client), float("nan")),
@@ -204,6 +239,7 @@ def summarise(
                 ],
                 "global_accuracy": global_accuracy,
                 "global_model_cid": outcome.global_model_cid,
+                "global_model_by_aggregator": outcome.aggregator is not None,
             }
         )
     return rounds

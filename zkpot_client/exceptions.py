@@ -44,6 +44,11 @@ class ContentNotFoundError(ZKPoTError, KeyError):
         return str(self.args[0]) if self.args else "content not found"
 
 
+class RecordChainError(ZKPoTError, ValueError):
+    """The round records read from events do not form the chain the contract stores,
+    or disagree with the contributions they summarise."""
+
+
 def _short(value: object) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()

@@ -155,14 +155,20 @@ class Chain:
         return ContractRevertError(name, dict(zip(names, values, strict=True)))
 
     def transact(
-        self, account: LocalAccount, call: Any, *, gas: int | None = None
+        self,
+        account: LocalAccount,
+        call: Any,
+        *,
+        value: int = 0,
+        gas: int | None = None,
     ) -> TxReceipt:
-        """Sign and send `call` (a bound contract function) from `account`; wait for it.
+        """Sign and send `call` (a bound contract function) from `account`, with
+        `value` wei; wait for it.
 
         The call is simulated first, so a revert raises ContractRevertError with the
         custom error's name and arguments and nothing is sent.
         """
-        tx_params = {"from": account.address}
+        tx_params = {"from": account.address, "value": value}
         try:
             if self.is_embedded:
                 # py-evm estimates gas by a binary search that re-runs the call
@@ -179,7 +185,7 @@ class Chain:
             raise self.decode_revert(_revert_data(exc)) from exc
         tx = call.build_transaction(
             {
-                "from": account.address,
+                **tx_params,
                 "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
                 "gas": gas or limit,
                 "chainId": self.w3.eth.chain_id,

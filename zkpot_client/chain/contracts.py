@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from eth_abi import encode
@@ -80,24 +80,136 @@ def commitment_of(
     return bytes(Web3.keccak(data))
 
 
+ETHER = 10**18
+
+PHASES = (
+    "None",
+    "Registration",
+    "Commit",
+    "Prove",
+    "Aggregate",
+    "AggregationOverdue",
+    "Completed",
+    "Cancelled",
+)
+"""Names of the contract's `Phase` enum, by value."""
+
+ROUND_OPEN, ROUND_CLOSED, ROUND_FINALIZED = 1, 2, 3
+"""Values of the contract's `RoundStatus` enum."""
+
+
 @dataclass(frozen=True)
-class TaskParams:
-    """What a publisher fixes when opening a task."""
+class TaskTerms:
+    """A task's schedule (blocks) and economics (wei). docs/protocol.md explains
+    each; the defaults suit a local chain that mines a block per transaction."""
+
+    max_clients: int = 16
+    registration_blocks: int = 10
+    commit_blocks: int = 10
+    proof_blocks: int = 10
+    aggregate_blocks: int = 10
+    leader_share_bps: int = 2_000
+    """Share of each round's reward paid to the leader on top of its contributor share."""
+    min_stake: int = ETHER // 10
+    missed_proof_penalty: int = ETHER // 20
+    aggregator_bond: int = ETHER
+    aggregator_penalty: int = ETHER // 4
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What a publisher fixes when creating a task (the contract's TaskConfig)."""
 
     verifier: str
     vka_digest: bytes
+    aggregator: str
     aggregator_key: bytes
     eval_samples: int
     min_correct: int
     num_rounds: int
-    commit_blocks: int
-    proof_blocks: int
     initial_model_hash: int
     initial_model_cid: str
+    terms: TaskTerms = field(default_factory=TaskTerms)
+
+    def as_struct(self) -> tuple[Any, ...]:
+        """The ABI tuple, in the Solidity struct's field order."""
+        t = self.terms
+        return (
+            Web3.to_checksum_address(self.verifier),
+            self.vka_digest,
+            Web3.to_checksum_address(self.aggregator),
+            self.aggregator_key,
+            self.eval_samples,
+            self.min_correct,
+            t.max_clients,
+            self.num_rounds,
+            t.registration_blocks,
+            t.commit_blocks,
+            t.proof_blocks,
+            t.aggregate_blocks,
+            t.leader_share_bps,
+            t.min_stake,
+            t.missed_proof_penalty,
+            t.aggregator_bond,
+            t.aggregator_penalty,
+            self.initial_model_hash.to_bytes(32, "big"),
+            self.initial_model_cid,
+        )
+
+    @classmethod
+    def from_struct(cls, values: Any) -> TaskConfig:
+        """Inverse of `as_struct` (from a decoded event)."""
+        v = (
+            dict(values)
+            if hasattr(values, "keys")
+            else dict(zip(_FIELDS, values, strict=True))
+        )
+        return cls(
+            verifier=Web3.to_checksum_address(v["verifier"]),
+            vka_digest=bytes(v["vkaDigest"]),
+            aggregator=Web3.to_checksum_address(v["aggregator"]),
+            aggregator_key=bytes(v["aggregatorKey"]),
+            eval_samples=int(v["evalSamples"]),
+            min_correct=int(v["minCorrect"]),
+            num_rounds=int(v["numRounds"]),
+            initial_model_hash=int.from_bytes(v["initialModelHash"], "big"),
+            initial_model_cid=v["initialModelCid"],
+            terms=TaskTerms(
+                **{f.name: int(v[_camel(f.name)]) for f in fields(TaskTerms)}
+            ),
+        )
+
+
+_FIELDS = (
+    "verifier",
+    "vkaDigest",
+    "aggregator",
+    "aggregatorKey",
+    "evalSamples",
+    "minCorrect",
+    "maxClients",
+    "numRounds",
+    "registrationBlocks",
+    "commitBlocks",
+    "proofBlocks",
+    "aggregateBlocks",
+    "leaderShareBps",
+    "minStake",
+    "missedProofPenalty",
+    "aggregatorBond",
+    "aggregatorPenalty",
+    "initialModelHash",
+    "initialModelCid",
+)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
 
 
 class ZKPoTContract:
-    """Typed access to a deployed ZKPoT contract."""
+    """Typed access to a deployed ZKPoT contract: one method per external function."""
 
     def __init__(self, chain: Chain, address: str) -> None:
         compiled = zkpot_contract()
@@ -113,36 +225,43 @@ class ZKPoTContract:
         """Deploy a new ZKPoT contract."""
         return cls(chain, deploy(chain, account, zkpot_contract()))
 
-    # ------------------------------------------------------------ transactions
-    def open_task(self, account: LocalAccount, p: TaskParams) -> tuple[int, TxReceipt]:
-        """Open a task; return its id and the receipt."""
-        receipt = self.chain.transact(
+    def _send(
+        self, account: LocalAccount, fn: str, *args: Any, value: int = 0
+    ) -> TxReceipt:
+        call = getattr(self.contract.functions, fn)(*args)
+        return self.chain.transact(account, call, value=value)
+
+    # ------------------------------------------------------------ tasks
+    def create_task(
+        self, account: LocalAccount, config: TaskConfig, *, reward_pool: int
+    ) -> tuple[int, TxReceipt]:
+        """Create a task funded with `reward_pool` wei (plus the aggregator bond);
+        return its id and the receipt."""
+        receipt = self._send(
             account,
-            self.contract.functions.openTask(
-                Web3.to_checksum_address(p.verifier),
-                p.vka_digest,
-                p.aggregator_key,
-                p.eval_samples,
-                p.min_correct,
-                p.num_rounds,
-                p.commit_blocks,
-                p.proof_blocks,
-                p.initial_model_hash.to_bytes(32, "big"),
-                p.initial_model_cid,
-            ),
+            "createTask",
+            config.as_struct(),
+            value=reward_pool + config.terms.aggregator_bond,
         )
-        (event,) = self.contract.events.TaskOpened().process_receipt(
+        (event,) = self.contract.events.TaskCreated().process_receipt(
             receipt, errors=DISCARD
         )
         return int(event["args"]["taskId"]), receipt
 
+    def cancel_task(self, account: LocalAccount, task_id: int) -> TxReceipt:
+        """Cancel a task before it starts (publisher only)."""
+        return self._send(account, "cancelTask", task_id)
+
+    def register(self, account: LocalAccount, task_id: int, stake: int) -> TxReceipt:
+        """Register for a task with `stake` wei, during its registration phase."""
+        return self._send(account, "register", task_id, value=stake)
+
+    # ------------------------------------------------------------ rounds
     def commit(
         self, account: LocalAccount, task_id: int, round_: int, commitment: bytes
     ) -> TxReceipt:
         """Commit to this round's weights (see `commitment_of`)."""
-        return self.chain.transact(
-            account, self.contract.functions.commit(task_id, round_, commitment)
-        )
+        return self._send(account, "commit", task_id, round_, commitment)
 
     def submit_proof(
         self,
@@ -166,13 +285,11 @@ class ZKPoTContract:
             salt,
             sealed_weights_cid,
         )
-        return self.chain.transact(
-            account, self.contract.functions.submitProof(task_id, round_, submission)
-        )
+        return self._send(account, "submitProof", task_id, round_, submission)
 
     def close_round(self, account: LocalAccount, task_id: int) -> TxReceipt:
         """Close the task's current round (anyone may, once its proof phase is over)."""
-        return self.chain.transact(account, self.contract.functions.closeRound(task_id))
+        return self._send(account, "closeRound", task_id)
 
     def publish_global_model(
         self,
@@ -183,32 +300,79 @@ class ZKPoTContract:
         cid: str,
     ) -> TxReceipt:
         """Publish the global model aggregated from `round_` (aggregator only)."""
-        return self.chain.transact(
+        return self._send(
             account,
-            self.contract.functions.publishGlobalModel(
-                task_id, round_, model_hash.to_bytes(32, "big"), cid
-            ),
+            "publishGlobalModel",
+            task_id,
+            round_,
+            model_hash.to_bytes(32, "big"),
+            cid,
         )
+
+    def finalize_without_aggregator(
+        self, account: LocalAccount, task_id: int
+    ) -> TxReceipt:
+        """Finalise a closed round whose aggregator missed its deadline (anyone may)."""
+        return self._send(account, "finalizeWithoutAggregator", task_id)
+
+    # ------------------------------------------------------------ stakes and rewards
+    def slash_missed_proof(
+        self, account: LocalAccount, task_id: int, client: str
+    ) -> TxReceipt:
+        """Slash a client that committed and never proved (anyone may)."""
+        return self._send(
+            account, "slashMissedProof", task_id, Web3.to_checksum_address(client)
+        )
+
+    def claim_reward(
+        self, account: LocalAccount, task_id: int, round_: int
+    ) -> TxReceipt:
+        """Credit the reward of the sender's accepted contribution in a closed round."""
+        return self._send(account, "claimReward", task_id, round_)
+
+    def release_stake(self, account: LocalAccount, task_id: int) -> TxReceipt:
+        """Credit the sender's stake back once the task is over."""
+        return self._send(account, "releaseStake", task_id)
+
+    def withdraw(self, account: LocalAccount) -> TxReceipt:
+        """Send the sender all its credit."""
+        return self._send(account, "withdraw")
 
     # ------------------------------------------------------------ views
     def task(self, task_id: int) -> dict[str, Any]:
         """The task's parameters and state, by field name."""
-        values = self.contract.functions.getTask(task_id).call()
-        names = [c["name"] for c in self._outputs("getTask")]
-        return dict(zip(names, values, strict=True))
+        return self._view("getTask", task_id)
+
+    def round(self, task_id: int, round_: int) -> dict[str, Any]:
+        """A round's schedule, outcome and rewards, by field name."""
+        return self._view("getRound", task_id, round_)
 
     def contribution(self, task_id: int, round_: int, client: str) -> dict[str, Any]:
         """A client's commitment and contribution in a round, by field name."""
-        values = self.contract.functions.getContribution(task_id, round_, client).call()
-        names = [c["name"] for c in self._outputs("getContribution")]
-        return dict(zip(names, values, strict=True))
+        return self._view(
+            "getContribution", task_id, round_, Web3.to_checksum_address(client)
+        )
 
-    def round(self, task_id: int, round_: int) -> dict[str, Any]:
-        """A round's leader, leader count and accepted count, by field name."""
-        values = self.contract.functions.getRound(task_id, round_).call()
-        names = [c["name"] for c in self._outputs("getRound")]
-        return dict(zip(names, values, strict=True))
+    def member(self, task_id: int, client: str) -> dict[str, Any]:
+        """A client's registration and stake, by field name."""
+        return self._view("getMember", task_id, Web3.to_checksum_address(client))
 
-    def _outputs(self, fn: str) -> list[dict[str, Any]]:
+    def record_hash(self, task_id: int, round_: int) -> bytes:
+        """The stored hash of a round's record (zero until finalised)."""
+        return bytes(self.contract.functions.recordHash(task_id, round_).call())
+
+    def credit_of(self, account: str) -> int:
+        """What `account` may withdraw, in wei."""
+        return int(
+            self.contract.functions.creditOf(Web3.to_checksum_address(account)).call()
+        )
+
+    def phase(self, task_id: int) -> str:
+        """Where the task stands at the latest block (a name from `PHASES`)."""
+        return PHASES[self.contract.functions.phase(task_id).call()]
+
+    def _view(self, fn: str, *args: Any) -> dict[str, Any]:
+        values = getattr(self.contract.functions, fn)(*args).call()
         (item,) = [i for i in self.contract.abi if i.get("name") == fn]
-        return item["outputs"][0]["components"]
+        names = [c["name"] for c in item["outputs"][0]["components"]]
+        return dict(zip(names, values, strict=True))

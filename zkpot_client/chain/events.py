@@ -1,8 +1,8 @@
 """Reading the consensus outcome back from contract events.
 
 Everything here comes from the chain: what a task is, who contributed what in
-each round, who led, which global model resulted. Nothing is taken from the
-memory of the process that ran the clients.
+each round, who led, what each earned, which global model resulted. Nothing is
+taken from the memory of the process that ran the clients.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contracts import TaskParams, ZKPoTContract
+from .contracts import TaskConfig, ZKPoTContract
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -39,19 +39,27 @@ class RoundOutcome:
     leader: str | None = None
     leader_correct: int = 0
     accepted_count: int = 0
+    leader_bonus: int = 0
+    contributor_reward: int = 0
+    finalized: bool = False
     global_model_hash: int | None = None
     global_model_cid: str | None = None
+    aggregator: str | None = None
+    """Who published the round's global model; None when the previous one was kept."""
 
 
-@dataclass(frozen=True)
-class TaskInfo(TaskParams):
-    """A task as opened on chain: its parameters, id and aggregator (from events)."""
+@dataclass(frozen=True, kw_only=True)
+class TaskInfo(TaskConfig):
+    """A task as created on chain: its configuration, id, publisher, pool and start."""
 
     task_id: int
-    aggregator: str
+    publisher: str
+    reward_pool: int
+    start_block: int
 
 
-def _logs(zkpot: ZKPoTContract, event: str, task_id: int, **filters: Any) -> list[Any]:
+def logs(zkpot: ZKPoTContract, event: str, task_id: int, **filters: Any) -> list[Any]:
+    """The task's `event` logs matching `filters`, in chain order."""
     ev = getattr(zkpot.contract.events, event)()
     return sorted(
         ev.get_logs(from_block=0, argument_filters={"taskId": task_id, **filters}),
@@ -60,60 +68,62 @@ def _logs(zkpot: ZKPoTContract, event: str, task_id: int, **filters: Any) -> lis
 
 
 def task_info(zkpot: ZKPoTContract, task_id: int) -> TaskInfo:
-    """The task's parameters as published when it was opened."""
-    opened = _logs(zkpot, "TaskOpened", task_id)
-    if not opened:
+    """The task's configuration as published when it was created."""
+    created = logs(zkpot, "TaskCreated", task_id)
+    if not created:
         raise LookupError(f"no task {task_id} on {zkpot.address}")
-    a = opened[0]["args"]
-    initial = _logs(zkpot, "GlobalModelPublished", task_id, round=0)[0]["args"]
+    a = created[0]["args"]
+    config = TaskConfig.from_struct(a["config"])
     return TaskInfo(
+        **vars(config),
         task_id=task_id,
-        aggregator=a["aggregator"],
-        verifier=a["verifier"],
-        vka_digest=bytes(a["vkaDigest"]),
-        aggregator_key=bytes(a["aggregatorKey"]),
-        eval_samples=a["evalSamples"],
-        min_correct=a["minCorrect"],
-        num_rounds=a["numRounds"],
-        commit_blocks=a["commitBlocks"],
-        proof_blocks=a["proofBlocks"],
-        initial_model_hash=int.from_bytes(initial["modelHash"], "big"),
-        initial_model_cid=initial["cid"],
+        publisher=a["publisher"],
+        reward_pool=int(a["rewardPool"]),
+        start_block=int(a["startBlock"]),
     )
 
 
-def latest_round_opened(zkpot: ZKPoTContract, task_id: int) -> dict[str, Any]:
-    """Arguments of the task's most recent RoundOpened event."""
-    return dict(_logs(zkpot, "RoundOpened", task_id)[-1]["args"])
+def round_schedule(zkpot: ZKPoTContract, task_id: int, round_: int) -> dict[str, int]:
+    """`openBlock`, `commitEnd`, `proofEnd` and `aggregateEnd` of a round."""
+    found = logs(zkpot, "RoundOpened", task_id, round=round_)
+    if not found:
+        raise LookupError(f"round {round_} of task {task_id} has not opened")
+    a = found[-1]["args"]
+    return {
+        k: int(a[k]) for k in ("openBlock", "commitEnd", "proofEnd", "aggregateEnd")
+    }
+
+
+def latest_round(zkpot: ZKPoTContract, task_id: int) -> int:
+    """The task's most recently opened round."""
+    return int(logs(zkpot, "RoundOpened", task_id)[-1]["args"]["round"])
 
 
 def global_model(
     zkpot: ZKPoTContract, task_id: int, after_round: int
 ) -> tuple[int, str]:
-    """`(hash, cid)` of the global model published after `after_round` (0: the initial one)."""
-    logs = _logs(zkpot, "GlobalModelPublished", task_id, round=after_round)
-    if not logs:
-        raise LookupError(
-            f"no global model published for task {task_id} after round {after_round}"
-        )
-    a = logs[-1]["args"]
-    return int.from_bytes(a["modelHash"], "big"), a["cid"]
+    """`(hash, cid)` of the global model in force after `after_round` (0: the initial
+    one), from that round's record."""
+    found = logs(zkpot, "RoundRecorded", task_id, round=after_round)
+    if not found:
+        raise LookupError(f"round {after_round} of task {task_id} has no record yet")
+    record = found[-1]["args"]["record"]
+    return int.from_bytes(record["globalModelHash"], "big"), record["globalModelCid"]
 
 
 def accepted_contributions(
     zkpot: ZKPoTContract, task_id: int, round_: int
 ) -> list[ContributionOutcome]:
     """The round's accepted contributions, in the order they were verified."""
-    return [
-        c for c in _contributions(zkpot, task_id, round_, with_gas=False) if c.accepted
-    ]
+    return [c for c in contributions(zkpot, task_id, round_) if c.accepted]
 
 
-def _contributions(
-    zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool
+def contributions(
+    zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool = False
 ) -> list[ContributionOutcome]:
+    """The round's verified contributions, in the order they were verified."""
     out = []
-    for log in _logs(zkpot, "ContributionVerified", task_id, round=round_):
+    for log in logs(zkpot, "ContributionVerified", task_id, round=round_):
         a = log["args"]
         gas = (
             int(
@@ -145,25 +155,31 @@ def round_outcomes(
     (gas from receipts)."""
     which = {} if only_round is None else {"round": only_round}
     rounds: dict[int, RoundOutcome] = {}
-    for log in _logs(zkpot, "RoundOpened", task_id, **which):
+    for log in logs(zkpot, "RoundOpened", task_id, **which):
         r = int(log["args"]["round"])
         rounds[r] = RoundOutcome(
             round=r,
             global_model_hash_in=int.from_bytes(log["args"]["globalModelHash"], "big"),
         )
     for r, outcome in rounds.items():
-        outcome.contributions = _contributions(zkpot, task_id, r, with_gas=True)
-    for log in _logs(zkpot, "RoundClosed", task_id, **which):
+        outcome.contributions = contributions(zkpot, task_id, r, with_gas=True)
+    for log in logs(zkpot, "RoundClosed", task_id, **which):
         a = log["args"]
         outcome = rounds[int(a["round"])]
         outcome.closed = True
         outcome.leader = None if a["leader"] == ZERO_ADDRESS else a["leader"]
         outcome.leader_correct = int(a["leaderCorrect"])
         outcome.accepted_count = int(a["acceptedCount"])
-    for log in _logs(zkpot, "GlobalModelPublished", task_id, **which):
-        a = log["args"]
-        r = int(a["round"])
+        outcome.leader_bonus = int(a["leaderBonus"])
+        outcome.contributor_reward = int(a["contributorReward"])
+    for log in logs(zkpot, "RoundRecorded", task_id, **which):
+        record = log["args"]["record"]
+        r = int(record["round"])
         if r in rounds:
-            rounds[r].global_model_hash = int.from_bytes(a["modelHash"], "big")
-            rounds[r].global_model_cid = a["cid"]
+            outcome = rounds[r]
+            outcome.finalized = True
+            outcome.global_model_hash = int.from_bytes(record["globalModelHash"], "big")
+            outcome.global_model_cid = record["globalModelCid"]
+            aggregator = record["aggregator"]
+            outcome.aggregator = None if aggregator == ZERO_ADDRESS else aggregator
     return [rounds[r] for r in sorted(rounds)]

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ..chain.contracts import ZKPoTContract, commitment_of, new_salt
+from ..chain.contracts import ROUND_CLOSED, ZKPoTContract, commitment_of, new_salt
 from ..chain.events import TaskInfo
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
@@ -63,6 +64,12 @@ class Client:
     @property
     def address(self) -> str:
         return str(self.account.address)
+
+    def register(self, task: TaskInfo, stake: int | None = None) -> TxReceipt:
+        """Register for the task with `stake` wei (default: the task's minimum)."""
+        return self.zkpot.register(
+            self.account, task.task_id, task.terms.min_stake if stake is None else stake
+        )
 
     def train(self, task: TaskInfo, round_: int) -> np.ndarray:
         """Train from the round's global model (fetched and checked) on the private shard."""
@@ -121,3 +128,29 @@ class Client:
             salt=c.salt,
             sealed_weights_cid=sealed_cid,
         )
+
+    def claim_rewards(self, task: TaskInfo) -> int:
+        """Claim the reward of every closed round with an accepted, unclaimed
+        contribution of ours; return the wei credited."""
+        total = 0
+        current = int(self.zkpot.task(task.task_id)["currentRound"])
+        for r in range(1, current + 1):
+            mine = self.zkpot.contribution(task.task_id, r, self.address)
+            closed = self.zkpot.round(task.task_id, r)["status"] >= ROUND_CLOSED
+            if mine["accepted"] and not mine["rewardClaimed"] and closed:
+                receipt = self.zkpot.claim_reward(self.account, task.task_id, r)
+                (event,) = self.zkpot.contract.events.RewardClaimed().process_receipt(
+                    receipt, errors=DISCARD
+                )
+                total += int(event["args"]["amount"])
+        return total
+
+    def leave(self, task: TaskInfo) -> int:
+        """Once the task is over: release the stake and withdraw all credit; return
+        the wei received."""
+        if self.zkpot.member(task.task_id, self.address)["stake"] > 0:
+            self.zkpot.release_stake(self.account, task.task_id)
+        credit = self.zkpot.credit_of(self.address)
+        if credit:
+            self.zkpot.withdraw(self.account)
+        return credit

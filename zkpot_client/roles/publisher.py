@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from ..chain.backend import Chain
-from ..chain.contracts import TaskParams, ZKPoTContract, deploy_verifier, register_vka
+from ..chain.contracts import (
+    ETHER,
+    TaskConfig,
+    TaskTerms,
+    ZKPoTContract,
+    deploy_verifier,
+    register_vka,
+)
 from ..chain.events import TaskInfo, task_info
 from ..circuit.export import export_onnx
 from ..circuit.keys import CircuitArtifacts, setup_circuit
@@ -33,10 +40,10 @@ class TaskDefinition:
     threshold: float = 0.3
     """Accuracy a contribution needs on the evaluation set to be accepted."""
     rounds: int = 3
-    commit_blocks: int = 10
-    """Blocks of each round's commit phase."""
-    proof_blocks: int = 10
-    """Blocks of each round's proof phase."""
+    terms: TaskTerms = field(default_factory=TaskTerms)
+    """Schedule (blocks) and economics (stakes, penalties, bond) of the task."""
+    reward_pool: int = ETHER
+    """Wei paid out to accepted contributions over the rounds."""
 
     @property
     def eval_samples(self) -> int:
@@ -84,33 +91,36 @@ class TaskPublisher:
         verifier = deploy_verifier(self.chain, self.account)
         return ZKPoTContract.deploy(self.chain, self.account), verifier
 
-    def open_task(
+    def create_task(
         self,
         zkpot: ZKPoTContract,
         verifier: str,
         artifacts: CircuitArtifacts,
-        aggregator_key: bytes,
         *,
+        aggregator: str,
+        aggregator_key: bytes,
         initial_seed: int = 0,
     ) -> TaskInfo:
-        """Register the circuit's key on the verifier, store the initial model, open the task."""
+        """Register the circuit's key on the verifier, store the initial model, and
+        create the task, funding its reward pool and the aggregator's bond."""
         d = self.definition
         digest = register_vka(self.chain, self.account, verifier, artifacts.vka_words())
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
         model_hash, cid = store_model(self.store, initial, d.scale)
-        task_id, _ = zkpot.open_task(
+        task_id, _ = zkpot.create_task(
             self.account,
-            TaskParams(
+            TaskConfig(
                 verifier=verifier,
                 vka_digest=digest,
+                aggregator=aggregator,
                 aggregator_key=aggregator_key,
                 eval_samples=d.eval_samples,
                 min_correct=d.min_correct,
                 num_rounds=d.rounds,
-                commit_blocks=d.commit_blocks,
-                proof_blocks=d.proof_blocks,
                 initial_model_hash=model_hash,
                 initial_model_cid=cid,
+                terms=d.terms,
             ),
+            reward_pool=d.reward_pool,
         )
         return task_info(zkpot, task_id)

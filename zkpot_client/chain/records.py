@@ -1,0 +1,137 @@
+"""The task's chain of round records ("ZKPoT blocks"), rebuilt and checked from
+events alone.
+
+Each finalised round emits its record in full (RoundRecorded); the contract stores
+only the hashes. `verify_record_chain` re-hashes every record, checks that each
+names its predecessor's hash and that the stored hashes agree, and re-derives each
+record's summary (contributions root, accepted count, leader) from the round's
+ContributionVerified events, so a reader trusts neither the contract's storage nor
+any client's memory: only the event log and keccak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+from eth_abi import encode
+from web3 import Web3
+
+from ..exceptions import RecordChainError
+from .contracts import ZKPoTContract
+from .events import ZERO_ADDRESS, ContributionOutcome, contributions, logs
+
+RECORD_TYPE = (
+    "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
+)
+ZERO32 = bytes(32)
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round record, field for field as the contract's RoundRecord."""
+
+    task_id: int
+    round: int
+    prev_record_hash: bytes
+    leader: str
+    leader_correct: int
+    accepted_count: int
+    contributions_root: bytes
+    global_model_hash: bytes
+    global_model_cid: str
+    aggregator: str
+
+    @classmethod
+    def from_event(cls, record: Any) -> RoundRecord:
+        return cls(
+            task_id=int(record["taskId"]),
+            round=int(record["round"]),
+            prev_record_hash=bytes(record["prevRecordHash"]),
+            leader=Web3.to_checksum_address(record["leader"]),
+            leader_correct=int(record["leaderCorrect"]),
+            accepted_count=int(record["acceptedCount"]),
+            contributions_root=bytes(record["contributionsRoot"]),
+            global_model_hash=bytes(record["globalModelHash"]),
+            global_model_cid=record["globalModelCid"],
+            aggregator=Web3.to_checksum_address(record["aggregator"]),
+        )
+
+    @property
+    def hash(self) -> bytes:
+        """keccak256(abi.encode(record)), as the contract chains it."""
+        return bytes(Web3.keccak(encode([RECORD_TYPE], [astuple(self)])))
+
+
+def contributions_root(accepted: list[ContributionOutcome]) -> bytes:
+    """The fold r = keccak256(abi.encode(r, client, weightsHash, correct)) from r = 0,
+    over accepted contributions in the order they were verified."""
+    root = ZERO32
+    for c in accepted:
+        root = bytes(
+            Web3.keccak(
+                encode(
+                    ["bytes32", "address", "bytes32", "uint32"],
+                    [
+                        root,
+                        Web3.to_checksum_address(c.client),
+                        c.weights_hash.to_bytes(32, "big"),
+                        c.correct,
+                    ],
+                )
+            )
+        )
+    return root
+
+
+def elect_leader(accepted: list[ContributionOutcome]) -> tuple[str, int]:
+    """The leader by the contract's rule (highest count, then lowest address)."""
+    if not accepted:
+        return ZERO_ADDRESS, 0
+    best = min(accepted, key=lambda c: (-c.correct, int(c.client, 16)))
+    return Web3.to_checksum_address(best.client), best.correct
+
+
+def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]:
+    """The task's records, from its RoundRecorded events, after checking that they
+    link, that the contract stores the same hashes, and that each summarises its
+    round's verified contributions. Raises RecordChainError on any disagreement."""
+    events = logs(zkpot, "RoundRecorded", task_id)
+    if not events:
+        raise RecordChainError(f"task {task_id} has no records")
+    records: list[RoundRecord] = []
+    prev = ZERO32
+    for number, event in enumerate(events):
+        record = RoundRecord.from_event(event["args"]["record"])
+        where = f"task {task_id}, record {number}"
+        if record.task_id != task_id or record.round != number:
+            raise RecordChainError(f"{where}: numbered round {record.round}")
+        if record.prev_record_hash != prev:
+            raise RecordChainError(f"{where}: does not link to the previous record")
+        if bytes(event["args"]["recordHash"]) != record.hash:
+            raise RecordChainError(f"{where}: emitted hash is not the record's hash")
+        if zkpot.record_hash(task_id, number) != record.hash:
+            raise RecordChainError(f"{where}: the contract stores another hash")
+        if number > 0:
+            _check_summary(zkpot, record, where)
+        records.append(record)
+        prev = record.hash
+    if bytes(zkpot.task(task_id)["headRecord"]) != prev:
+        raise RecordChainError(
+            f"task {task_id}: the chain's head is not the last record"
+        )
+    return records
+
+
+def _check_summary(zkpot: ZKPoTContract, record: RoundRecord, where: str) -> None:
+    accepted = [
+        c for c in contributions(zkpot, record.task_id, record.round) if c.accepted
+    ]
+    if record.accepted_count != len(accepted):
+        raise RecordChainError(
+            f"{where}: {record.accepted_count} accepted, events show {len(accepted)}"
+        )
+    if record.contributions_root != contributions_root(accepted):
+        raise RecordChainError(f"{where}: contributions root does not match events")
+    if (record.leader, record.leader_correct) != elect_leader(accepted):
+        raise RecordChainError(f"{where}: leader is not the best accepted contribution")
