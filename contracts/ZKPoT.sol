@@ -25,7 +25,6 @@ contract ZKPoT is IZKPoT {
     struct Task {
         address publisher;
         address aggregator;
-        address verifier;
         bytes32 vkaDigest;
         uint32 evalSamples;
         uint32 minCorrect;
@@ -89,15 +88,24 @@ contract ZKPoT is IZKPoT {
     uint256 private constant NUM_INSTANCES = 2;
     uint256 private constant BPS = 10_000;
 
+    /// @notice ezkl's reusable Halo2 verifier, fixed at deployment: every task's proofs
+    ///         are checked by this code, under the task's registered key artefact.
+    address public immutable verifier;
+
     uint256 private _taskCount;
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
-    mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private
-        _contributions;
-    mapping(uint256 taskId => mapping(uint256 round => mapping(bytes32 weightsHash => bool))) private _modelSeen;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private _contributions;
+    mapping(bytes32 vkaDigest => mapping(bytes32 weightsHash => bool)) private _modelSubmitted;
     mapping(uint256 taskId => mapping(address client => Member)) private _members;
     mapping(uint256 taskId => mapping(uint256 round => bytes32)) private _recordHashes;
     mapping(address account => uint256) private _credits;
+
+    /// @param verifier_ ezkl's reusable Halo2 verifier (contracts/verifier/).
+    constructor(address verifier_) {
+        if (verifier_.code.length == 0) revert ZKPoTVerifierWithoutCode(verifier_);
+        verifier = verifier_;
+    }
 
     // ----------------------------------------------------------------- TASKS
 
@@ -110,7 +118,6 @@ contract ZKPoT is IZKPoT {
         Task storage t = _tasks[taskId];
         t.publisher = msg.sender;
         t.aggregator = config.aggregator;
-        t.verifier = config.verifier;
         t.vkaDigest = config.vkaDigest;
         t.evalSamples = config.evalSamples;
         t.minCorrect = config.minCorrect;
@@ -222,13 +229,11 @@ contract ZKPoT is IZKPoT {
         c.weightsHash = weightsHash;
         c.correct = count;
         c.accepted = accepted;
-        _modelSeen[taskId][round][weightsHash] = true;
+        _modelSubmitted[t.vkaDigest][weightsHash] = true;
         _members[taskId][msg.sender].pendingRound = 0;
         r.provedCount += 1;
         if (accepted) _recordAccepted(r, msg.sender, weightsHash, count);
-        emit ContributionVerified(
-            taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid
-        );
+        emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);
     }
 
     /// @inheritdoc IZKPoT
@@ -270,9 +275,14 @@ contract ZKPoT is IZKPoT {
             revert ZKPoTAggregationNotOverdue(taskId, round, block.number, r.aggregateEnd);
         }
 
+        // The round has accepted contributions (else it was finalised at close): the
+        // clients whose work went unused share the penalty.
         uint256 penalty = _min(t.aggregatorPenalty, t.aggregatorBond);
+        uint256 each = penalty / r.acceptedCount;
         t.aggregatorBond -= penalty;
-        t.rewardPool += penalty;
+        r.contributorReward += each;
+        t.unclaimedRewards += each * r.acceptedCount;
+        t.rewardPool += penalty - each * r.acceptedCount;
         emit AggregatorSlashed(taskId, round, t.aggregator, penalty);
         _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
     }
@@ -290,7 +300,7 @@ contract ZKPoT is IZKPoT {
         Task storage t = _task(taskId);
         Round storage r = _rounds[taskId][round];
         Contribution storage c = _contributions[taskId][round][msg.sender];
-        if (!c.accepted || r.status < RoundStatus.Closed) revert ZKPoTNoReward(taskId, round, msg.sender);
+        if (!c.accepted || r.status != RoundStatus.Finalized) revert ZKPoTNoReward(taskId, round, msg.sender);
         if (c.rewardClaimed) revert ZKPoTAlreadyClaimed(taskId, round, msg.sender);
 
         uint256 amount = r.contributorReward + (r.leader == msg.sender ? r.leaderBonus : 0);
@@ -348,6 +358,15 @@ contract ZKPoT is IZKPoT {
     /// @return keccak256(abi.encode(record)).
     function recordHashOf(RoundRecord memory record) public pure returns (bytes32) {
         return keccak256(abi.encode(record));
+    }
+
+    /// @notice Whether a model was already submitted under a circuit (then it cannot be
+    ///         submitted again, by anyone): check before committing to it.
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @param weightsHash Poseidon hash of the weights.
+    /// @return True if a proof for these weights was accepted or verified before.
+    function modelSubmitted(bytes32 vkaDigest, bytes32 weightsHash) external view returns (bool) {
+        return _modelSubmitted[vkaDigest][weightsHash];
     }
 
     /// @notice Number of tasks created so far (the last task id).
@@ -428,8 +447,7 @@ contract ZKPoT is IZKPoT {
 
     // ----------------------------------------------------------------- INTERNAL
 
-    function _checkConfig(TaskConfig calldata c) private view {
-        if (c.verifier.code.length == 0) revert ZKPoTInvalidTaskParameter("verifier");
+    function _checkConfig(TaskConfig calldata c) private pure {
         if (c.vkaDigest == bytes32(0)) revert ZKPoTInvalidTaskParameter("vkaDigest");
         if (c.aggregator == address(0)) revert ZKPoTInvalidTaskParameter("aggregator");
         if (c.evalSamples == 0) revert ZKPoTInvalidTaskParameter("evalSamples");
@@ -482,7 +500,9 @@ contract ZKPoT is IZKPoT {
         weightsHash = bytes32(instances[0]);
         bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, salt);
         if (opened != c.commitment) revert ZKPoTCommitmentMismatch(msg.sender, c.commitment, opened);
-        if (_modelSeen[taskId][round][weightsHash]) revert ZKPoTDuplicateModel(taskId, round, weightsHash);
+        if (_modelSubmitted[_tasks[taskId].vkaDigest][weightsHash]) {
+            revert ZKPoTDuplicateModel(taskId, round, weightsHash);
+        }
     }
 
     /// @dev Checks the artefact is the task's, then has the task's verifier check the proof.
@@ -490,7 +510,7 @@ contract ZKPoT is IZKPoT {
         bytes32 digest = keccak256(abi.encodePacked(s.vka));
         if (digest != t.vkaDigest) revert ZKPoTVerifyingKeyMismatch(taskId, t.vkaDigest, digest);
         // A static call: the verifier cannot modify state or re-enter us with effects.
-        if (!Halo2VerifierAdapter.verify(t.verifier, s.proof, s.instances, s.vka, digest)) {
+        if (!Halo2VerifierAdapter.verify(verifier, s.proof, s.instances, s.vka, digest)) {
             revert ZKPoTProofRejected(taskId, msg.sender);
         }
     }
@@ -498,8 +518,8 @@ contract ZKPoT is IZKPoT {
     function _recordAccepted(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
         r.acceptedCount += 1;
         r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
-        bool better = correct > r.leaderCorrect || r.leader == address(0)
-            || (correct == r.leaderCorrect && client < r.leader);
+        bool better =
+            correct > r.leaderCorrect || r.leader == address(0) || (correct == r.leaderCorrect && client < r.leader);
         if (better) {
             r.leader = client;
             r.leaderCorrect = correct;
@@ -594,8 +614,8 @@ contract ZKPoT is IZKPoT {
         Member storage m = _members[taskId][client];
         uint256 round = m.pendingRound;
         if (round == 0) return false;
-        bool over = round < t.currentRound || t.status != TaskStatus.Active
-            || block.number > _rounds[taskId][round].proofEnd;
+        bool over =
+            round < t.currentRound || t.status != TaskStatus.Active || block.number > _rounds[taskId][round].proofEnd;
         if (!over) return false;
 
         uint256 amount = _min(t.missedProofPenalty, m.stake);

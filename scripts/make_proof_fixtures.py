@@ -4,10 +4,13 @@ circuit, with its verification-key artefact, for the forge and ape tests.
 
     .venv/bin/python scripts/make_proof_fixtures.py
 
-The proofs are of three models: `a` and `b` (trained on two clients' shards) and
-`a_twin` (model a nudged by one fixed-point step: the same count, another hash).
-Proofs are randomised, so a re-run writes other bytes of equal meaning; the
-artefact and the proofs are always written together and stay consistent.
+The proofs are of twelve models: `a`, `b` and `c` (trained on three clients'
+shards), `init` (untrained), and variants of a, b and c with one weight nudged by
+one fixed-point step (the same count, another hash): a proof can be used once per
+circuit, so multi-round tests need a fresh model per client and round. The first
+three are a, b and a_twin (the forge tests' A, B and A_TWIN). Proofs are
+randomised, so a re-run writes other bytes of equal meaning; the artefact and the
+proofs are always written together and stay consistent.
 """
 
 from __future__ import annotations
@@ -19,17 +22,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tiny import proven, tiny_task, trained_weights, twin_of  # noqa: E402
+from tiny import SCALE, TINY_SPEC, proven, tiny_task, trained_weights, twin_of  # noqa: E402
 
 from zkpot_client.chain.contracts import vka_digest  # noqa: E402
+from zkpot_client.model import flatten, quantise  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "tiny-proofs.json"
 
 
 def main() -> None:
     task = tiny_task(0)
-    a = trained_weights(task, 0)
-    models = {"a": a, "b": trained_weights(task, 1), "a_twin": twin_of(a)}
+    a, b, c = (trained_weights(task, i) for i in range(3))
+    models = {"a": a, "b": b, "a_twin": twin_of(a), "c": c}
+    models["init"] = quantise(flatten(TINY_SPEC.build(seed=0)), SCALE)
+    for i in range(1, 3):
+        models[f"a_twin{i}"] = twin_of(a, i)
+        models[f"b_twin{i}"] = twin_of(b, i)
+        models[f"c_twin{i}"] = twin_of(c, i)
+    models["b_twin3"] = twin_of(b, 3)
     words = task.artifacts.vka_words()
     proofs = []
     for name, weights in models.items():

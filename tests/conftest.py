@@ -176,12 +176,11 @@ def open_task(
     move to round 1's commit phase."""
     accounts = dev_accounts(6)
     publisher = accounts[0]
-    zkpot = ZKPoTContract.deploy(chain, publisher)
+    zkpot = ZKPoTContract.deploy(chain, publisher, verifier)
     digest = register_vka(chain, publisher, verifier, task.artifacts.vka_words())
     task_id, _ = zkpot.create_task(
         publisher,
         TaskConfig(
-            verifier=verifier,
             vka_digest=digest,
             aggregator=publisher.address,
             aggregator_key=b"\x01" * 32,

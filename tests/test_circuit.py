@@ -87,6 +87,20 @@ def test_circuit_setup_is_cached_by_digest(tiny) -> None:
     )
 
 
+def test_the_circuit_digest_binds_the_srs(tiny, tmp_path) -> None:
+    """A key set up with a dev SRS is never reused with a ceremony SRS."""
+    from zkpot_client.circuit.keys import circuit_digest
+
+    a = tiny.artifacts
+    args = (a.onnx, a.scale, a.logrows)
+    assert circuit_digest(*args, a.srs_path) == a.digest
+    other = tmp_path / "other.srs"
+    raw = bytearray(a.srs_path.read_bytes())
+    raw[-1] ^= 1
+    other.write_bytes(bytes(raw))
+    assert circuit_digest(*args, other) != a.digest
+
+
 def test_malformed_files_give_clear_errors(tmp_path) -> None:
     with pytest.raises(ZKPoTFileNotFoundError):
         Proof.load(tmp_path / "missing.json")

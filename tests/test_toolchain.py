@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
+from tools import run
 
 from zkpot_client.chain.compiler import zkpot_contract
 from zkpot_client.paths import PROJECT_ROOT, tool
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{PROJECT_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-    }
-    return subprocess.run(
-        list(args),
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_solc_wrapper_reports_0_8_20() -> None:

@@ -379,14 +379,15 @@ def test_an_aggregator_that_misses_its_deadline_is_slashed_and_the_model_kept(
         d.zkpot.finalize_without_aggregator(client, d.task_id)
     d.past_aggregate_deadline()
     assert d.zkpot.phase(d.task_id) == "AggregationOverdue"
-    pool = d.zkpot.task(d.task_id)["rewardPool"]
+    closed = d.zkpot.round(d.task_id, 1)
+    share = closed["contributorReward"] + closed["leaderBonus"]  # it also leads
     d.zkpot.finalize_without_aggregator(client, d.task_id)
     t = d.zkpot.task(d.task_id)
-    assert (
-        t["aggregatorBond"]
-        == d.task.terms.aggregator_bond - d.task.terms.aggregator_penalty
-    )
-    assert t["rewardPool"] == pool + d.task.terms.aggregator_penalty
+    terms = d.task.terms
+    assert t["aggregatorBond"] == terms.aggregator_bond - terms.aggregator_penalty
+    # The one contribution whose work went unused gets the penalty.
+    d.zkpot.claim_reward(client, d.task_id, 1)
+    assert d.zkpot.credit_of(client.address) == share + terms.aggregator_penalty
     record = verify_record_chain(d.zkpot, d.task_id)[1]
     assert record.aggregator == ZERO_ADDRESS and record.leader == client.address
     assert int.from_bytes(record.global_model_hash, "big") == d.task.initial_model_hash
@@ -432,7 +433,6 @@ def test_registration_and_cancellation(chain, verifier, tiny) -> None:
 def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
     good = TaskConfig(
-        verifier=verifier,
         vka_digest=b"\x01" * 32,
         aggregator=d.publisher.address,
         aggregator_key=b"\x00" * 32,
@@ -443,7 +443,6 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
         initial_model_cid="cid",
     )
     for change, parameter in [
-        ({"verifier": d.publisher.address}, "verifier"),
         ({"eval_samples": 0}, "evalSamples"),
         ({"min_correct": 9}, "minCorrect"),
         ({"num_rounds": 0}, "numRounds"),

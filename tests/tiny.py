@@ -62,11 +62,11 @@ def trained_weights(task: TinyTask, client: int, seed: int = 0) -> np.ndarray:
     )
 
 
-def twin_of(weights: np.ndarray) -> np.ndarray:
-    """`weights` with one weight nudged by one fixed-point step: the same count,
-    another hash."""
+def twin_of(weights: np.ndarray, index: int = 0) -> np.ndarray:
+    """`weights` with weight `index` nudged by one fixed-point step: (almost surely)
+    the same count, another hash."""
     w = weights.copy()
-    w[0] += 2.0**-SCALE
+    w[index] += 2.0**-SCALE
     return w
 
 

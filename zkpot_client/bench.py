@@ -62,10 +62,9 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     artifacts = publisher.setup_circuit(srs=cfg.srs, cache=cfg.cache)
     setup_seconds = time.perf_counter() - started
     setup_cached = (artifacts.directory / "DONE").stat().st_mtime < wall
-    zkpot, verifier = publisher.deploy()
+    zkpot = publisher.deploy()
     task = publisher.create_task(
         zkpot,
-        verifier,
         artifacts,
         aggregator=publisher_account.address,
         aggregator_key=bytes(new_keypair().public_key),

@@ -107,11 +107,11 @@ def run_demo(
     publisher = TaskPublisher(accounts[0], chain, store, definition)
     artifacts = publisher.setup_circuit(srs=cfg.srs, cache=cfg.cache)
     info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
-    zkpot, verifier = publisher.deploy()
+    zkpot = publisher.deploy()
+    verifier = zkpot.verifier
     aggregator = Aggregator(accounts[0], zkpot, store, new_keypair(), cfg.scale)
     task = publisher.create_task(
         zkpot,
-        verifier,
         artifacts,
         aggregator=aggregator.account.address,
         aggregator_key=aggregator.public_key,

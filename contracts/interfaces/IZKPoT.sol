@@ -62,8 +62,8 @@ interface IZKPoT is IZKPoTTypes {
     function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external;
 
     /// @notice Finalise a closed round whose aggregator missed its deadline: the
-    ///         aggregator's bond is slashed into the reward pool and the previous
-    ///         global model is kept. Anyone may call.
+    ///         aggregator's bond is slashed and shared among the round's accepted
+    ///         contributions, and the previous global model is kept. Anyone may call.
     /// @param taskId The task.
     function finalizeWithoutAggregator(uint256 taskId) external;
 
@@ -74,7 +74,7 @@ interface IZKPoT is IZKPoTTypes {
     /// @param client The client.
     function slashMissedProof(uint256 taskId, address client) external;
 
-    /// @notice Credit the reward of the sender's accepted contribution in a closed round.
+    /// @notice Credit the reward of the sender's accepted contribution in a finalised round.
     /// @param taskId The task.
     /// @param round The round.
     function claimReward(uint256 taskId, uint256 round) external;

@@ -36,8 +36,8 @@ interface IZKPoTTypes {
     }
 
     /// @notice What a publisher fixes when creating a task. Amounts in wei.
-    /// @param verifier The ezkl reusable Halo2 verifier holding the task's registered key.
-    /// @param vkaDigest keccak256 of the task's verification-key artefact words.
+    /// @param vkaDigest keccak256 of the task's verification-key artefact words, as
+    ///        registered on the contract's verifier.
     /// @param aggregator Account that publishes each round's global model.
     /// @param aggregatorKey X25519 public key to which clients seal their weights.
     /// @param evalSamples Size of the evaluation set bound into the circuit.
@@ -57,7 +57,6 @@ interface IZKPoTTypes {
     /// @param initialModelHash Poseidon hash of the initial global model's weights.
     /// @param initialModelCid Content identifier of the initial global model.
     struct TaskConfig {
-        address verifier;
         bytes32 vkaDigest;
         address aggregator;
         bytes32 aggregatorKey;
@@ -125,6 +124,8 @@ interface IZKPoTTypes {
 
     // ------------------------------------------------------------------ ERRORS
 
+    /// @notice The verifier given at deployment has no code.
+    error ZKPoTVerifierWithoutCode(address verifier);
     /// @notice No task has this id.
     error ZKPoTUnknownTask(uint256 taskId);
     /// @notice A task parameter is out of range (named by `parameter`).
@@ -168,7 +169,8 @@ interface IZKPoTTypes {
     error ZKPoTAlreadySubmitted(uint256 taskId, uint256 round, address client);
     /// @notice The revealed weights hash and salt do not open the sender's commitment.
     error ZKPoTCommitmentMismatch(address client, bytes32 expected, bytes32 actual);
-    /// @notice A model with this weights hash was already submitted in this round.
+    /// @notice A model with this weights hash was already submitted under this circuit
+    ///         (in any task or round): a proof can be used once.
     error ZKPoTDuplicateModel(uint256 taskId, uint256 round, bytes32 weightsHash);
     /// @notice The verification-key artefact is not the task's.
     error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
@@ -197,7 +199,7 @@ interface IZKPoTTypes {
     /// @notice The sender has no stake to release in this task.
     error ZKPoTNoStake(uint256 taskId, address client);
     /// @notice The sender has no reward in this round (no accepted contribution, or the
-    ///         round is not closed yet).
+    ///         round is not finalised yet).
     error ZKPoTNoReward(uint256 taskId, uint256 round, address client);
     /// @notice The sender already claimed its reward for this round.
     error ZKPoTAlreadyClaimed(uint256 taskId, uint256 round, address client);
@@ -256,7 +258,8 @@ interface IZKPoTTypes {
     event TaskCompleted(uint256 indexed taskId, bytes32 finalRecordHash, bytes32 finalModelHash, uint256 refund);
     /// @notice A client's stake was slashed for committing in `round` and never proving.
     event ClientSlashed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);
-    /// @notice The aggregator missed its deadline in `round`; `amount` of its bond went to the pool.
+    /// @notice The aggregator missed its deadline in `round`; `amount` of its bond was shared
+    ///         among the round's accepted contributions (division dust to the pool).
     event AggregatorSlashed(uint256 indexed taskId, uint256 indexed round, address indexed aggregator, uint256 amount);
     /// @notice A client's accepted contribution was paid `amount` (credited, to withdraw).
     event RewardClaimed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);

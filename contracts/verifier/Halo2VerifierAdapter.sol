@@ -22,8 +22,9 @@ library Halo2VerifierAdapter {
         bytes32[] calldata vka,
         bytes32 vkaDigest
     ) internal view returns (bool) {
-        (bool ok, bytes memory ret) =
-            verifier.staticcall(abi.encodeWithSelector(VERIFY_PROOF_SELECTOR, proof, instances, vka));
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodeWithSelector(VERIFY_PROOF_SELECTOR, proof, instances, vka)
+        );
         if (!ok || ret.length < 64) return false;
         (uint256 success, bytes32 digest) = abi.decode(ret, (uint256, bytes32));
         return success == 1 && digest == vkaDigest;

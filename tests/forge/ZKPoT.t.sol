@@ -101,8 +101,7 @@ contract ZKPoTTest is ZKPoTBase {
     }
 
     function test_createTask_rejectsEachInvalidParameter() public {
-        string[16] memory names = [
-            "verifier",
+        string[15] memory names = [
             "vkaDigest",
             "aggregator",
             "evalSamples",
@@ -121,26 +120,32 @@ contract ZKPoTTest is ZKPoTBase {
         ];
         for (uint256 i = 0; i < names.length; i++) {
             TaskConfig memory c = defaultConfig();
-            if (i == 0) c.verifier = makeAddr("no code");
-            if (i == 1) c.vkaDigest = bytes32(0);
-            if (i == 2) c.aggregator = address(0);
-            if (i == 3) c.evalSamples = 0;
-            if (i == 4) c.minCorrect = c.evalSamples + 1;
-            if (i == 5) c.maxClients = 0;
-            if (i == 6) c.numRounds = 0;
-            if (i == 7) c.registrationBlocks = 0;
-            if (i == 8) c.commitBlocks = 0;
-            if (i == 9) c.proofBlocks = 0;
-            if (i == 10) c.aggregateBlocks = 0;
-            if (i == 11) c.leaderShareBps = 10_001;
-            if (i == 12) c.minStake = 0;
-            if (i == 13) c.missedProofPenalty = c.minStake + 1;
-            if (i == 14) c.aggregatorPenalty = c.aggregatorBond + 1;
-            if (i == 15) c.initialModelCid = "";
+            if (i == 0) c.vkaDigest = bytes32(0);
+            if (i == 1) c.aggregator = address(0);
+            if (i == 2) c.evalSamples = 0;
+            if (i == 3) c.minCorrect = c.evalSamples + 1;
+            if (i == 4) c.maxClients = 0;
+            if (i == 5) c.numRounds = 0;
+            if (i == 6) c.registrationBlocks = 0;
+            if (i == 7) c.commitBlocks = 0;
+            if (i == 8) c.proofBlocks = 0;
+            if (i == 9) c.aggregateBlocks = 0;
+            if (i == 10) c.leaderShareBps = 10_001;
+            if (i == 11) c.minStake = 0;
+            if (i == 12) c.missedProofPenalty = c.minStake + 1;
+            if (i == 13) c.aggregatorPenalty = c.aggregatorBond + 1;
+            if (i == 14) c.initialModelCid = "";
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, names[i]));
             createTask(c, POOL);
         }
         assertEq(zkpot.taskCount(), 0);
+    }
+
+    function test_constructor_needsAVerifierWithCode() public {
+        address nothing = makeAddr("no code");
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTVerifierWithoutCode.selector, nothing));
+        new ZKPoT(nothing);
+        assertEq(zkpot.verifier(), verifier);
     }
 
     function test_createTask_requiresTheBond() public {
@@ -160,9 +165,7 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Cancelled));
 
         vm.prank(clients[1]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Cancelled)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Cancelled));
         zkpot.register{value: STAKE}(id);
 
         vm.prank(clients[0]);
@@ -247,18 +250,14 @@ contract ZKPoTTest is ZKPoTBase {
 
         vm.prank(clients[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ZKPoTNotInCommitPhase.selector, id, 1, block.number, r.openBlock, r.commitEnd
-            )
+            abi.encodeWithSelector(ZKPoTNotInCommitPhase.selector, id, 1, block.number, r.openBlock, r.commitEnd)
         );
         zkpot.commit(id, 1, cm);
 
         vm.roll(r.commitEnd + 1);
         vm.prank(clients[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ZKPoTNotInCommitPhase.selector, id, 1, r.commitEnd + 1, r.openBlock, r.commitEnd
-            )
+            abi.encodeWithSelector(ZKPoTNotInCommitPhase.selector, id, 1, r.commitEnd + 1, r.openBlock, r.commitEnd)
         );
         zkpot.commit(id, 1, cm);
 
@@ -294,9 +293,7 @@ contract ZKPoTTest is ZKPoTBase {
         playRound(id, models(A));
         zkpot.closeRound(id);
         vm.prank(clients[1]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
         zkpot.commit(id, 1, keccak256("late"));
     }
 
@@ -346,9 +343,8 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         Submission memory s = submissionFor(id, clients[0], A);
-        bytes memory early = abi.encodeWithSelector(
-            ZKPoTNotInProofPhase.selector, id, 1, block.number, r.commitEnd + 1, r.proofEnd
-        );
+        bytes memory early =
+            abi.encodeWithSelector(ZKPoTNotInProofPhase.selector, id, 1, block.number, r.commitEnd + 1, r.proofEnd);
         vm.prank(clients[0]);
         vm.expectRevert(early);
         zkpot.submitProof(id, 1, s);
@@ -356,9 +352,7 @@ contract ZKPoTTest is ZKPoTBase {
         vm.roll(r.proofEnd + 1);
         vm.prank(clients[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ZKPoTNotInProofPhase.selector, id, 1, r.proofEnd + 1, r.commitEnd + 1, r.proofEnd
-            )
+            abi.encodeWithSelector(ZKPoTNotInProofPhase.selector, id, 1, r.proofEnd + 1, r.commitEnd + 1, r.proofEnd)
         );
         zkpot.submitProof(id, 1, s);
     }
@@ -394,9 +388,7 @@ contract ZKPoTTest is ZKPoTBase {
         Submission memory s = submissionFor(id, clients[0], A);
         s.claimedCorrect = fixtures[A].correct + 2;
         vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTClaimMismatch.selector, s.claimedCorrect, fixtures[A].correct)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTClaimMismatch.selector, s.claimedCorrect, fixtures[A].correct));
         zkpot.submitProof(id, 1, s);
     }
 
@@ -408,9 +400,7 @@ contract ZKPoTTest is ZKPoTBase {
         s.instances[1] = evalSamples + 1;
         s.claimedCorrect = evalSamples + 1;
         vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, evalSamples + 1, evalSamples)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, evalSamples + 1, evalSamples));
         zkpot.submitProof(id, 1, s);
     }
 
@@ -451,9 +441,7 @@ contract ZKPoTTest is ZKPoTBase {
         Submission memory s = submissionFor(id, clients[0], A); // seen in the mempool
         bytes32 opened = zkpot.commitmentOf(clients[1], id, 1, fixtures[A].weightsHash, s.salt);
         vm.prank(clients[1]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTCommitmentMismatch.selector, clients[1], victims, opened)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTCommitmentMismatch.selector, clients[1], victims, opened));
         zkpot.submitProof(id, 1, s);
         // And an account that never committed cannot submit at all.
         vm.prank(clients[2]);
@@ -461,6 +449,41 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.submitProof(id, 1, s);
         submitFor(id, clients[0], A);
         assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_aProofFromAnEarlierRoundCannotBeReplayed() public {
+        uint256 id = startedTask();
+        playRound(id, models(A)); // client 0 reveals model A and its proof in round 1
+        publish(id, keccak256("m1"), "cid1");
+        // In round 2 client 1 commits to A's (now public) hash and replays the proof.
+        bytes32 salt = keccak256("mine");
+        bytes32 cm = zkpot.commitmentOf(clients[1], id, 2, fixtures[A].weightsHash, salt);
+        vm.prank(clients[1]);
+        zkpot.commit(id, 2, cm);
+        toProofPhase(id);
+        Submission memory replay = submission(A, salt);
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, id, 2, fixtures[A].weightsHash));
+        zkpot.submitProof(id, 2, replay);
+        assertTrue(zkpot.modelSubmitted(vkaDigest, fixtures[A].weightsHash));
+        assertFalse(zkpot.modelSubmitted(vkaDigest, fixtures[B].weightsHash));
+    }
+
+    function test_submitProof_aProofCannotBeReplayedInAnotherTaskOfTheSameCircuit() public {
+        uint256 first = startedTask();
+        playRound(first, models(A));
+        uint256 second = createTask();
+        register(second, clients[1]);
+        vm.roll(zkpot.getTask(second).startBlock);
+        bytes32 salt = keccak256("mine");
+        bytes32 cm = zkpot.commitmentOf(clients[1], second, 1, fixtures[A].weightsHash, salt);
+        vm.prank(clients[1]);
+        zkpot.commit(second, 1, cm);
+        toProofPhase(second);
+        Submission memory replay = submission(A, salt);
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, second, 1, fixtures[A].weightsHash));
+        zkpot.submitProof(second, 1, replay);
     }
 
     function test_submitProof_onceAndOneModelPerRound() public {
@@ -476,9 +499,7 @@ contract ZKPoTTest is ZKPoTBase {
 
         Submission memory copy = submissionFor(id, clients[1], A);
         vm.prank(clients[1]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTDuplicateModel.selector, id, 1, fixtures[A].weightsHash)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, id, 1, fixtures[A].weightsHash));
         zkpot.submitProof(id, 1, copy);
     }
 
@@ -513,16 +534,12 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         toProofPhase(id);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd));
         zkpot.closeRound(id);
         submitFor(id, clients[0], A);
         toAggregatePhase(id);
         zkpot.closeRound(id);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
         zkpot.closeRound(id);
     }
 
@@ -633,7 +650,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_lastRoundCompletesTheTaskAndRefundsThePublisher() public {
         uint256 id = startedTask();
         for (uint256 round = 1; round <= ROUNDS; round++) {
-            playRound(id, models(A, B));
+            playRound(id, models(fixtureFor(0, round), fixtureFor(1, round)));
             publish(id, keccak256(abi.encode(round)), "bafkreimodel");
         }
         ZKPoT.Task memory t = zkpot.getTask(id);
@@ -645,9 +662,7 @@ contract ZKPoTTest is ZKPoTBase {
         assertLt(POOL - t.unclaimedRewards, 10);
 
         vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Completed)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Completed));
         zkpot.commit(id, ROUNDS + 1, keccak256("c"));
     }
 
@@ -655,35 +670,35 @@ contract ZKPoTTest is ZKPoTBase {
 
     function test_finalizeWithoutAggregator_slashesTheBondAndKeepsTheModel() public {
         uint256 id = startedTask();
-        playRound(id, models(A));
+        playRound(id, models(A, B, A_TWIN));
         zkpot.closeRound(id);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ZKPoTAggregationNotOverdue.selector, id, 1, block.number, r.aggregateEnd
-            )
+            abi.encodeWithSelector(ZKPoTAggregationNotOverdue.selector, id, 1, block.number, r.aggregateEnd)
         );
         zkpot.finalizeWithoutAggregator(id);
 
         pastAggregateDeadline(id);
-        uint256 poolBefore = zkpot.getTask(id).rewardPool;
+        ZKPoT.Task memory before = zkpot.getTask(id);
         vm.expectEmit(address(zkpot));
         emit AggregatorSlashed(id, 1, aggregator, AGG_PENALTY);
         vm.prank(makeAddr("anyone"));
         zkpot.finalizeWithoutAggregator(id);
 
+        // The three contributions whose work went unused share the penalty.
         ZKPoT.Task memory t = zkpot.getTask(id);
+        uint256 each = AGG_PENALTY / 3;
         assertEq(t.aggregatorBond, BOND - AGG_PENALTY);
-        assertEq(t.rewardPool, poolBefore + AGG_PENALTY);
+        assertEq(zkpot.getRound(id, 1).contributorReward, r.contributorReward + each);
+        assertEq(t.unclaimedRewards, before.unclaimedRewards + 3 * each);
+        assertEq(t.rewardPool, before.rewardPool + AGG_PENALTY - 3 * each);
         assertEq(t.globalModelHash, defaultConfig().initialModelHash);
         assertEq(t.currentRound, 2);
     }
 
     function test_finalizeWithoutAggregator_needsAClosedRound() public {
         uint256 id = startedTask();
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Open)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Open));
         zkpot.finalizeWithoutAggregator(id);
     }
 
@@ -716,9 +731,7 @@ contract ZKPoTTest is ZKPoTBase {
         (uint256 round,) = roundOf(id);
         bytes32 cm = keccak256("c");
         vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTNotEligible.selector, id, clients[0], STAKE - PENALTY)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotEligible.selector, id, clients[0], STAKE - PENALTY));
         zkpot.commit(id, round, cm);
     }
 
@@ -734,7 +747,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_claimReward_leaderAndContributorShares() public {
         uint256 id = startedTask();
         playRound(id, models(A, B));
-        zkpot.closeRound(id);
+        publish(id, keccak256("m1"), "cid1");
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
 
         vm.prank(clients[0]);
@@ -753,9 +766,13 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.claimReward(id, 1);
     }
 
-    function test_claimReward_notBeforeTheRoundCloses() public {
+    function test_claimReward_notBeforeTheRoundIsFinalised() public {
         uint256 id = startedTask();
         playRound(id, models(A));
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
+        zkpot.claimReward(id, 1);
+        zkpot.closeRound(id); // closed, not finalised: the aggregator's penalty may still come
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
         zkpot.claimReward(id, 1);
@@ -772,9 +789,7 @@ contract ZKPoTTest is ZKPoTBase {
         vm.roll(zkpot.getTask(id).startBlock);
 
         vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(ZKPoTStakeLocked.selector, id, TaskStatus.Active)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTStakeLocked.selector, id, TaskStatus.Active));
         zkpot.releaseStake(id);
 
         commitTo(id, clients[0], A);
@@ -834,10 +849,7 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 balance = address(zkpot).balance;
         attacker.attack();
         assertEq(attacker.reentries(), 1);
-        assertEq(
-            attacker.reentryError(),
-            abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, address(attacker))
-        );
+        assertEq(attacker.reentryError(), abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, address(attacker)));
         assertEq(address(attacker).balance, STAKE);
         assertEq(address(zkpot).balance, balance - STAKE);
         assertEq(zkpot.getMember(id, clients[0]).stake, STAKE); // others' funds untouched

@@ -8,6 +8,7 @@ import {Halo2VerifierReusable} from "../../contracts/verifier/Halo2VerifierReusa
 
 /// @notice A real ezkl proof of the tests' tiny circuit (8 evaluation samples).
 struct ProofFixture {
+    string name;
     bytes proof;
     bytes32 weightsHash;
     uint256 correct;
@@ -18,10 +19,13 @@ struct ProofFixture {
 ///         circuit's key artefact and a ZKPoT contract, and drives tasks through
 ///         their phases.
 abstract contract ZKPoTBase is Test, IZKPoTTypes {
-    /// @dev Fixture indices: models a (count 4), b (count 3), a_twin (a's count, another hash).
+    /// @dev Fixture indices: models a (count 4), b (count 3), a_twin (a's count, another
+    ///      hash). A proof can be used once per circuit, so a test that runs several rounds
+    ///      takes a fresh model per client and round from `fixtureFor`.
     uint256 internal constant A = 0;
     uint256 internal constant B = 1;
     uint256 internal constant A_TWIN = 2;
+    uint256 internal constant MAX_ROUNDS_OF_FIXTURES = 4;
 
     uint256 internal constant POOL = 30 ether;
     uint256 internal constant BOND = 3 ether;
@@ -53,10 +57,11 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         vkaDigest = vm.parseJsonBytes32(json, ".vkaDigest");
         evalSamples = uint32(vm.parseJsonUint(json, ".evalSamples"));
         minCorrect = uint32(vm.parseJsonUint(json, ".minCorrect"));
-        for (uint256 i = 0; i < 3; i++) {
+        for (uint256 i = 0; vm.keyExistsJson(json, string.concat(".proofs[", vm.toString(i), "]")); i++) {
             string memory p = string.concat(".proofs[", vm.toString(i), "]");
             fixtures.push(
                 ProofFixture({
+                    name: vm.parseJsonString(json, string.concat(p, ".name")),
                     proof: vm.parseJsonBytes(json, string.concat(p, ".proof")),
                     weightsHash: vm.parseJsonBytes32(json, string.concat(p, ".weightsHash")),
                     correct: vm.parseJsonUint(json, string.concat(p, ".correct"))
@@ -66,7 +71,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         Halo2VerifierReusable v = new Halo2VerifierReusable();
         v.registerVka(vka);
         verifier = address(v);
-        zkpot = new ZKPoT();
+        zkpot = new ZKPoT(verifier);
 
         vm.deal(publisher, 1_000 ether);
         for (uint256 i = 0; i < 4; i++) {
@@ -76,10 +81,29 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         }
     }
 
+    /// @dev The fixture client `i` (0..2) proves in `round` (1..4): round 1 is a, b and
+    ///      a_twin; later rounds take unused variants of the same or similar models
+    ///      (clients 0 and 1 always reach the default threshold; client 2's round-4
+    ///      model is the untrained one, count 0).
+    function fixtureFor(uint256 i, uint256 round) internal view returns (uint256) {
+        string[4][3] memory plan = [
+            ["a", "a_twin1", "a_twin2", "c_twin2"],
+            ["b", "b_twin1", "b_twin2", "b_twin3"],
+            ["a_twin", "c", "c_twin1", "init"]
+        ];
+        return fixtureNamed(plan[i][round - 1]);
+    }
+
+    function fixtureNamed(string memory name) internal view returns (uint256) {
+        for (uint256 k = 0; k < fixtures.length; k++) {
+            if (keccak256(bytes(fixtures[k].name)) == keccak256(bytes(name))) return k;
+        }
+        revert(string.concat("no fixture ", name));
+    }
+
     // ----------------------------------------------------------------- tasks
 
     function defaultConfig() internal view returns (TaskConfig memory c) {
-        c.verifier = verifier;
         c.vkaDigest = vkaDigest;
         c.aggregator = aggregator;
         c.aggregatorKey = bytes32(uint256(1));
@@ -153,8 +177,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
 
     function commitTo(uint256 id, address client, uint256 fixture) internal {
         (uint256 round,) = roundOf(id);
-        bytes32 commitment =
-            zkpot.commitmentOf(client, id, round, fixtures[fixture].weightsHash, saltOf(client, round));
+        bytes32 commitment = zkpot.commitmentOf(client, id, round, fixtures[fixture].weightsHash, saltOf(client, round));
         vm.prank(client);
         zkpot.commit(id, round, commitment);
     }
@@ -171,11 +194,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         s.sealedWeightsCid = "bafkreisealed";
     }
 
-    function submissionFor(uint256 id, address client, uint256 fixture)
-        internal
-        view
-        returns (Submission memory)
-    {
+    function submissionFor(uint256 id, address client, uint256 fixture) internal view returns (Submission memory) {
         (uint256 round,) = roundOf(id);
         return submission(fixture, saltOf(client, round));
     }

@@ -120,7 +120,6 @@ class TaskTerms:
 class TaskConfig:
     """What a publisher fixes when creating a task (the contract's TaskConfig)."""
 
-    verifier: str
     vka_digest: bytes
     aggregator: str
     aggregator_key: bytes
@@ -135,7 +134,6 @@ class TaskConfig:
         """The ABI tuple, in the Solidity struct's field order."""
         t = self.terms
         return (
-            Web3.to_checksum_address(self.verifier),
             self.vka_digest,
             Web3.to_checksum_address(self.aggregator),
             self.aggregator_key,
@@ -165,7 +163,6 @@ class TaskConfig:
             else dict(zip(_FIELDS, values, strict=True))
         )
         return cls(
-            verifier=Web3.to_checksum_address(v["verifier"]),
             vka_digest=bytes(v["vkaDigest"]),
             aggregator=Web3.to_checksum_address(v["aggregator"]),
             aggregator_key=bytes(v["aggregatorKey"]),
@@ -181,7 +178,6 @@ class TaskConfig:
 
 
 _FIELDS = (
-    "verifier",
     "vkaDigest",
     "aggregator",
     "aggregatorKey",
@@ -221,9 +217,21 @@ class ZKPoTContract:
         chain.register_errors(compiled.abi)
 
     @classmethod
-    def deploy(cls, chain: Chain, account: LocalAccount) -> ZKPoTContract:
-        """Deploy a new ZKPoT contract."""
-        return cls(chain, deploy(chain, account, zkpot_contract()))
+    def deploy(
+        cls, chain: Chain, account: LocalAccount, verifier: str
+    ) -> ZKPoTContract:
+        """Deploy a new ZKPoT contract bound to the reusable verifier at `verifier`."""
+        return cls(
+            chain,
+            deploy(
+                chain, account, zkpot_contract(), Web3.to_checksum_address(verifier)
+            ),
+        )
+
+    @property
+    def verifier(self) -> str:
+        """The verifier every proof is checked by (fixed at deployment)."""
+        return str(self.contract.functions.verifier().call())
 
     def _send(
         self, account: LocalAccount, fn: str, *args: Any, value: int = 0
@@ -360,6 +368,15 @@ class ZKPoTContract:
     def record_hash(self, task_id: int, round_: int) -> bytes:
         """The stored hash of a round's record (zero until finalised)."""
         return bytes(self.contract.functions.recordHash(task_id, round_).call())
+
+    def model_submitted(self, vka_digest: bytes, weights_hash: int) -> bool:
+        """Whether these weights were already submitted under this circuit (a proof
+        can be used once: committing to them again would end in a slash)."""
+        return bool(
+            self.contract.functions.modelSubmitted(
+                vka_digest, weights_hash.to_bytes(32, "big")
+            ).call()
+        )
 
     def credit_of(self, account: str) -> int:
         """What `account` may withdraw, in wei."""

@@ -113,6 +113,23 @@ def dev_srs(logrows: int, cache: Path | None = None) -> Path:
     return path
 
 
+def circuit_digest(onnx_path: Path, scale: int, logrows: int, srs_path: Path) -> str:
+    """The cache key of a circuit set-up: the model graph, the run arguments, the SRS
+    and ezkl's version. A key made from one SRS is never reused with another."""
+    return hashlib.sha256(
+        json.dumps(
+            {
+                "layout": _LAYOUT_VERSION,
+                "ezkl": version("ezkl"),
+                "onnx": _sha256_file(onnx_path),
+                "run_args": run_args(scale, logrows),
+                "srs": _sha256_file(srs_path),
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+
+
 def setup_circuit(
     onnx_path: Path, *, scale: int, srs: Path | None = None, cache: Path | None = None
 ) -> CircuitArtifacts:
@@ -138,18 +155,7 @@ def setup_circuit(
             srs_path = dev_srs(logrows, cache)
         else:
             srs_path = Path(srs).resolve()
-        digest = hashlib.sha256(
-            json.dumps(
-                {
-                    "layout": _LAYOUT_VERSION,
-                    "ezkl": version("ezkl"),
-                    "onnx": _sha256_file(onnx_path),
-                    "run_args": run_args(scale, logrows),
-                    "srs": _sha256_file(srs_path),
-                },
-                sort_keys=True,
-            ).encode()
-        ).hexdigest()
+        digest = circuit_digest(onnx_path, scale, logrows, srs_path)
         final = root / digest[:24]
         artifacts = CircuitArtifacts(final, digest, logrows, scale, srs_path)
         if (final / "DONE").exists():

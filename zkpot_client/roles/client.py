@@ -9,13 +9,14 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ..chain.contracts import ROUND_CLOSED, ZKPoTContract, commitment_of, new_salt
+from ..chain.contracts import ROUND_FINALIZED, ZKPoTContract, commitment_of, new_salt
 from ..chain.events import TaskInfo
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import Proof, prove
 from ..crypto import seal, weights_to_bytes
 from ..data import Shard
+from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, quantise
 from ..storage import ContentStore
 from ..training import train_local
@@ -89,8 +90,16 @@ class Client:
         return quantise(trained, self.scale)
 
     def commit(self, task: TaskInfo, round_: int, weights: np.ndarray) -> TxReceipt:
-        """Commit on chain to `weights` (salted, bound to this sender, task and round)."""
+        """Commit on chain to `weights` (salted, bound to this sender, task and round).
+
+        Refuses weights already submitted under the task's circuit: their proof could
+        not be used again, and a commitment never proven is slashed."""
         h = weights_hash(weights, self.scale)
+        if self.zkpot.model_submitted(task.vka_digest, h):
+            raise ZKPoTValueError(
+                f"{self.name}: these weights were already submitted under this circuit "
+                "(train further before committing)"
+            )
         salt = new_salt()
         self.current = Contribution(
             round=round_, weights=weights, weights_hash=h, salt=salt
@@ -130,14 +139,14 @@ class Client:
         )
 
     def claim_rewards(self, task: TaskInfo) -> int:
-        """Claim the reward of every closed round with an accepted, unclaimed
+        """Claim the reward of every finalised round with an accepted, unclaimed
         contribution of ours; return the wei credited."""
         total = 0
         current = int(self.zkpot.task(task.task_id)["currentRound"])
         for r in range(1, current + 1):
             mine = self.zkpot.contribution(task.task_id, r, self.address)
-            closed = self.zkpot.round(task.task_id, r)["status"] >= ROUND_CLOSED
-            if mine["accepted"] and not mine["rewardClaimed"] and closed:
+            final = self.zkpot.round(task.task_id, r)["status"] == ROUND_FINALIZED
+            if mine["accepted"] and not mine["rewardClaimed"] and final:
                 receipt = self.zkpot.claim_reward(self.account, task.task_id, r)
                 (event,) = self.zkpot.contract.events.RewardClaimed().process_receipt(
                     receipt, errors=DISCARD

@@ -86,31 +86,31 @@ class TaskPublisher:
         """Export the evaluation circuit and set it up (cached by circuit digest)."""
         return setup_task_circuit(self.definition, srs=srs, cache=cache)
 
-    def deploy(self) -> tuple[ZKPoTContract, str]:
-        """Deploy the reusable verifier and a ZKPoT contract; return both."""
+    def deploy(self) -> ZKPoTContract:
+        """Deploy ezkl's reusable verifier and a ZKPoT contract bound to it."""
         verifier = deploy_verifier(self.chain, self.account)
-        return ZKPoTContract.deploy(self.chain, self.account), verifier
+        return ZKPoTContract.deploy(self.chain, self.account, verifier)
 
     def create_task(
         self,
         zkpot: ZKPoTContract,
-        verifier: str,
         artifacts: CircuitArtifacts,
         *,
         aggregator: str,
         aggregator_key: bytes,
         initial_seed: int = 0,
     ) -> TaskInfo:
-        """Register the circuit's key on the verifier, store the initial model, and
+        """Register the circuit's key on ZKPoT's verifier, store the initial model, and
         create the task, funding its reward pool and the aggregator's bond."""
         d = self.definition
-        digest = register_vka(self.chain, self.account, verifier, artifacts.vka_words())
+        digest = register_vka(
+            self.chain, self.account, zkpot.verifier, artifacts.vka_words()
+        )
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
         model_hash, cid = store_model(self.store, initial, d.scale)
         task_id, _ = zkpot.create_task(
             self.account,
             TaskConfig(
-                verifier=verifier,
                 vka_digest=digest,
                 aggregator=aggregator,
                 aggregator_key=aggregator_key,

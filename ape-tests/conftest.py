@@ -1,0 +1,108 @@
+"""ape fixtures: the project's contracts deployed on ape's network (the local test
+network, or anvil through ape-foundry), with the committed real ezkl proofs of
+tests/fixtures/tiny-proofs.json (scripts/make_proof_fixtures.py writes them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURE = (
+    Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiny-proofs.json"
+)
+ETHER = 10**18
+STAKE = ETHER // 10
+POOL = 2 * ETHER
+BOND = ETHER
+
+
+@dataclass(frozen=True)
+class FixtureProof:
+    name: str
+    proof: bytes
+    weights_hash: bytes
+    correct: int
+
+
+@dataclass(frozen=True)
+class Proofs:
+    vka: list[bytes]
+    vka_digest: bytes
+    eval_samples: int
+    min_correct: int
+    by_name: dict[str, FixtureProof]
+
+
+@pytest.fixture(scope="session")
+def proofs() -> Proofs:
+    data = json.loads(FIXTURE.read_text())
+    return Proofs(
+        vka=[bytes.fromhex(w[2:]) for w in data["vka"]],
+        vka_digest=bytes.fromhex(data["vkaDigest"][2:]),
+        eval_samples=data["evalSamples"],
+        min_correct=data["minCorrect"],
+        by_name={
+            p["name"]: FixtureProof(
+                p["name"],
+                bytes.fromhex(p["proof"][2:]),
+                bytes.fromhex(p["weightsHash"][2:]),
+                p["correct"],
+            )
+            for p in data["proofs"]
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def publisher(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def aggregator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def clients(accounts):
+    return [accounts[i] for i in range(2, 6)]
+
+
+@pytest.fixture(scope="session")
+def verifier(project, publisher, proofs):
+    v = project.Halo2VerifierReusable.deploy(sender=publisher)
+    v.registerVka(proofs.vka, sender=publisher)
+    return v
+
+
+@pytest.fixture
+def zkpot(project, publisher, verifier):
+    return project.ZKPoT.deploy(verifier, sender=publisher)
+
+
+def task_config(aggregator, proofs: Proofs, **overrides) -> dict:
+    config = {
+        "vkaDigest": proofs.vka_digest,
+        "aggregator": aggregator.address,
+        "aggregatorKey": b"\x01" * 32,
+        "evalSamples": proofs.eval_samples,
+        "minCorrect": proofs.min_correct,
+        "maxClients": 4,
+        "numRounds": 2,
+        "registrationBlocks": 6,
+        "commitBlocks": 5,
+        "proofBlocks": 10,
+        "aggregateBlocks": 3,
+        "leaderShareBps": 2_000,
+        "minStake": STAKE,
+        "missedProofPenalty": STAKE // 2,
+        "aggregatorBond": BOND,
+        "aggregatorPenalty": BOND // 4,
+        "initialModelHash": b"\x07" * 32,
+        "initialModelCid": "bafkreiinitial",
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,1053 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {ZKPoT} from "../../contracts/ZKPoT.sol";
+import {ZKPoTBase, ProofFixture} from "./ZKPoTBase.sol";
+
+/// @notice Fuzz tests of every external state-changing function of ZKPoT, with the real
+///         ezkl proofs. Each test derives the expected outcome from its fuzzed inputs and
+///         checks both sides: the exact custom error when the call must fail, the exact
+///         state change (and no other) when it must succeed.
+contract ZKPoTFuzzTest is ZKPoTBase {
+    /// @dev The BN254 scalar field order: the verifier's public instances live below it.
+    uint256 internal constant FIELD_ORDER =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    // ================================================================= helpers
+
+    /// @dev A default-shaped task with the given pool, leader share, rounds and threshold.
+    function rewardTask(uint256 pool, uint16 bps, uint32 rounds, uint32 threshold) internal returns (uint256 id) {
+        TaskConfig memory c = defaultConfig();
+        c.leaderShareBps = bps;
+        c.numRounds = rounds;
+        c.minCorrect = threshold;
+        vm.deal(publisher, pool + c.aggregatorBond);
+        id = createTask(c, pool);
+    }
+
+    /// @dev Every client registers with the default stake and round 1 opens.
+    function registerAllAndStart(uint256 id) internal {
+        for (uint256 i = 0; i < clients.length; i++) {
+            register(id, clients[i]);
+        }
+        vm.roll(zkpot.getTask(id).startBlock);
+    }
+
+    /// @dev Client i commits to its fixture of the round (`fixtureFor`: in round 1 A, B,
+    ///      A_TWIN) for each bit i of `mask`, proves it at the start of the proof phase, and
+    ///      returns how many submitted.
+    function proveMask(uint256 id, uint256 mask) internal returns (uint256 n) {
+        (uint256 round,) = roundOf(id);
+        for (uint256 i = 0; i < 3; i++) {
+            if ((mask >> i) & 1 != 0) commitTo(id, clients[i], fixtureFor(i, round));
+        }
+        toProofPhase(id);
+        for (uint256 i = 0; i < 3; i++) {
+            if ((mask >> i) & 1 != 0) {
+                submitFor(id, clients[i], fixtureFor(i, round));
+                n++;
+            }
+        }
+    }
+
+    /// @dev Whether fault `k` is switched on in `faults`: each one is in a quarter of the
+    ///      runs, independently, so that a quarter to a third of the runs have none.
+    function broken(uint256 faults, uint256 k) internal pure returns (bool) {
+        return (faults >> (2 * k)) & 3 == 3;
+    }
+
+    /// @dev The leader the contract must elect among the clients of `mask` whose count
+    ///      reaches `threshold`: the highest count, then the lower address.
+    function expectedLeader(uint256 mask, uint256 threshold) internal view returns (address leader, uint256 best) {
+        for (uint256 i = 0; i < 3; i++) {
+            if ((mask >> i) & 1 == 0 || fixtures[i].correct < threshold) continue;
+            uint256 count = fixtures[i].correct;
+            if (leader == address(0) || count > best || (count == best && clients[i] < leader)) {
+                leader = clients[i];
+                best = count;
+            }
+        }
+    }
+
+    /// @dev The record the contract must append when it finalises `round` of `id`.
+    function expectedRecord(uint256 id, uint32 round, bytes32 prev, bytes32 model, string memory cid, address agg)
+        internal
+        view
+        returns (RoundRecord memory rec)
+    {
+        ZKPoT.Round memory r = zkpot.getRound(id, round);
+        rec = RoundRecord({
+            taskId: id,
+            round: round,
+            prevRecordHash: prev,
+            leader: r.leader,
+            leaderCorrect: r.leaderCorrect,
+            acceptedCount: r.acceptedCount,
+            contributionsRoot: r.contributionsRoot,
+            globalModelHash: model,
+            globalModelCid: cid,
+            aggregator: agg
+        });
+    }
+
+    // ================================================================= createTask
+
+    /// @dev Bounds a fuzzed configuration into the valid domain.
+    function validConfig(TaskConfig memory c) internal view returns (TaskConfig memory) {
+        if (c.vkaDigest == bytes32(0)) c.vkaDigest = vkaDigest;
+        if (c.aggregator == address(0)) c.aggregator = aggregator;
+        c.evalSamples = uint32(bound(c.evalSamples, 1, type(uint32).max - 1));
+        c.minCorrect = uint32(bound(c.minCorrect, 0, c.evalSamples));
+        c.maxClients = uint32(bound(c.maxClients, 1, type(uint32).max));
+        c.numRounds = uint32(bound(c.numRounds, 1, type(uint32).max));
+        c.registrationBlocks = uint32(bound(c.registrationBlocks, 1, type(uint32).max));
+        c.commitBlocks = uint32(bound(c.commitBlocks, 1, type(uint32).max));
+        c.proofBlocks = uint32(bound(c.proofBlocks, 1, type(uint32).max));
+        c.aggregateBlocks = uint32(bound(c.aggregateBlocks, 1, type(uint32).max));
+        c.leaderShareBps = uint16(bound(c.leaderShareBps, 0, 10_000));
+        c.minStake = bound(c.minStake, 1, type(uint256).max - 1);
+        c.missedProofPenalty = bound(c.missedProofPenalty, 0, c.minStake);
+        c.aggregatorBond = bound(c.aggregatorBond, 0, 1_000 ether);
+        c.aggregatorPenalty = bound(c.aggregatorPenalty, 0, c.aggregatorBond);
+        if (c.initialModelHash == bytes32(0)) c.initialModelHash = keccak256("initial model");
+        if (bytes(c.initialModelCid).length == 0) c.initialModelCid = "bafkreiinitial";
+        return c;
+    }
+
+    /// @dev Puts parameter `which` (0..14, in the contract's order of checks) out of range
+    ///      with a fuzzed bad value and returns its name; any other `which` breaks nothing.
+    function breakParameter(TaskConfig memory c, uint256 which, uint256 seed) internal pure returns (string memory) {
+        if (which == 0) c.vkaDigest = bytes32(0);
+        if (which == 1) c.aggregator = address(0);
+        if (which == 2) c.evalSamples = 0;
+        if (which == 3) c.minCorrect = uint32(bound(seed, uint256(c.evalSamples) + 1, type(uint32).max));
+        if (which == 4) c.maxClients = 0;
+        if (which == 5) c.numRounds = 0;
+        if (which == 6) c.registrationBlocks = 0;
+        if (which == 7) c.commitBlocks = 0;
+        if (which == 8) c.proofBlocks = 0;
+        if (which == 9) c.aggregateBlocks = 0;
+        if (which == 10) c.leaderShareBps = uint16(bound(seed, 10_001, type(uint16).max));
+        if (which == 11) c.minStake = 0;
+        if (which == 12) c.missedProofPenalty = bound(seed, c.minStake + 1, type(uint256).max);
+        if (which == 13) c.aggregatorPenalty = bound(seed, c.aggregatorBond + 1, type(uint256).max);
+        if (which == 14) {
+            if (seed % 2 == 0) c.initialModelHash = bytes32(0);
+            else c.initialModelCid = "";
+        }
+        string[15] memory names = [
+            "vkaDigest",
+            "aggregator",
+            "evalSamples",
+            "minCorrect",
+            "maxClients",
+            "numRounds",
+            "registrationBlocks",
+            "commitBlocks",
+            "proofBlocks",
+            "aggregateBlocks",
+            "leaderShareBps",
+            "minStake",
+            "missedProofPenalty",
+            "aggregatorPenalty",
+            "initialModel"
+        ];
+        return which < names.length ? names[which] : "";
+    }
+
+    /// @notice A fuzzed configuration with at most one broken parameter and a fuzzed value:
+    ///         the broken parameter is named whatever the value; else a value short of the
+    ///         bond is refused; else every parameter is stored and pool == value - bond.
+    function testFuzz_createTask_storesAValidConfigOrNamesTheBrokenParameter(
+        TaskConfig memory c,
+        uint256 value,
+        uint256 which,
+        uint256 seed
+    ) public {
+        c = validConfig(c);
+        string memory invalid = breakParameter(c, bound(which, 0, 19), seed);
+        // One time in four (when there is a bond) the value falls short of it.
+        if (value % 4 == 0 && c.aggregatorBond > 0) value = bound(value, 0, c.aggregatorBond - 1);
+        else value = c.aggregatorBond + bound(value, 0, 100 ether);
+        vm.deal(publisher, value);
+        uint256 balance = address(zkpot).balance;
+
+        vm.prank(publisher);
+        if (bytes(invalid).length != 0) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, invalid));
+            zkpot.createTask{value: value}(c);
+        } else if (value < c.aggregatorBond) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTInsufficientFunding.selector, value, c.aggregatorBond));
+            zkpot.createTask{value: value}(c);
+        } else {
+            uint256 id = zkpot.createTask{value: value}(c);
+            assertEq(id, 1);
+            assertStoredTask(id, c, value - c.aggregatorBond);
+            assertEq(address(zkpot).balance, balance + value);
+            return;
+        }
+        assertEq(zkpot.taskCount(), 0);
+        assertEq(address(zkpot).balance, balance);
+    }
+
+    function assertStoredTask(uint256 id, TaskConfig memory c, uint256 pool) internal view {
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.publisher, publisher);
+        assertEq(t.aggregator, c.aggregator);
+        assertEq(t.vkaDigest, c.vkaDigest);
+        assertEq(t.evalSamples, c.evalSamples);
+        assertEq(t.minCorrect, c.minCorrect);
+        assertEq(t.maxClients, c.maxClients);
+        assertEq(t.numRounds, c.numRounds);
+        assertEq(t.commitBlocks, c.commitBlocks);
+        assertEq(t.proofBlocks, c.proofBlocks);
+        assertEq(t.aggregateBlocks, c.aggregateBlocks);
+        assertEq(t.leaderShareBps, c.leaderShareBps);
+        assertEq(t.startBlock, block.number + c.registrationBlocks);
+        assertEq(t.minStake, c.minStake);
+        assertEq(t.missedProofPenalty, c.missedProofPenalty);
+        assertEq(t.aggregatorPenalty, c.aggregatorPenalty);
+        assertEq(uint8(t.status), uint8(TaskStatus.Active));
+        assertEq(t.currentRound, 1);
+        assertEq(t.rewardPool, pool);
+        assertEq(t.aggregatorBond, c.aggregatorBond);
+        assertEq(t.totalStake + t.unclaimedRewards + t.clientCount, 0);
+        assertEq(t.globalModelHash, c.initialModelHash);
+        assertEq(t.globalModelCid, c.initialModelCid);
+
+        RoundRecord memory genesis = RoundRecord({
+            taskId: id,
+            round: 0,
+            prevRecordHash: bytes32(0),
+            leader: address(0),
+            leaderCorrect: 0,
+            acceptedCount: 0,
+            contributionsRoot: bytes32(0),
+            globalModelHash: c.initialModelHash,
+            globalModelCid: c.initialModelCid,
+            aggregator: publisher
+        });
+        assertEq(t.headRecord, keccak256(abi.encode(genesis)));
+        assertEq(zkpot.recordHash(id, 0), t.headRecord);
+
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        assertEq(uint8(r.status), uint8(RoundStatus.Open));
+        assertEq(r.openBlock, t.startBlock);
+        assertEq(r.commitEnd, uint256(t.startBlock) + c.commitBlocks - 1);
+        assertEq(r.proofEnd, uint256(r.commitEnd) + c.proofBlocks);
+        assertEq(r.aggregateEnd, uint256(r.proofEnd) + c.aggregateBlocks);
+    }
+
+    // ================================================================= cancelTask
+
+    /// @notice Cancelling with a fuzzed pool, bond, caller and block: only the publisher,
+    ///         only before the start block; then exactly pool + bond is credited to it,
+    ///         stakes stay held for release and the task cannot be cancelled again.
+    function testFuzz_cancelTask_byThePublisherBeforeTheStartOnly(
+        uint256 pool,
+        uint256 bond,
+        address caller,
+        bool byPublisher,
+        uint256 blockOffset,
+        uint256 stakers
+    ) public {
+        pool = bound(pool, 0, 500 ether);
+        TaskConfig memory c = defaultConfig();
+        c.aggregatorBond = bound(bond, 0, 50 ether);
+        c.aggregatorPenalty = c.aggregatorBond / 2;
+        vm.deal(publisher, pool + c.aggregatorBond);
+        uint256 id = createTask(c, pool);
+        stakers = bound(stakers, 0, clients.length);
+        for (uint256 i = 0; i < stakers; i++) {
+            register(id, clients[i]);
+        }
+        uint256 start = zkpot.getTask(id).startBlock;
+        vm.roll(block.number + bound(blockOffset, 0, REG_BLOCKS + 10));
+        if (byPublisher) caller = publisher;
+        uint256 balance = address(zkpot).balance;
+
+        vm.prank(caller);
+        if (caller != publisher) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNotPublisher.selector, id, caller));
+            zkpot.cancelTask(id);
+            assertEq(uint8(zkpot.getTask(id).status), uint8(TaskStatus.Active));
+            return;
+        }
+        if (block.number >= start) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTRegistrationClosed.selector, id, block.number, start));
+            zkpot.cancelTask(id);
+            assertEq(uint8(zkpot.getTask(id).status), uint8(TaskStatus.Active));
+            return;
+        }
+        vm.expectEmit(address(zkpot));
+        emit TaskCancelled(id, pool + c.aggregatorBond);
+        zkpot.cancelTask(id);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(uint8(t.status), uint8(TaskStatus.Cancelled));
+        assertEq(t.rewardPool + t.aggregatorBond, 0);
+        assertEq(t.totalStake, stakers * STAKE);
+        assertEq(zkpot.creditOf(publisher), pool + c.aggregatorBond);
+        assertEq(address(zkpot).balance, balance);
+
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskNotActive.selector, id, TaskStatus.Cancelled));
+        zkpot.cancelTask(id);
+    }
+
+    // ================================================================= register
+
+    /// @notice Registering with a fuzzed stake, block, capacity and prior registrations:
+    ///         the first failing rule (closed, already registered, full, stake too low) is
+    ///         reported; a success records the stake and nothing else moves.
+    function testFuzz_register_checksWindowMembershipCapacityAndStake(
+        uint256 stake,
+        uint256 minStake,
+        uint256 blockOffset,
+        uint256 maxClients,
+        uint256 registered,
+        bool again
+    ) public {
+        TaskConfig memory c = defaultConfig();
+        c.minStake = bound(minStake, 1, 5 ether);
+        c.missedProofPenalty = c.minStake / 2;
+        c.maxClients = uint32(bound(maxClients, 1, 4));
+        uint256 id = createTask(c, POOL);
+        registered = bound(registered, 0, _min(c.maxClients, 3));
+        for (uint256 i = 0; i < registered; i++) {
+            vm.prank(clients[i]);
+            zkpot.register{value: c.minStake}(id);
+        }
+        address candidate = again && registered > 0 ? clients[0] : clients[3];
+        stake = bound(stake, 0, 10 ether);
+        vm.roll(block.number + bound(blockOffset, 0, REG_BLOCKS + 5));
+        ZKPoT.Task memory before = zkpot.getTask(id);
+
+        bytes memory err;
+        if (block.number >= before.startBlock) {
+            err = abi.encodeWithSelector(ZKPoTRegistrationClosed.selector, id, block.number, before.startBlock);
+        } else if (candidate == clients[0]) {
+            err = abi.encodeWithSelector(ZKPoTAlreadyRegistered.selector, id, candidate);
+        } else if (registered >= c.maxClients) {
+            err = abi.encodeWithSelector(ZKPoTTaskFull.selector, id, c.maxClients);
+        } else if (stake < c.minStake) {
+            err = abi.encodeWithSelector(ZKPoTStakeTooLow.selector, stake, c.minStake);
+        }
+        uint256 balance = address(zkpot).balance;
+        vm.prank(candidate);
+        if (err.length != 0) vm.expectRevert(err);
+        zkpot.register{value: stake}(id);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        if (err.length != 0) {
+            assertEq(t.clientCount, before.clientCount);
+            assertEq(t.totalStake, before.totalStake);
+            assertEq(address(zkpot).balance, balance);
+            return;
+        }
+        ZKPoT.Member memory m = zkpot.getMember(id, candidate);
+        assertTrue(m.registered);
+        assertEq(m.stake, stake);
+        assertEq(m.pendingRound, 0);
+        assertEq(t.clientCount, registered + 1);
+        assertEq(t.totalStake, before.totalStake + stake);
+        assertEq(address(zkpot).balance, balance + stake);
+    }
+
+    // ================================================================= commit
+
+    /// @notice Committing with each rule independently broken or not (wrong round, block
+    ///         outside [openBlock, commitEnd], zero commitment, outsider), at fuzzed blocks
+    ///         and rounds: the first broken rule is reported and nothing is stored; with none
+    ///         broken the commitment is recorded.
+    function testFuzz_commit_acceptedOnlyInsideTheCommitWindow(
+        uint256 faults,
+        uint256 round,
+        uint256 blockNumber,
+        bytes32 commitment
+    ) public {
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        round = broken(faults, 0) ? bound(round, 2, type(uint32).max) : 1;
+        if (!broken(faults, 1)) vm.roll(bound(blockNumber, r.openBlock, r.commitEnd));
+        else if (blockNumber % 2 == 0) vm.roll(bound(blockNumber, r.openBlock - REG_BLOCKS, r.openBlock - 1));
+        else vm.roll(bound(blockNumber, r.commitEnd + 1, r.aggregateEnd + 5));
+        if (broken(faults, 2)) commitment = bytes32(0);
+        else vm.assume(commitment != bytes32(0));
+        address sender = broken(faults, 3) ? makeAddr("outsider") : clients[0];
+
+        bytes memory err;
+        if (broken(faults, 0)) {
+            err = abi.encodeWithSelector(ZKPoTWrongRound.selector, id, round, 1);
+        } else if (broken(faults, 1)) {
+            err = abi.encodeWithSelector(ZKPoTNotInCommitPhase.selector, id, 1, block.number, r.openBlock, r.commitEnd);
+        } else if (broken(faults, 2)) {
+            err = abi.encodeWithSelector(ZKPoTEmptyCommitment.selector, sender);
+        } else if (broken(faults, 3)) {
+            err = abi.encodeWithSelector(ZKPoTNotEligible.selector, id, sender, 0);
+        }
+        vm.prank(sender);
+        if (err.length != 0) {
+            vm.expectRevert(err);
+        } else {
+            vm.expectEmit(address(zkpot));
+            emit Committed(id, 1, sender, commitment);
+        }
+        zkpot.commit(id, round, commitment);
+
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, sender);
+        assertEq(c.commitment, err.length == 0 ? commitment : bytes32(0));
+        assertEq(zkpot.getMember(id, sender).pendingRound, err.length == 0 ? 1 : 0);
+        assertEq(zkpot.getRound(id, 1).committedCount, err.length == 0 ? 1 : 0);
+    }
+
+    // ================================================================= submitProof
+
+    /// @notice A real proof with one fuzzed byte flipped by a fuzzed non-zero mask never
+    ///         verifies, and the rejection stores nothing: the genuine proof is accepted after.
+    function testFuzz_submitProof_aFlippedProofByteIsRejected(uint256 fixture, uint256 index, uint8 mask) public {
+        fixture = bound(fixture, 0, 2);
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        commitTo(id, clients[0], fixture);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], fixture);
+        index = bound(index, 0, s.proof.length - 1);
+        s.proof[index] = bytes1(uint8(s.proof[index]) ^ uint8(bound(mask, 1, 255)));
+
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        zkpot.submitProof(id, 1, s);
+        assertFalse(zkpot.getContribution(id, 1, clients[0]).submitted);
+        assertEq(zkpot.getRound(id, 1).provedCount, 0);
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, 1);
+
+        submitFor(id, clients[0], fixture);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    /// @notice Revealing a fuzzed salt or another fixture's weights hash than the one
+    ///         committed to is a commitment mismatch naming both hashes; the exact opening
+    ///         verifies.
+    function testFuzz_submitProof_onlyTheCommittedOpeningIsAccepted(
+        uint256 committed,
+        uint256 revealed,
+        bytes32 salt,
+        bool rightSalt
+    ) public {
+        committed = bound(committed, 0, 2);
+        revealed = bound(revealed, 0, 2);
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        commitTo(id, clients[0], committed);
+        toProofPhase(id);
+        if (rightSalt) salt = saltOf(clients[0], 1);
+        Submission memory s = submission(revealed, salt);
+        bytes32 expected = zkpot.getContribution(id, 1, clients[0]).commitment;
+        bytes32 opened = zkpot.commitmentOf(clients[0], id, 1, fixtures[revealed].weightsHash, salt);
+
+        vm.prank(clients[0]);
+        if (opened != expected) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTCommitmentMismatch.selector, clients[0], expected, opened));
+        }
+        zkpot.submitProof(id, 1, s);
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
+        assertEq(c.submitted, opened == expected);
+        assertEq(opened == expected, rightSalt && committed == revealed);
+    }
+
+    /// @notice A committed, fuzzed public input vector [weightsHash, count] with a real proof
+    ///         is accepted only when it is exactly that proof's instances. Hashes are drawn
+    ///         from: the proof's own, one bit off it, another fixture's, random, and the
+    ///         proof's own plus the field order (the same value modulo the field).
+    function testFuzz_submitProof_forgedInstancesAreNeverAccepted(
+        uint256 proofOf,
+        uint256 hashMode,
+        uint256 bit,
+        bytes32 randomHash,
+        uint256 count
+    ) public {
+        proofOf = bound(proofOf, 0, 2);
+        ProofFixture storage f = fixtures[proofOf];
+        hashMode = bound(hashMode, 0, 4);
+        bytes32 w = f.weightsHash;
+        if (hashMode == 1) w = bytes32(uint256(w) ^ 2 ** bound(bit, 0, 255));
+        if (hashMode == 2) w = fixtures[(proofOf + 1 + bit % 2) % 3].weightsHash;
+        if (hashMode == 3) w = randomHash;
+        if (hashMode == 4) w = bytes32(uint256(w) + FIELD_ORDER);
+        // The proof's own count one time in three, else any count up to two past the range.
+        count = count % 3 == 0 ? f.correct : bound(count, 0, evalSamples + 2);
+
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        bytes32 salt = saltOf(clients[0], 1);
+        bytes32 commitment = zkpot.commitmentOf(clients[0], id, 1, w, salt);
+        vm.prank(clients[0]);
+        zkpot.commit(id, 1, commitment);
+        toProofPhase(id);
+        Submission memory s = submission(proofOf, salt);
+        s.instances[0] = uint256(w);
+        s.instances[1] = count;
+        s.claimedCorrect = count;
+
+        bool genuine = w == f.weightsHash && count == f.correct;
+        vm.prank(clients[0]);
+        if (count > evalSamples) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, count, evalSamples));
+        } else if (!genuine) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        }
+        zkpot.submitProof(id, 1, s);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).submitted, genuine);
+        assertEq(zkpot.getRound(id, 1).acceptedCount, genuine ? 1 : 0);
+    }
+
+    /// @notice A public input vector of any length but two is malformed, before any proof check.
+    function testFuzz_submitProof_onlyTwoInstances(uint8 length) public {
+        vm.assume(length != 2);
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.instances = new uint256[](length);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTMalformedInstances.selector, uint256(length)));
+        zkpot.submitProof(id, 1, s);
+    }
+
+    /// @notice A genuine proof at a fuzzed block is accepted only in (commitEnd, proofEnd].
+    function testFuzz_submitProof_acceptedOnlyInsideTheProofWindow(uint256 blockNumber) public {
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(bound(blockNumber, r.openBlock, r.aggregateEnd + 5));
+        Submission memory s = submissionFor(id, clients[0], A);
+        bool inside = block.number > r.commitEnd && block.number <= r.proofEnd;
+
+        vm.prank(clients[0]);
+        if (!inside) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ZKPoTNotInProofPhase.selector, id, 1, block.number, r.commitEnd + 1, r.proofEnd)
+            );
+        }
+        zkpot.submitProof(id, 1, s);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).accepted, inside);
+    }
+
+    // ================================================================= closeRound
+
+    /// @notice Closing at a fuzzed block by a fuzzed caller, with a fuzzed pool, leader share
+    ///         and set of accepted contributions: not before proofEnd; then the leader is the
+    ///         best count (lower address on a tie) and exactly bonus + each * accepted moves
+    ///         from the pool to the unclaimed rewards; a round with nothing accepted is
+    ///         finalised at once with the previous model and the next round opens.
+    function testFuzz_closeRound_electsTheLeaderAndFixesTheRewards(
+        uint256 pool,
+        uint16 bps,
+        uint256 mask,
+        uint256 blockNumber,
+        address caller
+    ) public {
+        pool = bound(pool, 0, 1e30);
+        bps = uint16(bound(bps, 0, 10_000));
+        mask = bound(mask, 0, 7);
+        uint256 id = rewardTask(pool, bps, ROUNDS, minCorrect);
+        registerAllAndStart(id);
+        uint256 n = proveMask(id, mask);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(bound(blockNumber, r.commitEnd + 1, r.aggregateEnd + 10));
+        bytes32 head = zkpot.getTask(id).headRecord;
+
+        vm.prank(caller);
+        if (block.number <= r.proofEnd) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd));
+            zkpot.closeRound(id);
+            assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Open));
+            return;
+        }
+        zkpot.closeRound(id);
+        assertClosed(id, pool, bps, mask, n, head);
+    }
+
+    /// @dev Checks round 1 of `id` after its close, given what was fuzzed.
+    function assertClosed(uint256 id, uint256 pool, uint256 bps, uint256 mask, uint256 n, bytes32 head) internal view {
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        (address leader, uint256 best) = expectedLeader(mask, minCorrect);
+        assertEq(r.leader, leader);
+        assertEq(r.leaderCorrect, best);
+        assertEq(r.acceptedCount, n);
+        if (n == 0) {
+            assertEq(uint8(r.status), uint8(RoundStatus.Finalized));
+            assertEq(t.rewardPool, pool);
+            assertEq(t.currentRound, 2);
+            assertEq(zkpot.getRound(id, 2).openBlock, block.number);
+            RoundRecord memory rec = expectedRecord(id, 1, head, t.globalModelHash, t.globalModelCid, address(0));
+            assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
+            return;
+        }
+        uint256 reward = pool / ROUNDS;
+        uint256 bonus = reward * bps / 10_000;
+        uint256 each = (reward - bonus) / n;
+        assertEq(uint8(r.status), uint8(RoundStatus.Closed));
+        assertEq(r.leaderBonus, bonus);
+        assertEq(r.contributorReward, each);
+        assertEq(t.unclaimedRewards, bonus + each * n);
+        assertEq(t.rewardPool + t.unclaimedRewards, pool);
+        assertLt(reward - t.unclaimedRewards, n); // only division dust stays behind
+        assertEq(t.currentRound, 1);
+    }
+
+    // ================================================================= publishGlobalModel
+
+    /// @notice Publishing with each rule independently broken or not (caller, round, block
+    ///         before or after the aggregate phase, nothing accepted, empty model), at fuzzed
+    ///         blocks, with or without a prior close: the first broken rule is reported and
+    ///         nothing moves; with none broken the record is appended, linked to the previous
+    ///         head, the model adopted and round 2 opened at once.
+    function testFuzz_publishGlobalModel_onlyTheAggregatorInItsWindow(
+        uint256 faults,
+        address caller,
+        uint256 round,
+        uint256 blockNumber,
+        bytes32 modelHash,
+        string memory cid,
+        bool closedFirst
+    ) public {
+        uint256 id = createTask();
+        registerAllAndStart(id);
+        if (!broken(faults, 3)) proveMask(id, 1);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        if (!broken(faults, 2)) vm.roll(bound(blockNumber, r.proofEnd + 1, r.aggregateEnd));
+        else if (blockNumber % 2 == 0) vm.roll(bound(blockNumber, r.commitEnd + 1, r.proofEnd));
+        else vm.roll(bound(blockNumber, r.aggregateEnd + 1, r.aggregateEnd + 5));
+        if (!broken(faults, 3) && closedFirst && block.number > r.proofEnd) zkpot.closeRound(id);
+        if (!broken(faults, 0)) caller = aggregator;
+        else vm.assume(caller != aggregator);
+        round = broken(faults, 1) ? bound(round, 2, type(uint32).max) : 1;
+        if (broken(faults, 4) && blockNumber % 3 == 0) cid = "";
+        else if (bytes(cid).length == 0) cid = "bafkreimodel";
+        if (broken(faults, 4) && bytes(cid).length != 0) modelHash = bytes32(0);
+        else vm.assume(modelHash != bytes32(0));
+        bytes32 head = zkpot.getTask(id).headRecord;
+
+        bytes memory err;
+        if (broken(faults, 0)) {
+            err = abi.encodeWithSelector(ZKPoTNotAggregator.selector, id, caller);
+        } else if (broken(faults, 1)) {
+            err = abi.encodeWithSelector(ZKPoTWrongRound.selector, id, round, 1);
+        } else if (broken(faults, 2)) {
+            err = abi.encodeWithSelector(
+                ZKPoTNotInAggregatePhase.selector, id, 1, block.number, r.proofEnd + 1, r.aggregateEnd
+            );
+        } else if (broken(faults, 3)) {
+            err = abi.encodeWithSelector(ZKPoTNothingToAggregate.selector, id, 1);
+        } else if (broken(faults, 4)) {
+            err = abi.encodeWithSelector(ZKPoTEmptyModel.selector);
+        }
+        vm.prank(caller);
+        if (err.length != 0) vm.expectRevert(err);
+        zkpot.publishGlobalModel(id, round, modelHash, cid);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        if (err.length != 0) {
+            assertEq(t.currentRound, 1);
+            assertEq(t.headRecord, head);
+            assertEq(t.globalModelHash, defaultConfig().initialModelHash);
+            return;
+        }
+        RoundRecord memory rec = expectedRecord(id, 1, head, modelHash, cid, aggregator);
+        assertEq(rec.leader, clients[0]);
+        assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
+        assertEq(t.headRecord, zkpot.recordHash(id, 1));
+        assertEq(t.globalModelHash, modelHash);
+        assertEq(t.globalModelCid, cid);
+        assertEq(t.currentRound, 2);
+        assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
+        assertEq(zkpot.getRound(id, 2).openBlock, block.number);
+        assertEq(t.unclaimedRewards, zkpot.getRound(id, 1).contributorReward + zkpot.getRound(id, 1).leaderBonus);
+    }
+
+    // ================================================================= finalizeWithoutAggregator
+
+    /// @notice A task whose aggregator never publishes, with a fuzzed bond, penalty, number
+    ///         of rounds, caller and attempt block: each round is finalised only after its
+    ///         aggregateEnd, slashing min(penalty, bond left) to the round's contributor
+    ///         and keeping the initial model; at the end pool and bond go to the publisher
+    ///         and every wei of pool + bond is either credited or still owed to the
+    ///         contributor.
+    function testFuzz_finalizeWithoutAggregator_slashesTheBondUntilItIsGone(
+        uint256 pool,
+        uint256 bond,
+        uint256 penalty,
+        uint32 rounds,
+        uint256 blockNumber,
+        address caller
+    ) public {
+        pool = bound(pool, 0, 100 ether);
+        rounds = uint32(bound(rounds, 1, 4));
+        TaskConfig memory c = defaultConfig();
+        c.numRounds = rounds;
+        c.aggregatorBond = bound(bond, 0, 20 ether);
+        c.aggregatorPenalty = bound(penalty, 0, c.aggregatorBond);
+        vm.deal(publisher, pool + c.aggregatorBond);
+        uint256 id = createTask(c, pool);
+        registerAllAndStart(id);
+
+        uint256 bondLeft = c.aggregatorBond;
+        for (uint32 round = 1; round <= rounds; round++) {
+            proveMask(id, 1);
+            vm.prank(caller);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, round, RoundStatus.Open));
+            zkpot.finalizeWithoutAggregator(id);
+
+            toAggregatePhase(id);
+            zkpot.closeRound(id);
+            ZKPoT.Round memory r = zkpot.getRound(id, round);
+            vm.roll(bound(blockNumber, r.proofEnd + 1, r.aggregateEnd + 5));
+            if (block.number <= r.aggregateEnd) {
+                vm.prank(caller);
+                vm.expectRevert(
+                    abi.encodeWithSelector(ZKPoTAggregationNotOverdue.selector, id, round, block.number, r.aggregateEnd)
+                );
+                zkpot.finalizeWithoutAggregator(id);
+                vm.roll(r.aggregateEnd + 1);
+            }
+            ZKPoT.Task memory before = zkpot.getTask(id);
+            uint256 slash = _min(c.aggregatorPenalty, bondLeft);
+            bondLeft -= slash;
+            vm.expectEmit(address(zkpot));
+            emit AggregatorSlashed(id, round, aggregator, slash);
+            vm.prank(caller);
+            zkpot.finalizeWithoutAggregator(id);
+
+            ZKPoT.Task memory t = zkpot.getTask(id);
+            RoundRecord memory rec =
+                expectedRecord(id, round, before.headRecord, c.initialModelHash, c.initialModelCid, address(0));
+            assertEq(zkpot.recordHash(id, round), keccak256(abi.encode(rec)));
+            assertEq(t.globalModelHash, c.initialModelHash);
+            // One accepted contribution: it gets the whole penalty.
+            assertEq(zkpot.getRound(id, round).contributorReward, r.contributorReward + slash);
+            assertEq(t.unclaimedRewards, before.unclaimedRewards + slash);
+            if (round < rounds) {
+                assertEq(t.aggregatorBond, bondLeft);
+                assertEq(t.rewardPool, before.rewardPool);
+                assertEq(t.currentRound, round + 1);
+            } else {
+                // The last round refunds what is left of the pool and of the slashed bond.
+                assertEq(zkpot.creditOf(publisher), before.rewardPool + before.aggregatorBond - slash);
+            }
+        }
+        ZKPoT.Task memory done = zkpot.getTask(id);
+        assertEq(uint8(done.status), uint8(TaskStatus.Completed));
+        assertEq(done.rewardPool + done.aggregatorBond, 0);
+        assertEq(zkpot.creditOf(publisher) + done.unclaimedRewards, pool + c.aggregatorBond);
+    }
+
+    // ================================================================= slashMissedProof
+
+    /// @notice Slashing a client with a fuzzed stake and penalty, that proved or not, at a
+    ///         fuzzed block, by a fuzzed caller: a fault exists only for a commitment not
+    ///         proven once the proof phase is over; it costs exactly the penalty, which joins
+    ///         the pool, and is punished once.
+    function testFuzz_slashMissedProof_onlyAMissedProofAfterTheProofPhase(
+        uint256 penalty,
+        uint256 stake,
+        bool proves,
+        uint256 blockNumber,
+        address caller
+    ) public {
+        TaskConfig memory c = defaultConfig();
+        c.missedProofPenalty = bound(penalty, 0, c.minStake);
+        uint256 id = createTask(c, POOL);
+        stake = bound(stake, c.minStake, 10 ether);
+        vm.prank(clients[0]);
+        zkpot.register{value: stake}(id);
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        if (proves) submitFor(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(bound(blockNumber, r.commitEnd + 1, r.aggregateEnd + 5));
+        bool fault = !proves && block.number > r.proofEnd;
+
+        vm.prank(caller);
+        if (fault) {
+            vm.expectEmit(address(zkpot));
+            emit ClientSlashed(id, 1, clients[0], c.missedProofPenalty);
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[0]));
+        }
+        zkpot.slashMissedProof(id, clients[0]);
+
+        uint256 slashed = fault ? c.missedProofPenalty : 0;
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(zkpot.getMember(id, clients[0]).stake, stake - slashed);
+        assertEq(t.totalStake, stake - slashed);
+        assertEq(t.rewardPool, POOL + slashed);
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, proves || fault ? 0 : 1);
+        if (fault) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[0]));
+            zkpot.slashMissedProof(id, clients[0]);
+        }
+    }
+
+    /// @notice After the task completed, a fuzzed penalty for a missed proof in its last
+    ///         round is credited to the publisher, since the pool is closed.
+    function testFuzz_slashMissedProof_afterTheEndPaysThePublisher(uint256 penalty, address caller) public {
+        TaskConfig memory c = defaultConfig();
+        c.numRounds = 1;
+        c.missedProofPenalty = bound(penalty, 0, c.minStake);
+        uint256 id = createTask(c, POOL);
+        registerAllAndStart(id);
+        commitTo(id, clients[3], B); // never proves
+        proveMask(id, 1);
+        toAggregatePhase(id);
+        publish(id, keccak256("final"), "bafkreifinal");
+        uint256 credit = zkpot.creditOf(publisher);
+
+        vm.prank(caller);
+        zkpot.slashMissedProof(id, clients[3]);
+        assertEq(zkpot.creditOf(publisher), credit + c.missedProofPenalty);
+        assertEq(zkpot.getTask(id).rewardPool, 0);
+        assertEq(zkpot.getMember(id, clients[3]).stake, STAKE - c.missedProofPenalty);
+    }
+
+    // ================================================================= claimReward
+
+    /// @notice Claims with a fuzzed pool, leader share, number of rounds, threshold and set of
+    ///         contributions: nothing before the close; then each accepted contributor is
+    ///         credited its share (plus the bonus for the leader) exactly once, the others
+    ///         nothing, and the credits add up to exactly what the round took from the pool.
+    function testFuzz_claimReward_paysExactlyWhatTheRoundTook(
+        uint256 pool,
+        uint16 bps,
+        uint32 rounds,
+        uint32 threshold,
+        uint256 mask
+    ) public {
+        pool = bound(pool, 0, 1e30);
+        bps = uint16(bound(bps, 0, 10_000));
+        rounds = uint32(bound(rounds, 1, 5));
+        threshold = uint32(bound(threshold, 0, 5));
+        mask = bound(mask, 1, 7);
+        uint256 id = rewardTask(pool, bps, rounds, threshold);
+        registerAllAndStart(id);
+        proveMask(id, mask);
+        toAggregatePhase(id);
+        for (uint256 i = 0; i < 3; i++) {
+            if ((mask >> i) & 1 == 0) continue;
+            vm.prank(clients[i]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1); // not closed yet
+        }
+        zkpot.closeRound(id);
+        // Claims open once the round is finalised (a round with nothing accepted already is).
+        if (zkpot.getRound(id, 1).status == RoundStatus.Closed) {
+            if (mask & 1 != 0 && fixtures[A].correct >= threshold) {
+                vm.prank(clients[0]);
+                vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
+                zkpot.claimReward(id, 1);
+            }
+            vm.prank(aggregator);
+            zkpot.publishGlobalModel(id, 1, keccak256("m1"), "bafkreimodel1");
+        }
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        uint256 taken = t.unclaimedRewards;
+        // What the round took left the pool (a one-round task with nothing accepted
+        // completes at once and refunds the whole pool instead).
+        if (t.status == TaskStatus.Active) assertEq(t.rewardPool + taken, pool);
+        else assertEq(zkpot.creditOf(publisher), pool + BOND - taken);
+
+        uint256 credited;
+        for (uint256 i = 0; i < clients.length; i++) {
+            bool accepted = i < 3 && (mask >> i) & 1 != 0 && fixtures[i].correct >= threshold;
+            vm.prank(clients[i]);
+            if (!accepted) vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1);
+            if (!accepted) continue;
+            uint256 amount = zkpot.creditOf(clients[i]);
+            assertEq(amount, r.contributorReward + (clients[i] == r.leader ? r.leaderBonus : 0));
+            credited += amount;
+            vm.prank(clients[i]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyClaimed.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1);
+        }
+        assertEq(credited, taken);
+        assertEq(zkpot.getTask(id).unclaimedRewards, 0);
+        assertLe(taken, pool / rounds);
+        if (r.acceptedCount == 0) assertEq(taken, 0);
+        else assertLt(pool / rounds - taken, r.acceptedCount);
+    }
+
+    // ================================================================= releaseStake
+
+    /// @notice Releasing a fuzzed stake while the task runs, after it was cancelled or after
+    ///         it completed (with or without an unpunished missed proof): locked while
+    ///         active; otherwise the stake minus any pending penalty is credited, once.
+    function testFuzz_releaseStake_onlyOnceTheTaskIsOver(uint256 stake, uint256 outcome, bool missed) public {
+        TaskConfig memory c = defaultConfig();
+        c.numRounds = 1;
+        uint256 id = createTask(c, POOL);
+        stake = bound(stake, STAKE, 50 ether);
+        vm.prank(clients[0]);
+        zkpot.register{value: stake}(id);
+        register(id, clients[1]);
+        outcome = bound(outcome, 0, 2);
+        missed = missed && outcome == 2;
+        if (outcome == 1) {
+            vm.prank(publisher);
+            zkpot.cancelTask(id);
+        } else {
+            vm.roll(zkpot.getTask(id).startBlock);
+            if (missed) commitTo(id, clients[0], B);
+            proveMask(id, 2); // client 1 proves B; client 0, if it committed, never does
+        }
+        if (outcome == 2) {
+            toAggregatePhase(id);
+            publish(id, keccak256("final"), "bafkreifinal");
+        }
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        uint256 publisherCredit = zkpot.creditOf(publisher);
+
+        vm.prank(clients[0]);
+        if (outcome == 0) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTStakeLocked.selector, id, TaskStatus.Active));
+            zkpot.releaseStake(id);
+            assertEq(zkpot.creditOf(clients[0]), 0);
+            return;
+        }
+        zkpot.releaseStake(id);
+        uint256 penalty = missed ? c.missedProofPenalty : 0;
+        assertEq(zkpot.creditOf(clients[0]), stake - penalty);
+        assertEq(zkpot.creditOf(publisher), publisherCredit + penalty);
+        assertEq(zkpot.getTask(id).totalStake, t.totalStake - stake);
+        assertEq(zkpot.getMember(id, clients[0]).stake, 0);
+
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoStake.selector, id, clients[0]));
+        zkpot.releaseStake(id);
+    }
+
+    // ================================================================= withdraw
+
+    /// @notice Fuzzed pool, bond and stakes are refunded through credits; each account
+    ///         withdraws exactly its credit once, a stranger nothing, and the contract ends
+    ///         with no ETH.
+    function testFuzz_withdraw_paysEachCreditExactlyOnce(
+        uint256 pool,
+        uint256 bond,
+        uint256[4] memory stakes,
+        address stranger
+    ) public {
+        pool = bound(pool, 0, 500 ether);
+        TaskConfig memory c = defaultConfig();
+        c.aggregatorBond = bound(bond, 0, 50 ether);
+        c.aggregatorPenalty = 0;
+        vm.deal(publisher, pool + c.aggregatorBond);
+        uint256 id = createTask(c, pool);
+        for (uint256 i = 0; i < clients.length; i++) {
+            stakes[i] = bound(stakes[i], STAKE, 100 ether);
+            vm.prank(clients[i]);
+            zkpot.register{value: stakes[i]}(id);
+        }
+        vm.prank(publisher);
+        zkpot.cancelTask(id);
+        for (uint256 i = 0; i < clients.length; i++) {
+            vm.prank(clients[i]);
+            zkpot.releaseStake(id);
+        }
+        vm.assume(stranger != publisher && zkpot.creditOf(stranger) == 0);
+
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, stranger));
+        zkpot.withdraw();
+        withdrawAndCheck(publisher, pool + c.aggregatorBond);
+        for (uint256 i = 0; i < clients.length; i++) {
+            withdrawAndCheck(clients[i], stakes[i]);
+        }
+        assertEq(address(zkpot).balance, 0);
+    }
+
+    function withdrawAndCheck(address account, uint256 amount) internal {
+        uint256 before = account.balance;
+        uint256 held = address(zkpot).balance;
+        vm.prank(account);
+        if (amount == 0) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, account));
+        } else {
+            vm.expectEmit(address(zkpot));
+            emit Withdrawn(account, amount);
+        }
+        zkpot.withdraw();
+        assertEq(account.balance, before + amount);
+        assertEq(address(zkpot).balance, held - amount);
+        assertEq(zkpot.creditOf(account), 0);
+        if (amount == 0) return;
+        vm.prank(account);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToWithdraw.selector, account));
+        zkpot.withdraw();
+    }
+
+    // ================================================================= whole tasks
+
+    /// @notice A whole task with fuzzed pool, leader share, rounds, contributions, missed
+    ///         proofs and absent aggregator: once everyone claimed, released and withdrew,
+    ///         every wei deposited has been paid out and the contract holds nothing.
+    function testFuzz_wholeTask_paysOutEveryWei(uint256 pool, uint16 bps, uint32 rounds, uint256 pattern) public {
+        pool = bound(pool, 0, 1_000 ether);
+        bps = uint16(bound(bps, 0, 10_000));
+        rounds = uint32(bound(rounds, 1, 3));
+        uint256 id = rewardTask(pool, bps, rounds, minCorrect);
+        registerAllAndStart(id);
+        uint256 deposited = address(zkpot).balance;
+
+        for (uint256 round = 1; round <= rounds; round++) {
+            uint256 bits = pattern >> (round * 5);
+            // Client 3 may once commit and never prove; it is slashed at its stake's release.
+            if (bits & 8 != 0 && zkpot.getMember(id, clients[3]).pendingRound == 0) commitTo(id, clients[3], B);
+            uint256 n = proveMask(id, bits & 7);
+            toAggregatePhase(id);
+            if (n > 0 && bits & 16 != 0) {
+                publish(id, keccak256(abi.encode(round)), "bafkreimodel");
+            } else {
+                zkpot.closeRound(id);
+                if (n > 0) {
+                    pastAggregateDeadline(id);
+                    zkpot.finalizeWithoutAggregator(id);
+                }
+            }
+        }
+        assertEq(uint8(zkpot.getTask(id).status), uint8(TaskStatus.Completed));
+
+        uint256 paid;
+        for (uint256 i = 0; i < clients.length; i++) {
+            address a = clients[i];
+            for (uint256 round = 1; round <= rounds; round++) {
+                if (!zkpot.getContribution(id, round, a).accepted) continue;
+                vm.prank(a);
+                zkpot.claimReward(id, round);
+            }
+            vm.prank(a);
+            zkpot.releaseStake(id);
+            paid += zkpot.creditOf(a);
+            vm.prank(a);
+            zkpot.withdraw();
+        }
+        paid += zkpot.creditOf(publisher);
+        vm.prank(publisher);
+        zkpot.withdraw();
+        assertEq(paid, deposited);
+        assertEq(address(zkpot).balance, 0);
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.rewardPool + t.aggregatorBond + t.totalStake + t.unclaimedRewards, 0);
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}

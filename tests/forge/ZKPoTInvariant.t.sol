@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {ZKPoT} from "../../contracts/ZKPoT.sol";
+import {ZKPoTBase} from "./ZKPoTBase.sol";
+import {ZKPoTHandler} from "./handlers/ZKPoTHandler.sol";
+
+/// @notice Stateful invariant tests of ZKPoT: ZKPoTHandler drives tasks through random
+///         sequences of every external action, with the real ezkl proofs (and corrupted
+///         ones); after each call the properties below must hold. Runs are deeper than the
+///         project default so that each one goes through several tasks.
+/// forge-config: default.invariant.runs = 32
+/// forge-config: default.invariant.depth = 100
+contract ZKPoTInvariantTest is ZKPoTBase {
+    ZKPoTHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        handler = new ZKPoTHandler(zkpot, vka, vkaDigest, evalSamples, fixtures);
+        bytes4[] memory actions = new bytes4[](15);
+        actions[0] = ZKPoTHandler.createTask.selector;
+        actions[1] = ZKPoTHandler.register.selector;
+        actions[2] = ZKPoTHandler.cancelTask.selector;
+        actions[3] = ZKPoTHandler.commit.selector;
+        actions[4] = ZKPoTHandler.submitProof.selector;
+        actions[5] = ZKPoTHandler.closeRound.selector;
+        actions[6] = ZKPoTHandler.publishGlobalModel.selector;
+        actions[7] = ZKPoTHandler.finalizeWithoutAggregator.selector;
+        actions[8] = ZKPoTHandler.advance.selector;
+        actions[9] = ZKPoTHandler.slashMissedProof.selector;
+        actions[10] = ZKPoTHandler.claimReward.selector;
+        actions[11] = ZKPoTHandler.releaseStake.selector;
+        actions[12] = ZKPoTHandler.withdraw.selector;
+        // Second tickets for commitments and submissions: a round needs both, in its windows.
+        actions[13] = ZKPoTHandler.commit.selector;
+        actions[14] = ZKPoTHandler.submitProof.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+    }
+
+    // ================================================================= invariants
+
+    /// @notice Every wei is accounted for: the contract holds exactly what went in minus what
+    ///         was withdrawn, and that is exactly what it owes: each task's pool, bond, stakes
+    ///         and unclaimed rewards, plus the credit of every account.
+    function invariant_etherIsFullyAccountedFor() public view {
+        uint256 held = address(zkpot).balance;
+        assertEq(held, handler.ghostDeposited() - handler.ghostWithdrawn(), "held != deposited - withdrawn");
+        uint256 owed;
+        uint256[] memory ids = handler.allTasks();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            owed += t.rewardPool + t.aggregatorBond + t.totalStake + t.unclaimedRewards;
+        }
+        address[] memory accounts = handler.allAccounts();
+        for (uint256 i = 0; i < accounts.length; i++) {
+            owed += zkpot.creditOf(accounts[i]);
+        }
+        assertEq(held, owed, "held != owed");
+    }
+
+    /// @notice At most one leader per round: a round has a leader exactly when it accepted a
+    ///         contribution, and the leader's contribution is accepted with the round's
+    ///         leaderCorrect as its verified count.
+    function invariant_oneLeaderPerRound() public view {
+        uint256[] memory ids = handler.allTasks();
+        for (uint256 i = 0; i < ids.length; i++) {
+            uint256 rounds = zkpot.getTask(ids[i]).currentRound;
+            for (uint256 round = 1; round <= rounds; round++) {
+                ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                assertEq(r.leader == address(0), r.acceptedCount == 0, "leader iff accepted");
+                if (r.leader == address(0)) continue;
+                ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, r.leader);
+                assertTrue(c.accepted, "leader not accepted");
+                assertEq(c.correct, r.leaderCorrect, "leader count");
+            }
+        }
+    }
+
+    /// @notice The leader has the best verified count of its round, and on a tie the lower
+    ///         address; the round's accepted count and contributions root are exactly those of
+    ///         the accepted contributions, folded in the order they verified.
+    function invariant_leaderHasTheBestCount() public view {
+        uint256[] memory ids = handler.allTasks();
+        address[] memory actors = handler.allActors();
+        for (uint256 i = 0; i < ids.length; i++) {
+            uint256 rounds = zkpot.getTask(ids[i]).currentRound;
+            for (uint256 round = 1; round <= rounds; round++) {
+                ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                uint256 accepted;
+                for (uint256 a = 0; a < actors.length; a++) {
+                    ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, actors[a]);
+                    if (!c.accepted) continue;
+                    accepted++;
+                    assertLe(c.correct, r.leaderCorrect, "a count beats the leader");
+                    if (c.correct == r.leaderCorrect && actors[a] != r.leader) {
+                        assertLt(uint160(r.leader), uint160(actors[a]), "tie not to the lower address");
+                    }
+                }
+                assertEq(accepted, r.acceptedCount, "accepted count");
+                assertEq(r.contributionsRoot, handler.ghostContributionsRoot(ids[i], round), "contributions root");
+            }
+        }
+    }
+
+    /// @notice No contribution without a verifying proof: no corrupted submission (flipped
+    ///         proof byte, forged count, another model's proof, junk commitment, wrong salt)
+    ///         ever succeeded, and every stored contribution is one of the real proofs'
+    ///         (weightsHash, count), accepted exactly when the count reaches the threshold.
+    function invariant_onlyVerifiedProofsAreAccepted() public view {
+        assertEq(handler.ghostCorruptedAccepted(), 0, "a corrupted submission was accepted");
+        uint256[] memory ids = handler.allTasks();
+        address[] memory actors = handler.allActors();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            for (uint256 round = 1; round <= t.currentRound; round++) {
+                for (uint256 a = 0; a < actors.length; a++) {
+                    ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, actors[a]);
+                    if (!c.submitted) {
+                        assertFalse(c.accepted, "accepted without a submission");
+                        continue;
+                    }
+                    assertTrue(isFixture(c.weightsHash, c.correct), "not a real proof's instances");
+                    assertEq(c.accepted, c.correct >= t.minCorrect, "threshold");
+                }
+            }
+        }
+    }
+
+    /// @notice The record chain, rebuilt from RoundRecorded events alone, links: record i is
+    ///         round i of its task, its prevRecordHash is the hash of record i-1 (zero for
+    ///         the genesis record), its hash is the one its event carried and the stored
+    ///         recordHash(task, i), and the last one is the task's head; there is one record
+    ///         per finalised round, matching the round's leader, count and contributions.
+    function invariant_recordChainLinks() public view {
+        uint256[] memory ids = handler.allTasks();
+        for (uint256 i = 0; i < ids.length; i++) {
+            uint256 id = ids[i];
+            ZKPoT.Task memory t = zkpot.getTask(id);
+            uint256 n = handler.recordCount(id);
+            if (t.status == TaskStatus.Cancelled) assertEq(n, 1, "records of a cancelled task");
+            else if (t.status == TaskStatus.Completed) assertEq(n, t.numRounds + 1, "records of a completed task");
+            else assertEq(n, t.currentRound, "records of a running task");
+            bytes32 prev;
+            for (uint256 k = 0; k < n; k++) {
+                (RoundRecord memory rec, bytes32 emitted) = handler.recordAt(id, k);
+                assertEq(rec.taskId, id, "record task");
+                assertEq(rec.round, k, "record round");
+                assertEq(rec.prevRecordHash, prev, "record link");
+                prev = keccak256(abi.encode(rec));
+                assertEq(prev, emitted, "emitted record hash");
+                assertEq(prev, zkpot.recordHash(id, k), "stored record hash");
+                if (k == 0) continue;
+                ZKPoT.Round memory r = zkpot.getRound(id, k);
+                assertEq(uint8(r.status), uint8(RoundStatus.Finalized), "recorded round not finalised");
+                assertEq(rec.leader, r.leader, "record leader");
+                assertEq(rec.leaderCorrect, r.leaderCorrect, "record leader count");
+                assertEq(rec.acceptedCount, r.acceptedCount, "record accepted count");
+                assertEq(rec.contributionsRoot, r.contributionsRoot, "record contributions");
+            }
+            assertEq(prev, t.headRecord, "head record");
+        }
+    }
+
+    /// @notice Rewards are conserved: what the closed rounds of a task took from its pool
+    ///         (bonus + share x accepted) is exactly its unclaimed rewards plus what was claimed.
+    function invariant_rewardsAreConserved() public view {
+        uint256[] memory ids = handler.allTasks();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            uint256 fixed_;
+            for (uint256 round = 1; round <= t.currentRound; round++) {
+                ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                fixed_ += r.leaderBonus + r.contributorReward * r.acceptedCount;
+            }
+            assertEq(fixed_, t.unclaimedRewards + handler.ghostClaimed(ids[i]), "rewards fixed != unclaimed + claimed");
+        }
+    }
+
+    /// @notice Stakes: a task's totalStake is the sum of its members' stakes, and it never has
+    ///         more members than maxClients.
+    function invariant_stakesAreTheMembers() public view {
+        uint256[] memory ids = handler.allTasks();
+        address[] memory actors = handler.allActors();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            uint256 total;
+            uint256 members;
+            for (uint256 a = 0; a < actors.length; a++) {
+                ZKPoT.Member memory m = zkpot.getMember(ids[i], actors[a]);
+                total += m.stake;
+                if (m.registered) members++;
+            }
+            assertEq(t.totalStake, total, "total stake");
+            assertEq(t.clientCount, members, "client count");
+            assertLe(members, t.maxClients, "too many clients");
+        }
+    }
+
+    /// @notice After each run, logs the number of successful and rejected calls per action
+    ///         and the deep states reached: accepted proofs, finalised rounds (published, with
+    ///         the aggregator missing, or empty) and completed tasks (`-vv` shows the last run).
+    function afterInvariant() public {
+        emit log_named_uint("corrupted submissions", handler.ghostCorruptedSubmissions());
+        string[29] memory names = [
+            "create",
+            "create.rejected",
+            "register",
+            "register.rejected",
+            "cancel",
+            "cancel.rejected",
+            "commit",
+            "commit.rejected",
+            "proof.accepted",
+            "proof.belowThreshold",
+            "proof.rejected",
+            "close",
+            "close.rejected",
+            "publish",
+            "publish.rejected",
+            "finalize",
+            "finalize.rejected",
+            "round.published",
+            "round.aggregatorMissed",
+            "round.empty",
+            "task.completed",
+            "slash",
+            "slash.rejected",
+            "claim",
+            "claim.rejected",
+            "release",
+            "release.rejected",
+            "withdraw",
+            "withdraw.rejected"
+        ];
+        for (uint256 i = 0; i < names.length; i++) {
+            emit log_named_uint(names[i], handler.calls(bytes32(bytes(names[i]))));
+        }
+    }
+
+    function isFixture(bytes32 weightsHash, uint256 correct) internal view returns (bool) {
+        for (uint256 f = 0; f < handler.fixtureCount(); f++) {
+            (bytes32 h, uint256 n) = handler.fixtureOf(f);
+            if (h == weightsHash && n == correct) return true;
+        }
+        return false;
+    }
+}

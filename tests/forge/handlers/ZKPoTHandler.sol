@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+import {Vm} from "forge-std/Vm.sol";
+import {ZKPoT} from "../../../contracts/ZKPoT.sol";
+import {IZKPoTTypes} from "../../../contracts/interfaces/IZKPoTTypes.sol";
+import {ProofFixture} from "../ZKPoTBase.sol";
+
+/// @notice Drives ZKPoT for the invariant tests: one task at a time (a new one once the
+///         current one is over) run by a publisher, an aggregator and five clients, with
+///         bounded random actions that seek their phase (an action that needs a later
+///         phase of the current round rolls the chain forward to it, never backwards).
+///         Every call to ZKPoT is wrapped in try/catch, so a rejected call only counts in
+///         the statistics; an action that would do nothing at all in the current state is
+///         discarded (vm.assume), so the run's depth goes to calls that do something. The
+///         ghost state records what went in and out, every corrupted submission, and every
+///         round record, rebuilt from RoundRecorded events alone.
+contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
+    uint256 public constant ACTORS = 5;
+
+    ZKPoT public immutable zkpot;
+    bytes32 public immutable vkaDigest;
+    uint32 public immutable evalSamples;
+    address public immutable publisher;
+    address public immutable aggregator;
+
+    bytes32[] internal vka;
+    ProofFixture[] internal fixtures;
+    address[] internal actors;
+    address[] internal accounts;
+    uint256[] internal taskIds;
+
+    /// @notice Wei sent to ZKPoT (task funding and stakes) and received from it (withdrawals).
+    uint256 public ghostDeposited;
+    uint256 public ghostWithdrawn;
+    /// @notice Submissions whose proof, instances or opening were corrupted, and how many of
+    ///         those the contract accepted (must stay zero).
+    uint256 public ghostCorruptedSubmissions;
+    uint256 public ghostCorruptedAccepted;
+    /// @notice Rewards credited by claimReward, per task.
+    mapping(uint256 taskId => uint256) public ghostClaimed;
+    /// @notice The fold of accepted contributions of each round, in the order they verified.
+    mapping(uint256 taskId => mapping(uint256 round => bytes32)) public ghostContributionsRoot;
+    /// @notice Successful (and rejected) calls per action, for the run summary.
+    mapping(bytes32 name => uint256) public calls;
+
+    mapping(uint256 taskId => RoundRecord[]) internal _records;
+    mapping(uint256 taskId => bytes32[]) internal _emittedHashes;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address actor => bytes32))) internal _committed;
+
+    constructor(
+        ZKPoT zkpot_,
+        bytes32[] memory vka_,
+        bytes32 vkaDigest_,
+        uint32 evalSamples_,
+        ProofFixture[] memory fixtures_
+    ) {
+        zkpot = zkpot_;
+        vka = vka_;
+        vkaDigest = vkaDigest_;
+        evalSamples = evalSamples_;
+        for (uint256 i = 0; i < fixtures_.length; i++) {
+            fixtures.push(fixtures_[i]);
+        }
+        publisher = makeAddr("handler publisher");
+        aggregator = makeAddr("handler aggregator");
+        vm.deal(publisher, 1_000_000 ether);
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address a = makeAddr(string.concat("actor", vm.toString(i)));
+            vm.deal(a, 10_000 ether);
+            actors.push(a);
+            accounts.push(a);
+        }
+        accounts.push(publisher);
+        accounts.push(aggregator);
+    }
+
+    /// @dev Collects the RoundRecorded events (the record and the hash emitted with it) and
+    ///      the TaskCompleted events of the action's calls.
+    modifier recorded() {
+        vm.recordLogs();
+        _;
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; i++) {
+            if (logs[i].emitter != address(zkpot)) continue;
+            bytes32 topic = logs[i].topics[0];
+            if (topic == RoundRecorded.selector) {
+                RoundRecord memory rec = abi.decode(logs[i].data, (RoundRecord));
+                _records[uint256(logs[i].topics[1])].push(rec);
+                _emittedHashes[uint256(logs[i].topics[1])].push(logs[i].topics[3]);
+                if (rec.round == 0) continue;
+                if (rec.aggregator != address(0)) calls["round.published"]++;
+                else if (rec.acceptedCount == 0) calls["round.empty"]++;
+                else calls["round.aggregatorMissed"]++;
+            } else if (topic == TaskCompleted.selector) {
+                calls["task.completed"]++;
+            }
+        }
+    }
+
+    // ================================================================= actions
+
+    /// @notice Creates a task with a seeded configuration and pool once the current task is
+    ///         over (or none exists), and registers each client with probability 3/4.
+    ///         The seed is hashed, so that every field is spread evenly over its range.
+    function createTask(uint256 seed, uint256 pool) external recorded {
+        vm.assume(taskIds.length == 0 || zkpot.getTask(currentTask()).status != TaskStatus.Active);
+        seed = uint256(keccak256(abi.encode(seed)));
+        TaskConfig memory c;
+        c.vkaDigest = vkaDigest;
+        c.aggregator = aggregator;
+        c.aggregatorKey = bytes32(uint256(1));
+        c.evalSamples = evalSamples;
+        c.minCorrect = uint32(_bound(seed, 2, 4)); // 4 refuses fixture B (count 3)
+        c.maxClients = uint32(2 + (seed >> 8) % 4);
+        c.numRounds = uint32(1 + (seed >> 16) % 3);
+        c.registrationBlocks = uint32(1 + (seed >> 24) % 4);
+        c.commitBlocks = uint32(2 + (seed >> 32) % 3);
+        c.proofBlocks = uint32(2 + (seed >> 40) % 3);
+        c.aggregateBlocks = uint32(1 + (seed >> 48) % 3);
+        c.leaderShareBps = uint16((seed >> 56) % 10_001);
+        c.minStake = 0.1 ether + (seed >> 72) % 1 ether;
+        c.missedProofPenalty = c.minStake * ((seed >> 136) % 101) / 100;
+        c.aggregatorBond = (seed >> 144) % 5 ether;
+        c.aggregatorPenalty = c.aggregatorBond * ((seed >> 208) % 101) / 100;
+        c.initialModelHash = keccak256(abi.encode("initial model", taskIds.length));
+        c.initialModelCid = "bafkreiinitial";
+        uint256 value = c.aggregatorBond + _bound(pool, 0, 50 ether);
+
+        vm.prank(publisher);
+        try zkpot.createTask{value: value}(c) returns (uint256 id) {
+            ghostDeposited += value;
+            taskIds.push(id);
+            calls["create"]++;
+        } catch {
+            calls["create.rejected"]++;
+            return;
+        }
+        uint256 enrol = uint256(keccak256(abi.encode(seed)));
+        for (uint256 i = 0; i < ACTORS; i++) {
+            if (_picked(enrol, i)) _register(actors[i], c.minStake + (enrol >> (16 + 8 * i)) % c.minStake);
+        }
+    }
+
+    /// @notice A client registers with a seeded stake (sometimes below the minimum), during
+    ///         the registration phase (after it, one time in eight, to see it refused).
+    function register(uint256 actorSeed, uint256 stakeSeed) external recorded {
+        vm.assume(taskIds.length != 0 && (_registering() || actorSeed % 8 == 0));
+        uint256 minStake = zkpot.getTask(currentTask()).minStake;
+        _register(actors[actorSeed % ACTORS], _bound(stakeSeed, minStake * 3 / 4, minStake * 2));
+    }
+
+    /// @notice The publisher (one time in four; else a client) tries to cancel the task,
+    ///         during the registration phase (after it, one time in eight).
+    function cancelTask(uint256 callerSeed) external recorded {
+        vm.assume(taskIds.length != 0 && (_registering() || (callerSeed >> 16) % 8 == 0));
+        address caller = callerSeed % 4 == 0 ? publisher : actors[(callerSeed >> 8) % ACTORS];
+        vm.prank(caller);
+        try zkpot.cancelTask(currentTask()) {
+            calls["cancel"]++;
+        } catch {
+            calls["cancel.rejected"]++;
+        }
+    }
+
+    /// @notice Each client, with probability 3/4, commits to a fixture's weights hash, or
+    ///         one time in eight to a junk hash no proof opens (see `_model` for the others). Ends the registration phase.
+    function commit(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        // Late commitments are refused: try them one time in eight.
+        vm.assume(active && (block.number <= r.commitEnd || seed % 8 == 0));
+        if (block.number < r.openBlock) vm.roll(r.openBlock);
+        uint256 round = t.currentRound;
+        seed = uint256(keccak256(abi.encode(seed)));
+        for (uint256 i = 0; i < ACTORS; i++) {
+            if (!_picked(seed, i)) continue;
+            address actor = actors[i];
+            uint256 choice = (seed >> (16 + 8 * i)) % 8;
+            bytes32 w = choice == 7 ? keccak256(abi.encode("junk", id, round, actor)) : _model(seed >> (64 + 8 * i));
+            bytes32 commitment = keccak256(abi.encode(actor, id, round, w, saltOf(actor, id, round)));
+            vm.prank(actor);
+            try zkpot.commit(id, round, commitment) {
+                _committed[id][round][actor] = w;
+                calls["commit"]++;
+            } catch {
+                calls["commit.rejected"]++;
+            }
+        }
+    }
+
+    /// @notice Each committed client, with probability 3/4, submits: an honest submission
+    ///         (10 times in 16) or a corrupted one (a flipped proof byte, a forged count,
+    ///         another fixture's proof, a wrong salt); revealing a junk commitment is a
+    ///         forgery too. Moves from the commit phase into the proof phase.
+    function submitProof(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active);
+        seed = uint256(keccak256(abi.encode(seed)));
+        if (block.number >= r.openBlock && block.number <= r.commitEnd) {
+            vm.roll(r.commitEnd + 1 + (seed >> 128) % t.proofBlocks);
+        }
+        bool any;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address actor = actors[i];
+            bytes32 w = _committed[id][t.currentRound][actor];
+            if (!_picked(seed, i) || w == bytes32(0) || zkpot.getContribution(id, t.currentRound, actor).submitted) {
+                continue;
+            }
+            any = true;
+            _submit(id, t.currentRound, actor, w, uint256(keccak256(abi.encode(seed, i))));
+        }
+        vm.assume(any);
+    }
+
+    /// @notice Anyone closes the round; from the proof phase (or, now and then, an empty
+    ///         commit phase) the chain first rolls to a seeded block after the proof phase.
+    function closeRound(uint256 callerSeed, uint256 offset) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && block.number >= r.openBlock);
+        if (_seeksPastProofPhase(r, offset)) vm.roll(r.proofEnd + 1 + offset % (uint256(t.aggregateBlocks) + 2));
+        _close(id, actors[callerSeed % ACTORS]);
+    }
+
+    /// @notice The aggregator publishes a seeded model; from the proof phase (or, now and
+    ///         then, an empty commit phase) the chain first rolls to a seeded block of the
+    ///         aggregate phase.
+    function publishGlobalModel(uint256 offset, uint256 modelSeed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && block.number >= r.openBlock);
+        if (_seeksPastProofPhase(r, modelSeed)) vm.roll(r.proofEnd + 1 + offset % t.aggregateBlocks);
+        vm.prank(aggregator);
+        try zkpot.publishGlobalModel(id, t.currentRound, keccak256(abi.encode(modelSeed)), "bafkreimodel") {
+            calls["publish"]++;
+        } catch {
+            calls["publish.rejected"]++;
+        }
+    }
+
+    /// @notice The aggregator stays away: the chain rolls past the aggregate deadline (from the
+    ///         proof phase on, or now and then an empty commit phase), anyone closes the
+    ///         round if it is still open, and anyone finalises it.
+    function finalizeWithoutAggregator(uint256 callerSeed) external recorded {
+        (bool active, uint256 id,, ZKPoT.Round memory r) = _current();
+        vm.assume(active && block.number >= r.openBlock);
+        if (_seeksPastProofPhase(r, callerSeed) || (block.number > r.proofEnd && block.number <= r.aggregateEnd)) {
+            vm.roll(r.aggregateEnd + 1);
+        }
+        address caller = actors[callerSeed % ACTORS];
+        if (r.status == RoundStatus.Open) _close(id, caller);
+        vm.prank(caller);
+        try zkpot.finalizeWithoutAggregator(id) {
+            calls["finalize"]++;
+        } catch {
+            calls["finalize.rejected"]++;
+        }
+    }
+
+    /// @notice Rolls the chain forward by one block.
+    function advance() external recorded {
+        vm.roll(block.number + 1);
+    }
+
+    /// @notice Anyone slashes a client of a seeded task, preferring one with a pending proof.
+    function slashMissedProof(uint256 taskSeed, uint256 actorSeed) external recorded {
+        vm.assume(taskIds.length != 0);
+        uint256 id = taskIds[taskSeed % taskIds.length];
+        address client = actors[actorSeed % ACTORS];
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address a = actors[(actorSeed % ACTORS + i) % ACTORS];
+            if (zkpot.getMember(id, a).pendingRound != 0) {
+                client = a;
+                break;
+            }
+        }
+        vm.prank(actors[(actorSeed >> 8) % ACTORS]);
+        try zkpot.slashMissedProof(id, client) {
+            calls["slash"]++;
+        } catch {
+            calls["slash.rejected"]++;
+        }
+    }
+
+    /// @notice A client claims each of its unclaimed accepted contributions in a seeded task
+    ///         (refused while the round is open); with none, one time in eight it claims a
+    ///         seeded round anyway, to see it refused.
+    function claimReward(uint256 taskSeed, uint256 actorSeed) external recorded {
+        vm.assume(taskIds.length != 0);
+        uint256 id = taskIds[taskSeed % taskIds.length];
+        address actor = actors[actorSeed % ACTORS];
+        uint256 rounds = zkpot.getTask(id).currentRound;
+        bool any;
+        for (uint256 round = 1; round <= rounds; round++) {
+            ZKPoT.Contribution memory c = zkpot.getContribution(id, round, actor);
+            if (!c.accepted || c.rewardClaimed) continue;
+            any = true;
+            _claim(id, round, actor);
+        }
+        if (!any) {
+            vm.assume((actorSeed >> 8) % 8 == 0);
+            _claim(id, 1 + (actorSeed >> 16) % rounds, actor);
+        }
+    }
+
+    /// @notice A client releases its stake in a seeded task.
+    function releaseStake(uint256 taskSeed, uint256 actorSeed) external recorded {
+        vm.assume(taskIds.length != 0);
+        vm.prank(actors[actorSeed % ACTORS]);
+        try zkpot.releaseStake(taskIds[taskSeed % taskIds.length]) {
+            calls["release"]++;
+        } catch {
+            calls["release.rejected"]++;
+        }
+    }
+
+    /// @notice A seeded account (client, publisher or aggregator) withdraws its credit.
+    function withdraw(uint256 accountSeed) external recorded {
+        address account = accounts[accountSeed % accounts.length];
+        uint256 before = account.balance;
+        vm.prank(account);
+        try zkpot.withdraw() {
+            ghostWithdrawn += account.balance - before;
+            calls["withdraw"]++;
+        } catch {
+            calls["withdraw.rejected"]++;
+        }
+    }
+
+    // ================================================================= views for the invariants
+
+    function currentTask() public view returns (uint256) {
+        return taskIds[taskIds.length - 1];
+    }
+
+    function allTasks() external view returns (uint256[] memory) {
+        return taskIds;
+    }
+
+    function allActors() external view returns (address[] memory) {
+        return actors;
+    }
+
+    function allAccounts() external view returns (address[] memory) {
+        return accounts;
+    }
+
+    function fixtureCount() external view returns (uint256) {
+        return fixtures.length;
+    }
+
+    function fixtureOf(uint256 i) external view returns (bytes32 weightsHash, uint256 correct) {
+        return (fixtures[i].weightsHash, fixtures[i].correct);
+    }
+
+    function recordCount(uint256 taskId) external view returns (uint256) {
+        return _records[taskId].length;
+    }
+
+    /// @notice Record i of a task as decoded from its RoundRecorded event, and the record
+    ///         hash that event carried.
+    function recordAt(uint256 taskId, uint256 i) external view returns (RoundRecord memory, bytes32) {
+        return (_records[taskId][i], _emittedHashes[taskId][i]);
+    }
+
+    function saltOf(address actor, uint256 taskId, uint256 round) public pure returns (bytes32) {
+        return keccak256(abi.encode("salt", actor, taskId, round));
+    }
+
+    // ================================================================= internals
+
+    /// @dev The current task, its current round, and whether it is still running.
+    function _current() internal view returns (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) {
+        if (taskIds.length == 0) return (false, 0, t, r);
+        id = currentTask();
+        t = zkpot.getTask(id);
+        r = zkpot.getRound(id, t.currentRound);
+        active = t.status == TaskStatus.Active;
+    }
+
+    /// @dev Whether client i is picked by `seed` (probability 3/4).
+    function _picked(uint256 seed, uint256 i) internal pure returns (bool) {
+        return (seed >> (2 * i)) & 3 != 0;
+    }
+
+    /// @dev Whether a phase-seeking action rolls the round past its proof phase: from the
+    ///      proof phase, yes; from the commit phase, only one time in eight and only if nobody
+    ///      committed (a commitment is never denied its proof phase), else the call is
+    ///      discarded, so that rounds are not mostly left empty.
+    function _seeksPastProofPhase(ZKPoT.Round memory r, uint256 seed) internal view returns (bool) {
+        if (block.number > r.proofEnd) return false;
+        if (block.number > r.commitEnd) return true;
+        vm.assume(r.committedCount == 0 && seed % 8 == 0);
+        return true;
+    }
+
+    /// @dev Whether the current task exists, runs and is still in its registration phase.
+    function _registering() internal view returns (bool) {
+        if (taskIds.length == 0) return false;
+        ZKPoT.Task memory t = zkpot.getTask(currentTask());
+        return t.status == TaskStatus.Active && block.number < t.startBlock;
+    }
+
+    function _register(address actor, uint256 stake) internal {
+        vm.prank(actor);
+        try zkpot.register{value: stake}(currentTask()) {
+            ghostDeposited += stake;
+            calls["register"]++;
+        } catch {
+            calls["register.rejected"]++;
+        }
+    }
+
+    function _claim(uint256 id, uint256 round, address actor) internal {
+        uint256 before = zkpot.creditOf(actor);
+        vm.prank(actor);
+        try zkpot.claimReward(id, round) {
+            ghostClaimed[id] += zkpot.creditOf(actor) - before;
+            calls["claim"]++;
+        } catch {
+            calls["claim.rejected"]++;
+        }
+    }
+
+    function _close(uint256 id, address caller) internal {
+        vm.prank(caller);
+        try zkpot.closeRound(id) {
+            calls["close"]++;
+        } catch {
+            calls["close.rejected"]++;
+        }
+    }
+
+    /// @dev A fixture's weights hash: one not yet submitted under the circuit (a proof can
+    ///      be used once), or, one time in eight or when all are used, any (a replay).
+    function _model(uint256 seed) internal view returns (bytes32) {
+        uint256 n = fixtures.length;
+        uint256 k = seed % n;
+        if ((seed >> 32) % 8 != 0) {
+            for (uint256 tries = 0; tries < n && zkpot.modelSubmitted(vkaDigest, fixtures[k].weightsHash); tries++) {
+                k = (k + 1) % n;
+            }
+        }
+        return fixtures[k].weightsHash;
+    }
+
+    /// @dev One submission of `actor`, committed to `w`, honest or corrupted as `pick` says:
+    ///      pick % 16 is the mode (0-9 honest, 10-11 a flipped proof byte at a seeded
+    ///      position with a seeded mask, 12-13 a forged count, 14 another fixture's proof,
+    ///      15 a wrong salt).
+    function _submit(uint256 id, uint256 round, address actor, bytes32 w, uint256 pick) internal {
+        uint256 mode = pick % 16;
+        uint256 k = 0;
+        bool corrupted = true; // a junk commitment has no proof: revealing it is a forgery
+        for (uint256 j = 0; j < fixtures.length; j++) {
+            if (fixtures[j].weightsHash == w) (k, corrupted) = (j, false);
+        }
+        Submission memory s;
+        s.proof = fixtures[k].proof;
+        s.instances = new uint256[](2);
+        s.instances[0] = uint256(w);
+        s.instances[1] = fixtures[k].correct;
+        s.vka = vka;
+        s.claimedCorrect = fixtures[k].correct;
+        s.salt = saltOf(actor, id, round);
+        s.sealedWeightsCid = "bafkreisealed";
+        if (mode == 10 || mode == 11) {
+            uint256 at = (pick >> 8) % s.proof.length;
+            s.proof[at] = bytes1(uint8(s.proof[at]) ^ uint8(_bound(pick >> 128, 1, 255)));
+        } else if (mode == 12 || mode == 13) {
+            s.instances[1] = mode == 12 || s.claimedCorrect == 0 ? s.claimedCorrect + 1 : s.claimedCorrect - 1;
+            s.claimedCorrect = s.instances[1];
+        } else if (mode == 14) {
+            s.proof = fixtures[(k + 1) % fixtures.length].proof;
+        } else if (mode == 15) {
+            s.salt = keccak256(abi.encode(s.salt));
+        }
+        corrupted = corrupted || mode >= 10;
+        if (corrupted) ghostCorruptedSubmissions++;
+
+        vm.prank(actor);
+        try zkpot.submitProof(id, round, s) {
+            if (corrupted) ghostCorruptedAccepted++;
+            ZKPoT.Contribution memory c = zkpot.getContribution(id, round, actor);
+            if (c.accepted) {
+                ghostContributionsRoot[id][round] =
+                    keccak256(abi.encode(ghostContributionsRoot[id][round], actor, c.weightsHash, c.correct));
+                calls["proof.accepted"]++;
+            } else {
+                calls["proof.belowThreshold"]++;
+            }
+        } catch {
+            if (!corrupted) calls["proof.rejected"]++;
+        }
+    }
+}
