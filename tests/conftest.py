@@ -140,6 +140,12 @@ class Deployment:
             **kwargs,
         )
 
+    def contribute(self, account: LocalAccount, proven: ProvenModel):
+        """Commit to `proven`'s weights, wait for the proof phase and submit its proof."""
+        salt = self.commit(account, proven.proof.weights_hash)
+        self.to_proof_phase()
+        return self.submit(account, proven, salt)
+
     def _schedule(self) -> dict:
         return self.zkpot.round(self.task_id, self.current_round())
 

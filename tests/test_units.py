@@ -116,3 +116,42 @@ def test_a_contract_address_without_code_is_a_clear_error() -> None:
 
     with pytest.raises(ZKPoTValueError, match="no contract"):
         ZKPoTContract(Chain.embedded(), "0x" + "12" * 20)
+
+
+def test_the_rounds_table_shows_rewards_and_the_leader() -> None:
+    from rich.console import Console
+
+    from zkpot_client.report import print_rounds
+
+    leader, other = "0x" + "11" * 20, "0x" + "22" * 20
+    rounds = [
+        {
+            "round": 1,
+            "leader": leader,
+            "global_accuracy": 0.75,
+            "contributions": [
+                {
+                    "client": c,
+                    "name": name,
+                    "correct": correct,
+                    "accuracy": correct / 8,
+                    "accepted": True,
+                    "reward_wei": reward,
+                    "gas_used": 1_830_000,
+                    "prove_seconds": 16.0,
+                }
+                for c, name, correct, reward in [
+                    (leader, "client-1", 6, 6 * 10**17),
+                    (other, "client-2", 5, 4 * 10**17),
+                ]
+            ],
+        }
+    ]
+    console = Console(width=140, record=True)
+    print_rounds(rounds, console)
+    text = console.export_text()
+    assert "reward ETH" in text and "0.6000" in text and "0.4000" in text
+    (leader_row,) = [
+        line for line in text.splitlines() if "client-1" in line and "★" in line
+    ]
+    assert "0.75" in leader_row

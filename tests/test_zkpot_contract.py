@@ -40,9 +40,7 @@ def test_accepts_a_valid_proof_and_records_the_verified_count(
     deployment: Deployment, proven_a
 ) -> None:
     d, client = deployment, deployment.accounts[1]
-    salt = d.commit(client, proven_a.proof.weights_hash)
-    d.to_proof_phase()
-    receipt = d.submit(client, proven_a, salt)
+    receipt = d.contribute(client, proven_a)
     (event,) = d.zkpot.contract.events.ContributionVerified().process_receipt(
         receipt, errors=DISCARD
     )
@@ -125,9 +123,7 @@ def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(
 ) -> None:
     d = open_task(chain, verifier, tiny, min_correct=proven_a.proof.correct + 1)
     client = d.accounts[1]
-    salt = d.commit(client, proven_a.proof.weights_hash)
-    d.to_proof_phase()
-    d.submit(client, proven_a, salt)
+    d.contribute(client, proven_a)
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     r = d.zkpot.round(d.task.task_id, 1)
@@ -370,9 +366,7 @@ def test_an_aggregator_that_misses_its_deadline_is_slashed_and_the_model_kept(
     deployment: Deployment, proven_a
 ) -> None:
     d, client = deployment, deployment.accounts[1]
-    salt = d.commit(client, proven_a.proof.weights_hash)
-    d.to_proof_phase()
-    d.submit(client, proven_a, salt)
+    d.contribute(client, proven_a)
     d.to_aggregate_phase()
     d.zkpot.close_round(client, d.task_id)
     with reverts("ZKPoTAggregationNotOverdue"):
@@ -397,9 +391,7 @@ def test_a_tampered_event_log_fails_the_record_check(
     deployment: Deployment, proven_a, monkeypatch
 ) -> None:
     d, client = deployment, deployment.accounts[1]
-    salt = d.commit(client, proven_a.proof.weights_hash)
-    d.to_proof_phase()
-    d.submit(client, proven_a, salt)
+    d.contribute(client, proven_a)
     d.to_aggregate_phase()
     d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
     verify_record_chain(d.zkpot, d.task_id)

@@ -114,12 +114,14 @@ def demo(
 ) -> None:
     """Run a complete ZKPoT federated-learning task on the embedded chain.
 
-    A publisher sets up the evaluation circuit and opens the task; each round the
-    clients train on their private shards, commit to their weights, prove their
-    accuracy in zero knowledge and submit the proofs, which the contract verifies;
-    the round's leader is elected on chain and the aggregator publishes the FedAvg
-    global model. The outcome is read back from contract events. --json writes the
-    per-round summary.
+    A publisher sets up the evaluation circuit and creates the task with a reward
+    pool; the clients register with a stake. Each round the clients train on their
+    private shards, commit to their weights, prove their accuracy in zero knowledge
+    and submit the proofs, which the contract verifies; the round's leader is
+    elected on chain, rewards are fixed, and the aggregator publishes the FedAvg
+    global model, appending the round's record to the chain. At the end the record
+    chain is checked from events and everyone is paid out. The outcome is read
+    back from contract events. --json writes the per-round summary.
     """
     from .demo import DemoConfig, run_demo
     from .exceptions import ZKPoTError

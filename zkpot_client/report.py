@@ -11,13 +11,15 @@ from rich.table import Table
 
 
 def rounds_table(rounds: list[dict[str, Any]]) -> Table:
-    """One row per contribution; the leader starred; global accuracy per round."""
+    """One row per contribution (with the reward it earned); the leader starred;
+    global accuracy per round."""
     table = Table(title="ZKPoT rounds (read back from contract events)")
     for col, justify in [
         ("round", "right"),
         ("client", "left"),
         ("verified acc.", "right"),
         ("accepted", "center"),
+        ("reward ETH", "right"),
         ("gas used", "right"),
         ("prove s", "right"),
         ("leader", "center"),
@@ -34,6 +36,7 @@ def rounds_table(rounds: list[dict[str, Any]]) -> Table:
                 "(none)" if c is None else c["name"],
                 "" if c is None else f"{c['accuracy']:.2f} ({c['correct']})",
                 "" if c is None else ("yes" if c["accepted"] else "no"),
+                "" if c is None else f"{c.get('reward_wei', 0) / 1e18:.4f}",
                 "" if c is None else f"{c['gas_used']:,}",
                 "" if c is None else f"{c['prove_seconds']:.1f}",
                 "★" if c is not None and c["client"] == r["leader"] else "",

@@ -72,19 +72,7 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(address(zkpot).balance, POOL + BOND);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Registration));
 
-        RoundRecord memory genesis = RoundRecord({
-            taskId: id,
-            round: 0,
-            prevRecordHash: bytes32(0),
-            leader: address(0),
-            leaderCorrect: 0,
-            acceptedCount: 0,
-            contributionsRoot: bytes32(0),
-            globalModelHash: c.initialModelHash,
-            globalModelCid: c.initialModelCid,
-            aggregator: publisher
-        });
-        assertEq(zkpot.recordHash(id, 0), keccak256(abi.encode(genesis)));
+        assertEq(zkpot.recordHash(id, 0), keccak256(abi.encode(genesisRecord(id, c))));
         assertEq(t.headRecord, zkpot.recordHash(id, 0));
 
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
@@ -101,41 +89,10 @@ contract ZKPoTTest is ZKPoTBase {
     }
 
     function test_createTask_rejectsEachInvalidParameter() public {
-        string[15] memory names = [
-            "vkaDigest",
-            "aggregator",
-            "evalSamples",
-            "minCorrect",
-            "maxClients",
-            "numRounds",
-            "registrationBlocks",
-            "commitBlocks",
-            "proofBlocks",
-            "aggregateBlocks",
-            "leaderShareBps",
-            "minStake",
-            "missedProofPenalty",
-            "aggregatorPenalty",
-            "initialModel"
-        ];
-        for (uint256 i = 0; i < names.length; i++) {
+        for (uint256 i = 0; i < 15; i++) {
             TaskConfig memory c = defaultConfig();
-            if (i == 0) c.vkaDigest = bytes32(0);
-            if (i == 1) c.aggregator = address(0);
-            if (i == 2) c.evalSamples = 0;
-            if (i == 3) c.minCorrect = c.evalSamples + 1;
-            if (i == 4) c.maxClients = 0;
-            if (i == 5) c.numRounds = 0;
-            if (i == 6) c.registrationBlocks = 0;
-            if (i == 7) c.commitBlocks = 0;
-            if (i == 8) c.proofBlocks = 0;
-            if (i == 9) c.aggregateBlocks = 0;
-            if (i == 10) c.leaderShareBps = 10_001;
-            if (i == 11) c.minStake = 0;
-            if (i == 12) c.missedProofPenalty = c.minStake + 1;
-            if (i == 13) c.aggregatorPenalty = c.aggregatorBond + 1;
-            if (i == 14) c.initialModelCid = "";
-            vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, names[i]));
+            string memory name = breakParameter(c, i, 0);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, name));
             createTask(c, POOL);
         }
         assertEq(zkpot.taskCount(), 0);

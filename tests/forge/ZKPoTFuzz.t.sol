@@ -114,47 +114,6 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         return c;
     }
 
-    /// @dev Puts parameter `which` (0..14, in the contract's order of checks) out of range
-    ///      with a fuzzed bad value and returns its name; any other `which` breaks nothing.
-    function breakParameter(TaskConfig memory c, uint256 which, uint256 seed) internal pure returns (string memory) {
-        if (which == 0) c.vkaDigest = bytes32(0);
-        if (which == 1) c.aggregator = address(0);
-        if (which == 2) c.evalSamples = 0;
-        if (which == 3) c.minCorrect = uint32(bound(seed, uint256(c.evalSamples) + 1, type(uint32).max));
-        if (which == 4) c.maxClients = 0;
-        if (which == 5) c.numRounds = 0;
-        if (which == 6) c.registrationBlocks = 0;
-        if (which == 7) c.commitBlocks = 0;
-        if (which == 8) c.proofBlocks = 0;
-        if (which == 9) c.aggregateBlocks = 0;
-        if (which == 10) c.leaderShareBps = uint16(bound(seed, 10_001, type(uint16).max));
-        if (which == 11) c.minStake = 0;
-        if (which == 12) c.missedProofPenalty = bound(seed, c.minStake + 1, type(uint256).max);
-        if (which == 13) c.aggregatorPenalty = bound(seed, c.aggregatorBond + 1, type(uint256).max);
-        if (which == 14) {
-            if (seed % 2 == 0) c.initialModelHash = bytes32(0);
-            else c.initialModelCid = "";
-        }
-        string[15] memory names = [
-            "vkaDigest",
-            "aggregator",
-            "evalSamples",
-            "minCorrect",
-            "maxClients",
-            "numRounds",
-            "registrationBlocks",
-            "commitBlocks",
-            "proofBlocks",
-            "aggregateBlocks",
-            "leaderShareBps",
-            "minStake",
-            "missedProofPenalty",
-            "aggregatorPenalty",
-            "initialModel"
-        ];
-        return which < names.length ? names[which] : "";
-    }
-
     /// @notice A fuzzed configuration with at most one broken parameter and a fuzzed value:
     ///         the broken parameter is named whatever the value; else a value short of the
     ///         bond is refused; else every parameter is stored and pool == value - bond.
@@ -215,19 +174,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(t.globalModelHash, c.initialModelHash);
         assertEq(t.globalModelCid, c.initialModelCid);
 
-        RoundRecord memory genesis = RoundRecord({
-            taskId: id,
-            round: 0,
-            prevRecordHash: bytes32(0),
-            leader: address(0),
-            leaderCorrect: 0,
-            acceptedCount: 0,
-            contributionsRoot: bytes32(0),
-            globalModelHash: c.initialModelHash,
-            globalModelCid: c.initialModelCid,
-            aggregator: publisher
-        });
-        assertEq(t.headRecord, keccak256(abi.encode(genesis)));
+        assertEq(t.headRecord, keccak256(abi.encode(genesisRecord(id, c))));
         assertEq(zkpot.recordHash(id, 0), t.headRecord);
 
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
