@@ -13,7 +13,14 @@ from conftest import Deployment, open_task
 from web3.logs import DISCARD
 
 from zkpot_client.chain.backend import dev_accounts
-from zkpot_client.chain.contracts import TaskConfig, TaskTerms, commitment_of, new_salt
+from zkpot_client.chain.contracts import (
+    TaskConfig,
+    TaskTerms,
+    commitment_of,
+    new_salt,
+    register_vka,
+    verify_on_chain,
+)
 from zkpot_client.chain.events import ZERO_ADDRESS
 from zkpot_client.chain.records import verify_record_chain
 from zkpot_client.exceptions import ContractRevertError, RecordChainError
@@ -409,6 +416,23 @@ def test_a_tampered_event_log_fails_the_record_check(
     monkeypatch.setattr(records, "contributions", inflated)
     with pytest.raises(RecordChainError, match="contributions root"):
         verify_record_chain(d.zkpot, d.task_id)
+
+
+def test_a_proof_can_be_checked_on_chain_before_staking(
+    chain, verifier, tiny, other_tiny, proven_a
+) -> None:
+    """A client checks that the task's key accepts its proof, by a call, before it
+    stakes anything a key mismatch could make it lose."""
+    words = tiny.artifacts.vka_words()
+    register_vka(chain, dev_accounts(1)[0], verifier, words)
+    assert verify_on_chain(chain, verifier, proven_a.proof, words)
+    tampered = bytearray(proven_a.proof.proof)
+    tampered[300] ^= 1
+    bad = type(proven_a.proof)(bytes(tampered), proven_a.proof.instances)
+    assert not verify_on_chain(chain, verifier, bad, words)
+    other = other_tiny.artifacts.vka_words()
+    register_vka(chain, dev_accounts(1)[0], verifier, other)
+    assert not verify_on_chain(chain, verifier, proven_a.proof, other)
 
 
 def test_registration_and_cancellation(chain, verifier, tiny) -> None:

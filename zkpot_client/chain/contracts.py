@@ -8,7 +8,9 @@ from typing import Any
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
 from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -51,6 +53,30 @@ def register_vka(
     )
     chain.transact(account, contract.functions.registerVka(words))
     return vka_digest(words)
+
+
+def verify_on_chain(
+    chain: Chain, verifier: str, proof: Proof, words: list[bytes]
+) -> bool:
+    """Whether the verifier at `verifier` accepts `proof` under the key artefact
+    `words`, by a call (no transaction). A client checks a proof this way before it
+    stakes: a key that does not match the proving key would fail every proof."""
+    contract = chain.w3.eth.contract(
+        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
+    )
+    data = contract.encode_abi(
+        "verifyProof", [proof.proof, list(proof.instances), words]
+    )
+    try:
+        out = bytes(chain.w3.eth.call({"to": contract.address, "data": data}))
+    except (ContractCustomError, ContractLogicError, TransactionFailed):
+        return False  # the generated verifier reverts on a bad proof
+    # Not ABI: the generated code returns (1, vkaDigest, rescaled instances...).
+    return (
+        len(out) >= 64
+        and int.from_bytes(out[:32], "big") == 1
+        and out[32:64] == vka_digest(words)
+    )
 
 
 def vka_digest(words: list[bytes]) -> bytes:
