@@ -158,6 +158,79 @@ def demo(
 
 
 @main.command()
+@click.option(
+    "--rpc",
+    default="http://127.0.0.1:8545",
+    show_default=True,
+    help="JSON-RPC endpoint of the node.",
+)
+@click.option("--contract", required=True, help="Address of the ZKPoT contract.")
+@click.option(
+    "--task", "task_id", type=int, default=None, help="Task id (default: the latest)."
+)
+@click.option(
+    "--follow/--once",
+    default=False,
+    show_default=True,
+    help="Keep watching until the task completes, or report what is there and stop.",
+)
+@click.option(
+    "--poll", default=2.0, show_default=True, help="Seconds between polls (--follow)."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the per-round summary as JSON here.",
+)
+def watch(
+    rpc: str,
+    contract: str,
+    task_id: int | None,
+    follow: bool,
+    poll: float,
+    json_path: Path | None,
+) -> None:
+    """Watch a task from any node, without keys: each finalised round's verified
+    contributions, leader, rewards and global model, read from contract events,
+    then the record chain rebuilt from events and checked against the contract."""
+    from .chain.backend import Chain
+    from .chain.contracts import ETHER, ZKPoTContract
+    from .exceptions import ZKPoTError
+    from .report import rounds_table, wide_console, write_json
+    from .roles.watcher import Watcher
+
+    console = wide_console()
+    rounds: list[dict] = []
+
+    def show(summary: dict) -> None:
+        rounds.append(summary)
+        console.print(rounds_table([summary]))
+
+    try:
+        watcher = Watcher.of(ZKPoTContract(Chain.connect(rpc), contract), task_id)
+        t = watcher.task
+        click.echo(
+            f"task {t.task_id} on {contract}: {t.eval_samples} evaluation samples, "
+            f"threshold {t.min_correct}, {t.num_rounds} rounds, reward pool "
+            f"{t.reward_pool / ETHER:g} ETH, stake {t.terms.min_stake / ETHER:g} ETH"
+        )
+        records = watcher.follow(show, poll_seconds=poll, until_done=follow)
+    except (ZKPoTError, LookupError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    click.echo(
+        f"record chain verified from events: {len(records)} records, "
+        f"head 0x{records[-1].hash.hex()}"
+    )
+    if json_path:
+        write_json(rounds, json_path)
+        click.echo(f"summary written to {json_path}")
+
+
+@main.command()
 @click.option("--proofs", default=2, show_default=True, help="Proofs to time.")
 @circuit_options
 def bench(

@@ -22,6 +22,7 @@ from .crypto import new_keypair, weights_from_bytes
 from .data import load_task_data
 from .model import ModelSpec
 from .progress import info
+from .report import round_summary
 from .roles.aggregator import Aggregator
 from .roles.client import Client, TrainingConfig
 from .roles.publisher import TaskDefinition, TaskPublisher
@@ -199,7 +200,6 @@ def summarise(
 
     Only proving times come from the clients, since they never reach the chain.
     """
-    n = definition.eval_samples
     rounds = []
     for outcome in round_outcomes(zkpot, task_id, only_round):
         global_accuracy = None
@@ -208,38 +208,12 @@ def summarise(
                 weights_from_bytes(store.get(outcome.global_model_cid))
             )
         rounds.append(
-            {
-                "round": outcome.round,
-                "leader": outcome.leader,
-                "leader_bonus_wei": outcome.leader_bonus,
-                "contributions": [
-                    {
-                        "client": c.client,
-                        "name": names.get(c.client, c.client),
-                        "correct": c.correct,
-                        "accuracy": c.correct / n,
-                        "accepted": c.accepted,
-                        "reward_wei": (
-                            outcome.contributor_reward
-                            + (
-                                outcome.leader_bonus
-                                if c.client == outcome.leader
-                                else 0
-                            )
-                            if c.accepted
-                            else 0
-                        ),
-                        "gas_used": c.gas_used,
-                        "prove_seconds": round(
-                            prove_seconds.get((outcome.round, c.client), float("nan")),
-                            2,
-                        ),
-                    }
-                    for c in outcome.contributions
-                ],
-                "global_accuracy": global_accuracy,
-                "global_model_cid": outcome.global_model_cid,
-                "global_model_by_aggregator": outcome.aggregator is not None,
-            }
+            round_summary(
+                outcome,
+                definition.eval_samples,
+                names=names,
+                prove_seconds=prove_seconds,
+                global_accuracy=global_accuracy,
+            )
         )
     return rounds

@@ -9,6 +9,56 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .chain.events import RoundOutcome
+
+
+def round_summary(
+    outcome: RoundOutcome,
+    eval_samples: int,
+    *,
+    names: dict[str, str] | None = None,
+    prove_seconds: dict[tuple[int, str], float] | None = None,
+    global_accuracy: float | None = None,
+) -> dict[str, Any]:
+    """A round's summary as `zkpot demo --json` writes it, from its on-chain outcome.
+
+    Proving times (which never reach the chain) and the global model's accuracy
+    (which needs the evaluation set) are given by the caller when it knows them.
+    """
+    names, prove_seconds = names or {}, prove_seconds or {}
+
+    def reward(client: str, accepted: bool) -> int:
+        if not accepted:
+            return 0
+        bonus = outcome.leader_bonus if client == outcome.leader else 0
+        return outcome.contributor_reward + bonus
+
+    def seconds(client: str) -> float | None:
+        value = prove_seconds.get((outcome.round, client))
+        return None if value is None else round(value, 2)
+
+    return {
+        "round": outcome.round,
+        "leader": outcome.leader,
+        "leader_bonus_wei": outcome.leader_bonus,
+        "contributions": [
+            {
+                "client": c.client,
+                "name": names.get(c.client, c.client),
+                "correct": c.correct,
+                "accuracy": c.correct / eval_samples,
+                "accepted": c.accepted,
+                "reward_wei": reward(c.client, c.accepted),
+                "gas_used": c.gas_used,
+                "prove_seconds": seconds(c.client),
+            }
+            for c in outcome.contributions
+        ],
+        "global_accuracy": global_accuracy,
+        "global_model_cid": outcome.global_model_cid,
+        "global_model_by_aggregator": outcome.aggregator is not None,
+    }
+
 
 def rounds_table(rounds: list[dict[str, Any]]) -> Table:
     """One row per contribution (with the reward it earned); the leader starred;
@@ -38,7 +88,9 @@ def rounds_table(rounds: list[dict[str, Any]]) -> Table:
                 "" if c is None else ("yes" if c["accepted"] else "no"),
                 "" if c is None else f"{c.get('reward_wei', 0) / 1e18:.4f}",
                 "" if c is None else f"{c['gas_used']:,}",
-                "" if c is None else f"{c['prove_seconds']:.1f}",
+                ""
+                if c is None or c["prove_seconds"] is None
+                else f"{c['prove_seconds']:.1f}",
                 "★" if c is not None and c["client"] == r["leader"] else "",
                 (f"{g:.2f}" if g is not None else "-") if first else "",
                 end_section=i == len(contributions) - 1,
