@@ -142,9 +142,15 @@ class Deployment:
 
     def contribute(self, account: LocalAccount, proven: ProvenModel):
         """Commit to `proven`'s weights, wait for the proof phase and submit its proof."""
-        salt = self.commit(account, proven.proof.weights_hash)
+        return self.contribute_all([(account, proven)])[0]
+
+    def contribute_all(self, entries: list[tuple[LocalAccount, ProvenModel]]) -> list:
+        """Each account commits to its model, then, in the proof phase, submits it."""
+        salts = [self.commit(a, p.proof.weights_hash) for a, p in entries]
         self.to_proof_phase()
-        return self.submit(account, proven, salt)
+        return [
+            self.submit(a, p, salt) for (a, p), salt in zip(entries, salts, strict=True)
+        ]
 
     def _schedule(self) -> dict:
         return self.zkpot.round(self.task_id, self.current_round())

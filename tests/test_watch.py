@@ -30,11 +30,7 @@ def test_watch_reads_rounds_and_checks_the_record_chain(
     chain = anvil_node.chain
     d = open_task(chain, deploy_verifier(chain, dev_accounts(1)[0]), tiny)
     a, b = d.accounts[1], d.accounts[2]
-    salt_a = d.commit(a, proven_a.proof.weights_hash)
-    salt_b = d.commit(b, proven_b.proof.weights_hash)
-    d.to_proof_phase()
-    d.submit(a, proven_a, salt_a)
-    d.submit(b, proven_b, salt_b)
+    d.contribute_all([(a, proven_a), (b, proven_b)])
     d.to_aggregate_phase()
     d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
     target = ["--rpc", anvil_node.url, "--contract", d.zkpot.address]

@@ -68,11 +68,7 @@ def test_elects_the_highest_verified_count_as_leader(
 ) -> None:
     d = deployment
     a, b = d.accounts[1], d.accounts[2]
-    salt_a = d.commit(a, proven_a.proof.weights_hash)
-    salt_b = d.commit(b, proven_b.proof.weights_hash)
-    d.to_proof_phase()
-    d.submit(a, proven_a, salt_a)
-    d.submit(b, proven_b, salt_b)
+    d.contribute_all([(a, proven_a), (b, proven_b)])
     with reverts("ZKPoTRoundNotOver"):
         d.zkpot.close_round(d.accounts[3], d.task.task_id)
     d.to_aggregate_phase()
