@@ -97,6 +97,7 @@ contract ZKPoT is IZKPoT {
     mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private _contributions;
     mapping(bytes32 vkaDigest => mapping(bytes32 weightsHash => bool)) private _modelSubmitted;
+    mapping(bytes32 vkaDigest => mapping(bytes32 modelHash => bool)) private _globalModel;
     mapping(uint256 taskId => mapping(address client => Member)) private _members;
     mapping(uint256 taskId => mapping(uint256 round => bytes32)) private _recordHashes;
     mapping(address account => uint256) private _credits;
@@ -136,6 +137,7 @@ contract ZKPoT is IZKPoT {
         t.rewardPool = msg.value - config.aggregatorBond;
         t.globalModelHash = config.initialModelHash;
         t.globalModelCid = config.initialModelCid;
+        _globalModel[config.vkaDigest][config.initialModelHash] = true;
 
         emit TaskCreated(taskId, msg.sender, config, t.rewardPool, t.startBlock);
         RoundRecord memory genesis = RoundRecord({
@@ -369,6 +371,15 @@ contract ZKPoT is IZKPoT {
         return _modelSubmitted[vkaDigest][weightsHash];
     }
 
+    /// @notice Whether a model was published as a global model under a circuit (then no
+    ///         client can submit it as its contribution).
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @param modelHash Poseidon hash of the model's weights.
+    /// @return True for an initial model or an aggregate published under the circuit.
+    function isGlobalModel(bytes32 vkaDigest, bytes32 modelHash) external view returns (bool) {
+        return _globalModel[vkaDigest][modelHash];
+    }
+
     /// @notice Number of tasks created so far (the last task id).
     /// @return The count.
     function taskCount() external view returns (uint256) {
@@ -500,9 +511,9 @@ contract ZKPoT is IZKPoT {
         weightsHash = bytes32(instances[0]);
         bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, salt);
         if (opened != c.commitment) revert ZKPoTCommitmentMismatch(msg.sender, c.commitment, opened);
-        if (_modelSubmitted[_tasks[taskId].vkaDigest][weightsHash]) {
-            revert ZKPoTDuplicateModel(taskId, round, weightsHash);
-        }
+        bytes32 circuit = _tasks[taskId].vkaDigest;
+        if (_modelSubmitted[circuit][weightsHash]) revert ZKPoTDuplicateModel(taskId, round, weightsHash);
+        if (_globalModel[circuit][weightsHash]) revert ZKPoTStaleModel(taskId, round, weightsHash);
     }
 
     /// @dev Checks the artefact is the task's, then has the task's verifier check the proof.
@@ -575,6 +586,7 @@ contract ZKPoT is IZKPoT {
         if (aggregator != address(0)) {
             t.globalModelHash = modelHash;
             t.globalModelCid = cid;
+            _globalModel[t.vkaDigest][modelHash] = true;
         }
         if (round == t.numRounds) {
             uint256 refund = t.rewardPool + t.aggregatorBond;

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import Deployment, open_task
+from tiny import SCALE, TINY_SPEC
 from web3.logs import DISCARD
 
 from zkpot_client.chain.backend import dev_accounts
@@ -23,7 +24,13 @@ from zkpot_client.chain.contracts import (
 )
 from zkpot_client.chain.events import ZERO_ADDRESS
 from zkpot_client.chain.records import verify_record_chain
-from zkpot_client.exceptions import ContractRevertError, RecordChainError
+from zkpot_client.exceptions import (
+    ContractRevertError,
+    RecordChainError,
+    ZKPoTValueError,
+)
+from zkpot_client.roles.client import Client
+from zkpot_client.storage import LocalDirStore
 
 
 def assert_nothing_recorded_for(d: Deployment, account) -> None:
@@ -466,3 +473,31 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
             err.value.name == "ZKPoTInvalidTaskParameter"
             and err.value.error_args == {"parameter": parameter}
         )
+
+
+def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
+    deployment: Deployment, tiny, proven_a, proven_b, tmp_path
+) -> None:
+    """Committing to such weights could only end in a slash for a missed proof."""
+    d = deployment
+    d.contribute(d.accounts[1], proven_a)
+    d.to_aggregate_phase()
+    d.zkpot.publish_global_model(
+        d.publisher, d.task_id, 1, proven_b.proof.weights_hash, "bafkreimodel1"
+    )
+    client = Client(
+        "late",
+        d.accounts[2],
+        d.zkpot,
+        LocalDirStore(tmp_path),
+        tiny.data.shards[0],
+        TINY_SPEC,
+        SCALE,
+    )
+    with pytest.raises(ZKPoTValueError, match="already submitted"):
+        client.commit(d.task, 2, proven_a.weights)
+    with pytest.raises(ZKPoTValueError, match="published global model"):
+        client.commit(d.task, 2, proven_b.weights)
+    assert d.zkpot.contribution(d.task_id, 2, d.accounts[2].address)[
+        "commitment"
+    ] == bytes(32)

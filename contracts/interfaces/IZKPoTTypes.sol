@@ -172,6 +172,9 @@ interface IZKPoTTypes {
     /// @notice A model with this weights hash was already submitted under this circuit
     ///         (in any task or round): a proof can be used once.
     error ZKPoTDuplicateModel(uint256 taskId, uint256 round, bytes32 weightsHash);
+    /// @notice The weights are a global model published under this circuit (an initial
+    ///         model or an aggregate): handing it back is not a training contribution.
+    error ZKPoTStaleModel(uint256 taskId, uint256 round, bytes32 weightsHash);
     /// @notice The verification-key artefact is not the task's.
     error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
     /// @notice The public instances are not `[weightsHash, correctCount]`.

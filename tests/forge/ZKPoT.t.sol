@@ -443,6 +443,36 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.submitProof(second, 1, replay);
     }
 
+    function test_submitProof_aLazyClientCannotHandBackAGlobalModel() public {
+        // The aggregator publishes model C as round 1's global model.
+        uint256 id = startedTask();
+        uint256 c = fixtureNamed("c");
+        playRound(id, models(A));
+        publish(id, fixtures[c].weightsHash, "bafkreiglobal");
+        assertTrue(zkpot.isGlobalModel(vkaDigest, fixtures[c].weightsHash));
+        // In round 2 client 1 proves the global model unchanged and submits it.
+        commitTo(id, clients[1], c);
+        toProofPhase(id);
+        Submission memory lazy = submissionFor(id, clients[1], c);
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTStaleModel.selector, id, 2, fixtures[c].weightsHash));
+        zkpot.submitProof(id, 2, lazy);
+    }
+
+    function test_submitProof_theInitialModelIsNoContribution() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.initialModelHash = fixtures[B].weightsHash;
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], B);
+        toProofPhase(id);
+        Submission memory lazy = submissionFor(id, clients[0], B);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTStaleModel.selector, id, 1, fixtures[B].weightsHash));
+        zkpot.submitProof(id, 1, lazy);
+    }
+
     function test_submitProof_onceAndOneModelPerRound() public {
         uint256 id = startedTask();
         commitTo(id, clients[0], A);

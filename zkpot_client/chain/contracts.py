@@ -404,6 +404,15 @@ class ZKPoTContract:
             ).call()
         )
 
+    def is_global_model(self, vka_digest: bytes, model_hash: int) -> bool:
+        """Whether these weights were published as a global model under this circuit
+        (handing one back is refused on chain: it is no training contribution)."""
+        return bool(
+            self.contract.functions.isGlobalModel(
+                vka_digest, model_hash.to_bytes(32, "big")
+            ).call()
+        )
+
     def credit_of(self, account: str) -> int:
         """What `account` may withdraw, in wei."""
         return int(

@@ -92,13 +92,19 @@ class Client:
     def commit(self, task: TaskInfo, round_: int, weights: np.ndarray) -> TxReceipt:
         """Commit on chain to `weights` (salted, bound to this sender, task and round).
 
-        Refuses weights already submitted under the task's circuit: their proof could
-        not be used again, and a commitment never proven is slashed."""
+        Refuses weights already submitted, or published as a global model, under the
+        task's circuit: the contract would refuse their proof, and a commitment never
+        proven is slashed."""
         h = weights_hash(weights, self.scale)
         if self.zkpot.model_submitted(task.vka_digest, h):
             raise ZKPoTValueError(
                 f"{self.name}: these weights were already submitted under this circuit "
                 "(train further before committing)"
+            )
+        if self.zkpot.is_global_model(task.vka_digest, h):
+            raise ZKPoTValueError(
+                f"{self.name}: these weights are a published global model, not a "
+                "contribution (train before committing)"
             )
         salt = new_salt()
         self.current = Contribution(
