@@ -280,11 +280,8 @@ contract ZKPoT is IZKPoT {
         // The round has accepted contributions (else it was finalised at close): the
         // clients whose work went unused share the penalty.
         uint256 penalty = _min(t.aggregatorPenalty, t.aggregatorBond);
-        uint256 each = penalty / r.acceptedCount;
         t.aggregatorBond -= penalty;
-        r.contributorReward += each;
-        t.unclaimedRewards += each * r.acceptedCount;
-        t.rewardPool += penalty - each * r.acceptedCount;
+        _shareAmongAccepted(t, r, penalty);
         emit AggregatorSlashed(taskId, round, t.aggregator, penalty);
         _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
     }
@@ -546,14 +543,21 @@ contract ZKPoT is IZKPoT {
         if (r.acceptedCount > 0) {
             uint256 reward = t.rewardPool / (t.numRounds - round + 1);
             uint256 bonus = reward * t.leaderShareBps / BPS;
-            uint256 each = (reward - bonus) / r.acceptedCount;
-            uint256 paid = bonus + each * r.acceptedCount;
+            t.rewardPool -= reward;
             r.leaderBonus = bonus;
-            r.contributorReward = each;
-            t.rewardPool -= paid;
-            t.unclaimedRewards += paid;
+            t.unclaimedRewards += bonus;
+            _shareAmongAccepted(t, r, reward - bonus);
         }
         emit RoundClosed(taskId, round, r.leader, r.leaderCorrect, r.acceptedCount, r.leaderBonus, r.contributorReward);
+    }
+
+    /// @dev Adds an equal share of `amount` (already taken from where it came from) to
+    ///      each accepted contribution of the round; the division dust goes to the pool.
+    function _shareAmongAccepted(Task storage t, Round storage r, uint256 amount) private {
+        uint256 each = amount / r.acceptedCount;
+        r.contributorReward += each;
+        t.unclaimedRewards += each * r.acceptedCount;
+        t.rewardPool += amount - each * r.acceptedCount;
     }
 
     /// @dev Appends the round's record, adopts its global model and opens the next
