@@ -9,6 +9,13 @@ from typing import Any
 
 import click
 
+_JSON_OPTION = click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JSON here.",
+)
+
 # Options shared by the commands that set up a task's circuit.
 _CIRCUIT_OPTIONS = [
     click.option(
@@ -35,12 +42,7 @@ _CIRCUIT_OPTIONS = [
         type=click.Path(file_okay=False, path_type=Path),
         help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
     ),
-    click.option(
-        "--json",
-        "json_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Also write the results as JSON here.",
-    ),
+    _JSON_OPTION,
 ]
 
 
@@ -177,12 +179,7 @@ def demo(
 @click.option(
     "--poll", default=2.0, show_default=True, help="Seconds between polls (--follow)."
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the per-round summary as JSON here.",
-)
+@_JSON_OPTION
 def watch(
     rpc: str,
     contract: str,

@@ -44,13 +44,17 @@ def deploy_verifier(chain: Chain, account: LocalAccount) -> str:
     return deploy(chain, account, verifier_contract())
 
 
+def _verifier_at(chain: Chain, verifier: str) -> Any:
+    return chain.w3.eth.contract(
+        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
+    )
+
+
 def register_vka(
     chain: Chain, account: LocalAccount, verifier: str, words: list[bytes]
 ) -> bytes:
     """Register a verification-key artefact on the reusable verifier; return its digest."""
-    contract = chain.w3.eth.contract(
-        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
-    )
+    contract = _verifier_at(chain, verifier)
     chain.transact(account, contract.functions.registerVka(words))
     return vka_digest(words)
 
@@ -61,9 +65,7 @@ def verify_on_chain(
     """Whether the verifier at `verifier` accepts `proof` under the key artefact
     `words`, by a call (no transaction). A client checks a proof this way before it
     stakes: a key that does not match the proving key would fail every proof."""
-    contract = chain.w3.eth.contract(
-        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
-    )
+    contract = _verifier_at(chain, verifier)
     data = contract.encode_abi(
         "verifyProof", [proof.proof, list(proof.instances), words]
     )
@@ -120,8 +122,8 @@ PHASES = (
 )
 """Names of the contract's `Phase` enum, by value."""
 
-ROUND_OPEN, ROUND_CLOSED, ROUND_FINALIZED = 1, 2, 3
-"""Values of the contract's `RoundStatus` enum."""
+ROUND_FINALIZED = 3
+"""The contract's `RoundStatus.Finalized`."""
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,9 @@ class TaskConfig:
         )
 
     @classmethod
-    def from_struct(cls, values: Any) -> TaskConfig:
-        """Inverse of `as_struct` (from a decoded event)."""
-        v = (
-            dict(values)
-            if hasattr(values, "keys")
-            else dict(zip(_FIELDS, values, strict=True))
-        )
+    def from_struct(cls, v: Any) -> TaskConfig:
+        """Inverse of `as_struct`, from the struct as web3 decodes it in an event
+        (a mapping by Solidity field name)."""
         return cls(
             vka_digest=bytes(v["vkaDigest"]),
             aggregator=Web3.to_checksum_address(v["aggregator"]),
@@ -201,28 +199,6 @@ class TaskConfig:
                 **{f.name: int(v[_camel(f.name)]) for f in fields(TaskTerms)}
             ),
         )
-
-
-_FIELDS = (
-    "vkaDigest",
-    "aggregator",
-    "aggregatorKey",
-    "evalSamples",
-    "minCorrect",
-    "maxClients",
-    "numRounds",
-    "registrationBlocks",
-    "commitBlocks",
-    "proofBlocks",
-    "aggregateBlocks",
-    "leaderShareBps",
-    "minStake",
-    "missedProofPenalty",
-    "aggregatorBond",
-    "aggregatorPenalty",
-    "initialModelHash",
-    "initialModelCid",
-)
 
 
 def _camel(name: str) -> str:

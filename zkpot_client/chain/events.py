@@ -94,11 +94,6 @@ def round_schedule(zkpot: ZKPoTContract, task_id: int, round_: int) -> dict[str,
     }
 
 
-def latest_round(zkpot: ZKPoTContract, task_id: int) -> int:
-    """The task's most recently opened round."""
-    return int(logs(zkpot, "RoundOpened", task_id)[-1]["args"]["round"])
-
-
 def global_model(
     zkpot: ZKPoTContract, task_id: int, after_round: int
 ) -> tuple[int, str]:

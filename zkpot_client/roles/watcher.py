@@ -37,12 +37,15 @@ class Watcher:
         return cls(zkpot, task_info(zkpot, task_id))
 
     def finalised_rounds(self, after: int = 0) -> list[dict[str, Any]]:
-        """Summaries of the rounds after `after` whose record is on chain."""
-        return [
-            round_summary(outcome, self.task.eval_samples)
-            for outcome in round_outcomes(self.zkpot, self.task.task_id)
-            if outcome.finalized and outcome.round > after
-        ]
+        """Summaries of the rounds after `after` whose record is on chain, read one
+        round at a time (a poll reads only what is new)."""
+        summaries = []
+        for r in range(after + 1, self.task.num_rounds + 1):
+            outcomes = round_outcomes(self.zkpot, self.task.task_id, only_round=r)
+            if not outcomes or not outcomes[0].finalized:
+                break
+            summaries.append(round_summary(outcomes[0], self.task.eval_samples))
+        return summaries
 
     def follow(
         self,
