@@ -103,6 +103,7 @@ def task_config(aggregator, proofs: Proofs, **overrides) -> dict:
         "aggregatorPenalty": BOND // 4,
         "initialModelHash": b"\x07" * 32,
         "initialModelCid": "bafkreiinitial",
+        "circuitCid": "bafkreicircuit",
     }
     config.update(overrides)
     return config

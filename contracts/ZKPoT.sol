@@ -473,6 +473,7 @@ contract ZKPoT is IZKPoT {
         if (c.initialModelHash == bytes32(0) || bytes(c.initialModelCid).length == 0) {
             revert ZKPoTInvalidTaskParameter("initialModel");
         }
+        if (bytes(c.circuitCid).length == 0) revert ZKPoTInvalidTaskParameter("circuitCid");
     }
 
     function _task(uint256 taskId) private view returns (Task storage t) {

@@ -203,6 +203,7 @@ def open_task(
             num_rounds=rounds,
             initial_model_hash=1,
             initial_model_cid="bafkqaaa",
+            circuit_cid="bafkqaaa",
             terms=terms,
         ),
         reward_pool=reward_pool,

@@ -460,12 +460,14 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
         num_rounds=2,
         initial_model_hash=1,
         initial_model_cid="cid",
+        circuit_cid="cid",
     )
     for change, parameter in [
         ({"eval_samples": 0}, "evalSamples"),
         ({"min_correct": 9}, "minCorrect"),
         ({"num_rounds": 0}, "numRounds"),
         ({"terms": TaskTerms(min_stake=0)}, "minStake"),
+        ({"circuit_cid": ""}, "circuitCid"),
     ]:
         with pytest.raises(ContractRevertError) as err:
             d.zkpot.create_task(d.publisher, replace(good, **change), reward_pool=0)

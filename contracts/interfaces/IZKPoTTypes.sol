@@ -56,6 +56,9 @@ interface IZKPoTTypes {
     /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline.
     /// @param initialModelHash Poseidon hash of the initial global model's weights.
     /// @param initialModelCid Content identifier of the initial global model.
+    /// @param circuitCid Content identifier of the task's circuit package (the ONNX
+    ///        evaluation circuit, its settings, the SRS and the model shape): clients
+    ///        rebuild the keys from it and check them against `vkaDigest`.
     struct TaskConfig {
         bytes32 vkaDigest;
         address aggregator;
@@ -75,6 +78,7 @@ interface IZKPoTTypes {
         uint256 aggregatorPenalty;
         bytes32 initialModelHash;
         string initialModelCid;
+        string circuitCid;
     }
 
     /// @notice A proof of accuracy and what goes with it.

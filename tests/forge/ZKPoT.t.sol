@@ -89,7 +89,7 @@ contract ZKPoTTest is ZKPoTBase {
     }
 
     function test_createTask_rejectsEachInvalidParameter() public {
-        for (uint256 i = 0; i < 15; i++) {
+        for (uint256 i = 0; i < 16; i++) {
             TaskConfig memory c = defaultConfig();
             string memory name = breakParameter(c, i, 0);
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, name));

@@ -122,9 +122,10 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         c.aggregatorPenalty = AGG_PENALTY;
         c.initialModelHash = keccak256("initial model");
         c.initialModelCid = "bafkreiinitial";
+        c.circuitCid = "bafkreicircuit";
     }
 
-    /// @dev Puts parameter `which` (0..14, in the contract's order of checks) out of range
+    /// @dev Puts parameter `which` (0..15, in the contract's order of checks) out of range
     ///      with a fuzzed bad value and returns its name; any other `which` breaks nothing.
     function breakParameter(TaskConfig memory c, uint256 which, uint256 seed) internal pure returns (string memory) {
         if (which == 0) c.vkaDigest = bytes32(0);
@@ -145,7 +146,8 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             if (seed % 2 == 0) c.initialModelHash = bytes32(0);
             else c.initialModelCid = "";
         }
-        string[15] memory names = [
+        if (which == 15) c.circuitCid = "";
+        string[16] memory names = [
             "vkaDigest",
             "aggregator",
             "evalSamples",
@@ -160,7 +162,8 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             "minStake",
             "missedProofPenalty",
             "aggregatorPenalty",
-            "initialModel"
+            "initialModel",
+            "circuitCid"
         ];
         return which < names.length ? names[which] : "";
     }

@@ -111,6 +111,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         c.aggregatorPenalty = bound(c.aggregatorPenalty, 0, c.aggregatorBond);
         if (c.initialModelHash == bytes32(0)) c.initialModelHash = keccak256("initial model");
         if (bytes(c.initialModelCid).length == 0) c.initialModelCid = "bafkreiinitial";
+        if (bytes(c.circuitCid).length == 0) c.circuitCid = "bafkreicircuit";
         return c;
     }
 

@@ -156,6 +156,8 @@ class TaskConfig:
     num_rounds: int
     initial_model_hash: int
     initial_model_cid: str
+    circuit_cid: str
+    """CID of the task's circuit package (see circuit.package)."""
     terms: TaskTerms = field(default_factory=TaskTerms)
 
     def as_struct(self) -> tuple[Any, ...]:
@@ -180,6 +182,7 @@ class TaskConfig:
             t.aggregator_penalty,
             self.initial_model_hash.to_bytes(32, "big"),
             self.initial_model_cid,
+            self.circuit_cid,
         )
 
     @classmethod
@@ -195,6 +198,7 @@ class TaskConfig:
             num_rounds=int(v["numRounds"]),
             initial_model_hash=int.from_bytes(v["initialModelHash"], "big"),
             initial_model_cid=v["initialModelCid"],
+            circuit_cid=v["circuitCid"],
             terms=TaskTerms(
                 **{f.name: int(v[_camel(f.name)]) for f in fields(TaskTerms)}
             ),
@@ -236,10 +240,20 @@ class ZKPoTContract:
         return str(self.contract.functions.verifier().call())
 
     def _send(
-        self, account: LocalAccount, fn: str, *args: Any, value: int = 0
+        self,
+        account: LocalAccount,
+        fn: str,
+        *args: Any,
+        value: int = 0,
+        force_gas: int | None = None,
     ) -> TxReceipt:
+        """Send `fn(*args)`. With `force_gas` the transaction is sent with that gas even
+        when it will revert (how a misbehaving client's transactions reach the chain);
+        the revert is raised after it is mined."""
         call = getattr(self.contract.functions, fn)(*args)
-        return self.chain.transact(account, call, value=value)
+        return self.chain.transact(
+            account, call, value=value, gas=force_gas, send_reverting=bool(force_gas)
+        )
 
     # ------------------------------------------------------------ tasks
     def create_task(
@@ -268,10 +282,18 @@ class ZKPoTContract:
 
     # ------------------------------------------------------------ rounds
     def commit(
-        self, account: LocalAccount, task_id: int, round_: int, commitment: bytes
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        commitment: bytes,
+        *,
+        force_gas: int | None = None,
     ) -> TxReceipt:
         """Commit to this round's weights (see `commitment_of`)."""
-        return self._send(account, "commit", task_id, round_, commitment)
+        return self._send(
+            account, "commit", task_id, round_, commitment, force_gas=force_gas
+        )
 
     def submit_proof(
         self,
@@ -285,6 +307,7 @@ class ZKPoTContract:
         sealed_weights_cid: str,
         claimed_correct: int | None = None,
         instances: tuple[int, ...] | None = None,
+        force_gas: int | None = None,
     ) -> TxReceipt:
         """Submit a proof; `claimed_correct` and `instances` default to the proof's own."""
         submission = (
@@ -295,7 +318,9 @@ class ZKPoTContract:
             salt,
             sealed_weights_cid,
         )
-        return self._send(account, "submitProof", task_id, round_, submission)
+        return self._send(
+            account, "submitProof", task_id, round_, submission, force_gas=force_gas
+        )
 
     def close_round(self, account: LocalAccount, task_id: int) -> TxReceipt:
         """Close the task's current round (anyone may, once its proof phase is over)."""

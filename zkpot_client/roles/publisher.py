@@ -23,6 +23,7 @@ from ..chain.contracts import (
 from ..chain.events import TaskInfo, task_info
 from ..circuit.export import export_onnx
 from ..circuit.keys import CircuitArtifacts, setup_circuit
+from ..circuit.package import publish_package
 from ..model import ModelSpec, count_correct, flatten, quantise
 from ..storage import ContentStore
 from .global_model import store_model
@@ -79,11 +80,14 @@ class TaskPublisher:
     chain: Chain
     store: ContentStore
     definition: TaskDefinition
+    development_srs: bool = True
+    """Whether the circuit was set up with a locally generated SRS."""
 
     def setup_circuit(
         self, *, srs: Path | None = None, cache: Path | None = None
     ) -> CircuitArtifacts:
         """Export the evaluation circuit and set it up (cached by circuit digest)."""
+        self.development_srs = srs is None
         return setup_task_circuit(self.definition, srs=srs, cache=cache)
 
     def deploy(self) -> ZKPoTContract:
@@ -100,14 +104,22 @@ class TaskPublisher:
         aggregator_key: bytes,
         initial_seed: int = 0,
     ) -> TaskInfo:
-        """Register the circuit's key on ZKPoT's verifier, store the initial model, and
-        create the task, funding its reward pool and the aggregator's bond."""
+        """Register the circuit's key on ZKPoT's verifier, store the initial model and
+        the circuit package, and create the task, funding its reward pool and the
+        aggregator's bond."""
         d = self.definition
         digest = register_vka(
             self.chain, self.account, zkpot.verifier, artifacts.vka_words()
         )
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
         model_hash, cid = store_model(self.store, initial, d.scale)
+        package_cid = publish_package(
+            self.store,
+            artifacts,
+            d.spec,
+            d.eval_samples,
+            development_srs=self.development_srs,
+        )
         task_id, _ = zkpot.create_task(
             self.account,
             TaskConfig(
@@ -119,6 +131,7 @@ class TaskPublisher:
                 num_rounds=d.rounds,
                 initial_model_hash=model_hash,
                 initial_model_cid=cid,
+                circuit_cid=package_cid,
                 terms=d.terms,
             ),
             reward_pool=d.reward_pool,

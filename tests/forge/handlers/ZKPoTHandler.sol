@@ -128,6 +128,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.aggregatorPenalty = c.aggregatorBond * ((seed >> 208) % 101) / 100;
         c.initialModelHash = keccak256(abi.encode("initial model", taskIds.length));
         c.initialModelCid = "bafkreiinitial";
+        c.circuitCid = "bafkreicircuit";
         uint256 value = c.aggregatorBond + _bound(pool, 0, 50 ether);
 
         vm.prank(publisher);
