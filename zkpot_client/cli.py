@@ -267,5 +267,14 @@ def bench(
         json_path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+def _add_role_commands() -> None:
+    from .cli_roles import ROLE_COMMANDS
+
+    for command in ROLE_COMMANDS:
+        main.add_command(command)
+
+
+_add_role_commands()
+
 if __name__ == "__main__":
     main()

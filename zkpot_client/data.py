@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+from .exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,38 @@ def dirichlet_split(
         if not np.any(owner == client):
             owner[rng.integers(len(y))] = client
     return [Shard(x=x[owner == c], y=y[owner == c]) for c in range(num_clients)]
+
+
+def save_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    """Write samples `x` and labels `y` to a `.npz` file (a client's shard, an
+    evaluation set)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x=np.asarray(x, dtype=np.float32), y=np.asarray(y, dtype=np.int64))
+    return path
+
+
+def load_arrays(path: Path, *, features: int | None = None) -> Shard:
+    """Read a `.npz` file of samples `x` (n x features, floats) and labels `y`
+    (n integers); clear errors for a missing or malformed file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ZKPoTFileNotFoundError(f"data file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            x, y = f["x"], f["y"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ZKPoTValueError(
+            f"{path} is not a .npz file with arrays x and y: {exc}"
+        ) from exc
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
+        raise ZKPoTValueError(
+            f"{path}: expected x of shape (n, features) and y of shape (n,), got {x.shape} and {y.shape}"
+        )
+    if features is not None and x.shape[1] != features:
+        raise ZKPoTValueError(
+            f"{path}: samples have {x.shape[1]} features, the model takes {features}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ZKPoTValueError(f"{path}: labels must be integers")
+    return Shard(x=x.astype(np.float32), y=y.astype(np.int64))

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
@@ -38,13 +39,15 @@ BLOCK_GAS_LIMIT = 30_000_000
 EMBEDDED_TX_GAS = 15_000_000
 
 
-def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
-    """The development accounts derived from DEV_MNEMONIC."""
+def dev_account(index: int) -> LocalAccount:
+    """Development account `index` derived from DEV_MNEMONIC."""
     Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(count)
-    ]
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def dev_accounts(count: int = DEV_ACCOUNTS) -> list[LocalAccount]:
+    """The first `count` development accounts derived from DEV_MNEMONIC."""
+    return [dev_account(i) for i in range(count)]
 
 
 @dataclass
@@ -161,12 +164,15 @@ class Chain:
         *,
         value: int = 0,
         gas: int | None = None,
+        send_reverting: bool = False,
     ) -> TxReceipt:
         """Sign and send `call` (a bound contract function) from `account`, with
         `value` wei; wait for it.
 
         The call is simulated first, so a revert raises ContractRevertError with the
-        custom error's name and arguments and nothing is sent.
+        custom error's name and arguments and nothing is sent. With `send_reverting`
+        (what an attacker does, given `gas`) the transaction is sent all the same,
+        mined, and then the error is raised.
         """
         tx_params = {"from": account.address, "value": value}
         try:
@@ -182,26 +188,40 @@ class Chain:
                     int(call.estimate_gas(tx_params) * 1.25) + 50_000, BLOCK_GAS_LIMIT
                 )
         except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
-            raise self.decode_revert(_revert_data(exc)) from exc
+            error = self.decode_revert(_revert_data(exc))
+            if not (send_reverting and gas):
+                raise error from exc
+            receipt = self._send(account, call, tx_params, gas)
+            error.error_args["tx"] = "0x" + bytes(receipt["transactionHash"]).hex()
+            raise error from exc
+        receipt = self._send(account, call, tx_params, gas or limit)
+        if receipt["status"] != 1:
+            raise ContractRevertError(
+                "Reverted", {"tx": "0x" + bytes(receipt["transactionHash"]).hex()}
+            )
+        return receipt
+
+    def _send(
+        self, account: LocalAccount, call: Any, tx_params: dict[str, Any], gas: int
+    ) -> TxReceipt:
         tx = call.build_transaction(
             {
                 **tx_params,
                 "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                "gas": gas or limit,
+                "gas": gas,
                 "chainId": self.w3.eth.chain_id,
             }
         )
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
+            return self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=300, poll_latency=0.2
+            )
         except TimeExhausted as exc:
             raise ChainConnectionError(
                 f"transaction {tx_hash.hex()} not mined within 300 s"
             ) from exc
-        if receipt["status"] != 1:
-            raise ContractRevertError("Reverted", {"tx": tx_hash.hex()})
-        return receipt
 
 
 _ETH_TESTER_REVERT = "execution reverted: "
@@ -252,8 +272,16 @@ class AnvilNode:
     """A local anvil node on loopback, started and stopped by this object."""
 
     def __init__(
-        self, *, port: int | None = None, block_time: int | None = None
+        self,
+        *,
+        port: int | None = None,
+        block_time: float | None = None,
+        accounts: int = DEV_ACCOUNTS,
+        state: Path | None = None,
     ) -> None:
+        """Start anvil; `block_time` mines a block every so many seconds (else one
+        per transaction); `state` is a file the chain is loaded from if it exists and
+        dumped to when the node stops, so a restarted node resumes the chain."""
         binary = tool("anvil")
         if binary is None:
             raise ToolchainError("anvil not found: run ./scripts/setup.sh")
@@ -269,20 +297,26 @@ class AnvilNode:
             DEV_MNEMONIC,
             "--gas-limit",
             str(BLOCK_GAS_LIMIT),
+            "--accounts",
+            str(accounts),
             "--silent",
         ]
         if block_time:
             args += ["--block-time", str(block_time)]
+        if state is not None:
+            args += ["--state", str(state), "--preserve-historical-states"]
         self.process = subprocess.Popen(
             args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=os.environ.copy(),
         )
+        self.block_time = block_time
         deadline = time.monotonic() + 30
         while True:
             try:
-                self.chain = Chain.connect(self.url, dev=True, timeout=2)
+                # With interval mining the node keeps its own time: nothing mines on demand.
+                self.chain = Chain.connect(self.url, dev=not block_time, timeout=2)
                 self.chain.name = f"anvil {self.url}"
                 return
             except ChainConnectionError:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -14,7 +17,7 @@ from ..chain.events import TaskInfo
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import Proof, prove
-from ..crypto import seal, weights_to_bytes
+from ..crypto import seal, weights_from_bytes, weights_to_bytes
 from ..data import Shard
 from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, quantise
@@ -45,11 +48,47 @@ class Contribution:
     salt: bytes
     proof: Proof | None = None
 
+    def save(self, state_dir: Path) -> None:
+        """Persist (weights, opening, proof) so a restarted client can finish the round."""
+        path = state_dir / f"round-{self.round}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "round": self.round,
+                    "weights": weights_to_bytes(self.weights).hex(),
+                    "weights_hash": hex(self.weights_hash),
+                    "salt": self.salt.hex(),
+                    "proof": None if self.proof is None else self.proof.to_json(),
+                }
+            )
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, state_dir: Path, round_: int) -> Contribution | None:
+        """The contribution saved for `round_`, if any."""
+        path = state_dir / f"round-{round_}.json"
+        if not path.is_file():
+            return None
+        raw = json.loads(path.read_text())
+        return cls(
+            round=raw["round"],
+            weights=weights_from_bytes(bytes.fromhex(raw["weights"])),
+            weights_hash=int(raw["weights_hash"], 16),
+            salt=bytes.fromhex(raw["salt"]),
+            proof=None if raw["proof"] is None else Proof.from_json(raw["proof"]),
+        )
+
 
 @dataclass
 class Client:
-    """An honest client. Subclasses (the Byzantine strategies of later work) override
-    the steps they cheat in."""
+    """An honest client. Subclasses (the Byzantine strategies in `byzantine.py`)
+    override the steps they cheat in."""
+
+    proves: ClassVar[bool] = True
+    """Whether this client runs the prover each round (for scheduling)."""
 
     name: str
     account: LocalAccount
@@ -61,6 +100,8 @@ class Client:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     seed: int = 0
     current: Contribution | None = None
+    state_dir: Path | None = None
+    """Where each round's contribution is kept until it is submitted (none: memory only)."""
 
     @property
     def address(self) -> str:
@@ -89,6 +130,10 @@ class Client:
         )
         return quantise(trained, self.scale)
 
+    def contribute(self, task: TaskInfo, round_: int) -> None:
+        """The round's first step: train from the global model and commit to the result."""
+        self.commit(task, round_, self.train(task, round_))
+
     def commit(self, task: TaskInfo, round_: int, weights: np.ndarray) -> TxReceipt:
         """Commit on chain to `weights` (salted, bound to this sender, task and round).
 
@@ -110,6 +155,7 @@ class Client:
         self.current = Contribution(
             round=round_, weights=weights, weights_hash=h, salt=salt
         )
+        self._persist()  # before the commitment is sent: never a commitment we cannot open
         return self.zkpot.commit(
             self.account,
             task.task_id,
@@ -125,14 +171,36 @@ class Client:
             self.current.weights,
             label=f"{self.name}: proving accuracy, round {self.current.round}",
         )
+        self._persist()
         return self.current.proof
 
-    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt:
+    def resume(self, task: TaskInfo, round_: int) -> Contribution | None:
+        """Reload this round's saved contribution if it opens our on-chain commitment."""
+        if self.state_dir is None:
+            return None
+        saved = Contribution.load(self.state_dir, round_)
+        on_chain = self.zkpot.contribution(task.task_id, round_, self.address)[
+            "commitment"
+        ]
+        if saved is None or on_chain != commitment_of(
+            self.address, task.task_id, round_, saved.weights_hash, saved.salt
+        ):
+            return None
+        self.current = saved
+        return saved
+
+    def _persist(self) -> None:
+        if self.state_dir is not None and self.current is not None:
+            self.current.save(self.state_dir)
+
+    def submit(
+        self, task: TaskInfo, vka: list[bytes], *, force_gas: int | None = None
+    ) -> TxReceipt:
         """Hand the weights to the aggregator (sealed, via the store) and submit the proof."""
         c = self.current
         assert c is not None and c.proof is not None, "prove before submitting"
         sealed_cid = self.store.put(
-            seal(task.aggregator_key, weights_to_bytes(c.weights))
+            seal(task.aggregator_key, weights_to_bytes(self.handed_over(c)))
         )
         return self.zkpot.submit_proof(
             self.account,
@@ -142,7 +210,12 @@ class Client:
             vka,
             salt=c.salt,
             sealed_weights_cid=sealed_cid,
+            force_gas=force_gas,
         )
+
+    def handed_over(self, c: Contribution) -> np.ndarray:
+        """The weights sealed for the aggregator: the committed ones."""
+        return c.weights
 
     def claim_rewards(self, task: TaskInfo) -> int:
         """Claim the reward of every finalised round with an accepted, unclaimed

@@ -1,0 +1,273 @@
+"""Each Byzantine strategy against the real system: real proofs, the real contract
+on anvil, the real aggregator. One task of two rounds, two honest clients and one
+client per attack; each test reads the system's answer to one attack.
+
+Round 1: the honest clients and the free-rider (copying a commitment). Round 2:
+everyone. The threshold is 3 of the 8 evaluation samples.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
+
+from zkpot_client.aggregation import fedavg
+from zkpot_client.chain.backend import AnvilNode, dev_accounts
+from zkpot_client.chain.contracts import TaskTerms, ZKPoTContract
+from zkpot_client.chain.events import (
+    TaskInfo,
+    contributions,
+    logs,
+    round_schedule,
+)
+from zkpot_client.crypto import new_keypair
+from zkpot_client.data import load_task_data
+from zkpot_client.model import quantise
+from zkpot_client.roles import client as client_module
+from zkpot_client.roles.aggregator import AggregationResult, Aggregator
+from zkpot_client.roles.byzantine import ATTACKS, FLOOD_SIZE, ByzantineClient
+from zkpot_client.roles.client import Client, TrainingConfig
+from zkpot_client.roles.global_model import load_global_model
+from zkpot_client.roles.publisher import TaskDefinition, TaskPublisher
+from zkpot_client.storage import LocalDirStore
+
+HONEST_SHARDS = (3, 2)
+"""Shards (of nine, Dirichlet alpha 0.5) whose models pass the threshold."""
+ATTACK_SHARDS = {
+    "label-flip": 0,
+    "noise": 1,
+    "free-ride": 4,
+    "forge-claim": 5,
+    "model-swap": 7,
+    "lazy": 6,
+    "flood": 8,
+}
+
+
+@dataclass
+class AttackRun:
+    zkpot: ZKPoTContract
+    task: TaskInfo
+    store: LocalDirStore
+    honest: list[Client]
+    attackers: dict[str, ByzantineClient]
+    aggregations: dict[int, AggregationResult]
+    nonces_before: dict[str, int]
+    honest_weights: dict[int, list[np.ndarray]]
+
+    def outcomes(self, attack: str, round_: int) -> list[str]:
+        return [
+            e["outcome"] for e in self.attackers[attack].journal if e["round"] == round_
+        ]
+
+    def verified(self, round_: int) -> dict[str, Any]:
+        return {
+            c.client: c for c in contributions(self.zkpot, self.task.task_id, round_)
+        }
+
+    def global_model(self, after_round: int) -> np.ndarray:
+        return load_global_model(
+            self.zkpot, self.store, self.task.task_id, after_round, SCALE
+        )
+
+
+@pytest.fixture(scope="module")
+def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
+    monkeypatch = pytest.MonkeyPatch()
+    # Real proofs, kept by circuit digest and weights so re-runs skip the prover.
+    monkeypatch.setattr(
+        client_module,
+        "prove",
+        lambda artifacts, flat, label="": prove_cached(artifacts, flat),
+    )
+    chain = anvil_node.chain
+    accounts = dev_accounts(10)
+    data = load_task_data(eval_samples=TINY_EVAL, num_clients=9, alpha=0.5, seed=0)
+    definition = TaskDefinition(
+        spec=TINY_SPEC,
+        eval_x=data.eval_x,
+        eval_y=data.eval_y,
+        scale=SCALE,
+        threshold=0.375,
+        rounds=2,
+        terms=TaskTerms(
+            registration_blocks=12,
+            commit_blocks=30,
+            proof_blocks=60,
+            aggregate_blocks=10,
+        ),
+    )
+    assert definition.min_correct == 3
+    store = LocalDirStore(tempfile.mkdtemp(prefix="zkpot-attacks-"))
+    publisher = TaskPublisher(accounts[0], chain, store, definition)
+    zkpot = publisher.deploy()
+    aggregator = Aggregator(accounts[0], zkpot, store, new_keypair(), SCALE)
+    task = publisher.create_task(
+        zkpot,
+        tiny.artifacts,
+        aggregator=accounts[0].address,
+        aggregator_key=aggregator.public_key,
+    )
+
+    def make(cls: type[Client], name: str, account_index: int, shard: int) -> Any:
+        return cls(
+            name,
+            accounts[account_index],
+            zkpot,
+            store,
+            data.shards[shard],
+            TINY_SPEC,
+            SCALE,
+            TrainingConfig(epochs=10),
+            seed=shard,
+        )
+
+    honest = [
+        make(Client, f"honest-{i}", 1 + i, s) for i, s in enumerate(HONEST_SHARDS)
+    ]
+    attackers = {
+        name: make(ATTACKS[name], name, 3 + i, ATTACK_SHARDS[name])
+        for i, name in enumerate(ATTACKS)
+    }
+    everyone: list[Client] = [*honest, *attackers.values()]
+    for c in everyone:
+        # A well-funded free-rider: its stake outlives one slashing, so it can try twice.
+        c.register(task, task.terms.min_stake * (3 if c.name == "free-ride" else 1))
+    nonces = {
+        c.address: chain.w3.eth.get_transaction_count(c.address) for c in everyone
+    }
+    chain.advance_to(task.start_block)
+    vka = tiny.artifacts.vka_words()
+    aggregations = {}
+    honest_weights = {}
+    for r, active in [(1, [*honest, attackers["free-ride"]]), (2, everyone)]:
+        for c in active:
+            c.contribute(task, r)
+        for c in active:
+            c.prove(tiny.artifacts)
+        honest_weights[r] = [c.current.weights for c in honest]
+        schedule = round_schedule(zkpot, task.task_id, r)
+        chain.advance_to(schedule["commitEnd"] + 1)
+        for c in active:
+            c.submit(task, vka)
+        chain.advance_to(schedule["proofEnd"] + 1)
+        zkpot.close_round(accounts[0], task.task_id)
+        aggregations[r] = aggregator.aggregate(task.task_id, r)
+        aggregator.publish(task.task_id, aggregations[r])
+    monkeypatch.undo()
+    return AttackRun(
+        zkpot, task, store, honest, attackers, aggregations, nonces, honest_weights
+    )
+
+
+def _honest_only(run: AttackRun, round_: int) -> None:
+    """The round's global model is exactly the FedAvg of the honest clients' weights."""
+    honest = run.honest_weights[round_]
+    assert sorted(run.aggregations[round_].included) == sorted(
+        c.address for c in run.honest
+    )
+    expected = quantise(fedavg(honest), SCALE)
+    np.testing.assert_array_equal(run.global_model(round_), expected)
+
+
+def test_honest_clients_are_accepted_in_both_rounds(attack_run: AttackRun) -> None:
+    for r in (1, 2):
+        verified = attack_run.verified(r)
+        for c in attack_run.honest:
+            assert verified[c.address].accepted, (
+                r,
+                c.name,
+                verified[c.address].correct,
+            )
+        _honest_only(attack_run, r)
+
+
+def test_label_flipping_is_verified_below_the_threshold_and_left_out(
+    attack_run: AttackRun,
+) -> None:
+    flipper = attack_run.attackers["label-flip"]
+    mine = attack_run.verified(2)[flipper.address]
+    assert not mine.accepted and mine.correct < attack_run.task.min_correct
+    assert flipper.address not in attack_run.aggregations[2].included
+    _honest_only(attack_run, 2)
+
+
+def test_random_weights_are_verified_below_the_threshold_and_left_out(
+    attack_run: AttackRun,
+) -> None:
+    noisy = attack_run.attackers["noise"]
+    mine = attack_run.verified(2)[noisy.address]
+    assert not mine.accepted and mine.correct < attack_run.task.min_correct
+    _honest_only(attack_run, 2)
+
+
+def test_free_riding_is_refused_on_chain_and_slashed(attack_run: AttackRun) -> None:
+    rider = attack_run.attackers["free-ride"]
+    assert (
+        attack_run.outcomes("free-ride", 1)[-1]
+        == "refused on chain: ZKPoTCommitmentMismatch"
+    )
+    assert (
+        attack_run.outcomes("free-ride", 2)[-1]
+        == "refused on chain: ZKPoTDuplicateModel"
+    )
+    for r in (1, 2):
+        assert rider.address not in attack_run.verified(r)
+    # Its round-1 commitment was never proven: slashed when it committed again
+    # (with a single minimum stake it would then no longer be eligible).
+    slashed = logs(
+        attack_run.zkpot, "ClientSlashed", attack_run.task.task_id, client=rider.address
+    )
+    assert [int(e["args"]["round"]) for e in slashed] == [1]
+    _honest_only(attack_run, 1)
+
+
+def test_a_forged_count_is_refused_on_chain(attack_run: AttackRun) -> None:
+    forger = attack_run.attackers["forge-claim"]
+    assert forger.current is not None and forger.current.proof is not None
+    assert forger.current.proof.correct < TINY_EVAL
+    assert attack_run.outcomes("forge-claim", 2) == [
+        "refused on chain: ZKPoTProofRejected"
+    ]
+    assert forger.address not in attack_run.verified(2)
+
+
+def test_a_swapped_model_is_accepted_on_chain_but_left_out_by_the_aggregator(
+    attack_run: AttackRun,
+) -> None:
+    swapper = attack_run.attackers["model-swap"]
+    assert attack_run.verified(2)[swapper.address].accepted
+    assert attack_run.aggregations[2].excluded == {
+        swapper.address: "weights do not hash to the proven commitment"
+    }
+    _honest_only(attack_run, 2)
+
+
+def test_the_global_model_handed_back_is_refused_on_chain(
+    attack_run: AttackRun,
+) -> None:
+    lazy = attack_run.attackers["lazy"]
+    assert attack_run.outcomes("lazy", 2)[-1] == "refused on chain: ZKPoTStaleModel"
+    assert lazy.address not in attack_run.verified(2)
+
+
+def test_a_flood_of_garbage_proofs_is_refused_on_chain_and_costs_the_sender(
+    attack_run: AttackRun,
+) -> None:
+    flooder = attack_run.attackers["flood"]
+    (entry,) = [e for e in flooder.journal if e["action"].startswith("submit")]
+    assert entry["outcome"] == f"{FLOOD_SIZE} x ZKPoTProofRejected"
+    # Every garbage proof was mined (and reverted): one commit plus the flood.
+    w3 = attack_run.zkpot.chain.w3
+    assert (
+        w3.eth.get_transaction_count(flooder.address)
+        - attack_run.nonces_before[flooder.address]
+        == 1 + FLOOD_SIZE
+    )
+    assert flooder.address not in attack_run.verified(2)
+    _honest_only(attack_run, 2)

@@ -1,0 +1,529 @@
+"""The role commands: `zkpot publish`, `zkpot aggregate`, `zkpot client` (each one
+OS process with its own key, talking to the others only through the chain and
+the content store) and `zkpot sim`, which starts a node and all of them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .roles.byzantine import ATTACKS
+
+
+def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def apply(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+_RPC = click.option(
+    "--rpc",
+    default="http://127.0.0.1:8545",
+    show_default=True,
+    envvar="ZKPOT_RPC",
+    help="JSON-RPC endpoint of the node (env ZKPOT_RPC).",
+)
+_KEY = _options(
+    click.option(
+        "--key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="ZKPOT_KEY_FILE",
+        help="File holding this role's private key in hex (env ZKPOT_KEY_FILE).",
+    ),
+    click.option(
+        "--dev-account",
+        type=int,
+        help="Use development account N of the well-known test mnemonic instead "
+        "(local chains only: anyone knows these keys).",
+    ),
+)
+_STORE = click.option(
+    "--store",
+    "store_dir",
+    required=True,
+    envvar="ZKPOT_STORE",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content store directory shared by the roles (env ZKPOT_STORE).",
+)
+_TASK = _options(
+    click.option(
+        "--contract",
+        required=True,
+        envvar="ZKPOT_CONTRACT",
+        help="ZKPoT contract address.",
+    ),
+    click.option("--task", "task_id", required=True, type=int, help="Task id."),
+)
+_POLL = click.option(
+    "--poll", default=1.0, show_default=True, help="Seconds between looks at the chain."
+)
+_CACHE = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
+)
+
+
+def _fail(exc: BaseException) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _guard(fn: Callable[[], int | None]) -> None:
+    """Run a command body: ZKPoT errors end it with a one-line message and exit 1."""
+    from .exceptions import ZKPoTError
+
+    try:
+        code = fn()
+    except (ZKPoTError, ValueError, LookupError) as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+def _ether(value: float) -> int:
+    from .chain.contracts import ETHER
+
+    return round(value * ETHER)
+
+
+@click.command()
+@_RPC
+@_KEY
+@_STORE
+@click.option(
+    "--contract",
+    help="An existing ZKPoT contract (default: deploy the verifier and a new one).",
+)
+@click.option(
+    "--eval-data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Evaluation set (.npz with x and y). Default: a stratified hold-out of the bundled digits.",
+)
+@click.option(
+    "--eval-samples",
+    default=100,
+    show_default=True,
+    help="Hold-out size when --eval-data is not given.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    help="Seed of the hold-out split and the initial model.",
+)
+@click.option(
+    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
+)
+@click.option(
+    "--threshold",
+    default=0.3,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Accuracy a contribution needs.",
+)
+@click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
+@click.option(
+    "--reward-pool",
+    default=3.0,
+    show_default=True,
+    help="ETH paid out to accepted contributions over the rounds.",
+)
+@click.option(
+    "--stake",
+    default=0.1,
+    show_default=True,
+    help="Minimum stake (ETH) a client deposits.",
+)
+@click.option("--max-clients", default=16, show_default=True)
+@click.option(
+    "--registration-blocks",
+    default=60,
+    show_default=True,
+    help="Blocks clients have to register.",
+)
+@click.option(
+    "--commit-blocks",
+    default=30,
+    show_default=True,
+    help="Blocks of each round's commit phase.",
+)
+@click.option(
+    "--proof-blocks",
+    default=120,
+    show_default=True,
+    help="Blocks of each round's proof phase.",
+)
+@click.option(
+    "--aggregate-blocks",
+    default=30,
+    show_default=True,
+    help="Blocks the aggregator has to publish.",
+)
+@click.option("--aggregator", help="Aggregator's address (default: the publisher's).")
+@click.option(
+    "--aggregator-key",
+    required=True,
+    help="The aggregator's public sealing key, hex (zkpot aggregate --print-key).",
+)
+@click.option(
+    "--srs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
+)
+@_CACHE
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the task's coordinates (contract, task id) here as JSON.",
+)
+def publish(**kw: Any) -> None:
+    """Publish a task: set up the evaluation circuit, put its package and the initial
+    model in the content store, deploy the contracts (or use --contract), register
+    the circuit's key and create the task with its reward pool and schedule."""
+    _guard(lambda: _publish(**kw))
+
+
+def _publish(**kw: Any) -> int:
+    import json
+
+    from .chain.accounts import load_account
+    from .chain.backend import Chain
+    from .chain.contracts import TaskTerms, ZKPoTContract
+    from .data import load_arrays, load_task_data
+    from .model import ModelSpec
+    from .roles.publisher import TaskDefinition, TaskPublisher
+    from .storage import LocalDirStore
+
+    spec = ModelSpec(hidden=kw["hidden"])
+    if kw["eval_data"]:
+        evaluation = load_arrays(kw["eval_data"], features=spec.inputs)
+        eval_x, eval_y = evaluation.x, evaluation.y
+    else:
+        data = load_task_data(
+            eval_samples=kw["eval_samples"], num_clients=1, seed=kw["seed"]
+        )
+        eval_x, eval_y = data.eval_x, data.eval_y
+    try:
+        aggregator_key = bytes.fromhex(kw["aggregator_key"].removeprefix("0x"))
+    except ValueError:
+        aggregator_key = b""
+    if len(aggregator_key) != 32:
+        raise click.BadParameter(
+            "expected 64 hex digits", param_hint="--aggregator-key"
+        )
+    account = load_account(kw["key_file"], kw["dev_account"])
+    chain = Chain.connect(kw["rpc"])
+    definition = TaskDefinition(
+        spec=spec,
+        eval_x=eval_x,
+        eval_y=eval_y,
+        threshold=kw["threshold"],
+        rounds=kw["rounds"],
+        reward_pool=_ether(kw["reward_pool"]),
+        terms=TaskTerms(
+            max_clients=kw["max_clients"],
+            registration_blocks=kw["registration_blocks"],
+            commit_blocks=kw["commit_blocks"],
+            proof_blocks=kw["proof_blocks"],
+            aggregate_blocks=kw["aggregate_blocks"],
+            min_stake=_ether(kw["stake"]),
+            missed_proof_penalty=_ether(kw["stake"]) // 2,
+        ),
+    )
+    publisher = TaskPublisher(
+        account, chain, LocalDirStore(kw["store_dir"]), definition
+    )
+    artifacts = publisher.setup_circuit(srs=kw["srs"], cache=kw["cache_dir"])
+    click.echo(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
+    zkpot = (
+        ZKPoTContract(chain, kw["contract"]) if kw["contract"] else publisher.deploy()
+    )
+    task = publisher.create_task(
+        zkpot,
+        artifacts,
+        aggregator=kw["aggregator"] or account.address,
+        aggregator_key=aggregator_key,
+        initial_seed=kw["seed"],
+    )
+    coordinates = {
+        "rpc": kw["rpc"],
+        "contract": zkpot.address,
+        "verifier": zkpot.verifier,
+        "task": task.task_id,
+        "start_block": task.start_block,
+        "circuit_cid": task.circuit_cid,
+    }
+    click.echo(
+        f"task {task.task_id} on ZKPoT {zkpot.address}: {definition.eval_samples} evaluation samples, "
+        f"{task.num_rounds} rounds, registration until block {task.start_block}"
+    )
+    if kw["out"]:
+        kw["out"].parent.mkdir(parents=True, exist_ok=True)
+        kw["out"].write_text(json.dumps(coordinates, indent=1) + "\n")
+    return 0
+
+
+@click.command()
+@_RPC
+@_KEY
+@_STORE
+@_TASK
+@click.option(
+    "--state-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the aggregator keeps its sealing key and each round's aggregation.",
+)
+@click.option(
+    "--print-key",
+    is_flag=True,
+    help="Print the public sealing key (creating the key pair if needed) and exit.",
+)
+@_POLL
+def aggregate(**kw: Any) -> None:
+    """Run a task's aggregator until the task is over: after each proof phase, close
+    the round, open the accepted contributions' sealed weights, keep those that
+    match their commitment, average them and publish the global model."""
+    _guard(lambda: _aggregate(**kw))
+
+
+def _aggregate(**kw: Any) -> int:
+    from .chain.accounts import load_account
+    from .circuit.package import CircuitPackage
+    from .processes.aggregator_process import load_box_key, make_aggregator
+    from .processes.common import RoleContext, exit_on_interrupt
+    from .storage import LocalDirStore
+
+    if kw["print_key"]:
+        click.echo(bytes(load_box_key(kw["state_dir"], create=True).public_key).hex())
+        return 0
+    account = load_account(kw["key_file"], kw["dev_account"])
+    store = LocalDirStore(kw["store_dir"])
+    ctx = RoleContext.open(
+        "aggregator", kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
+    )
+    package = CircuitPackage.from_bytes(store.get(ctx.task.circuit_cid))
+    process = make_aggregator(account, ctx, store, kw["state_dir"], package.scale)
+    return exit_on_interrupt(process.run)
+
+
+@click.command()
+@_RPC
+@_KEY
+@_STORE
+@_TASK
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="This client's private training data (.npz with x and y).",
+)
+@click.option(
+    "--state-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where each round's contribution is kept until submitted (for restarts).",
+)
+@click.option("--name", default="client", show_default=True, help="Name in the log.")
+@click.option("--stake", type=float, help="Stake in ETH (default: the task's minimum).")
+@click.option(
+    "--epochs", default=10, show_default=True, help="Local training epochs per round."
+)
+@click.option("--lr", default=0.1, show_default=True, help="SGD learning rate.")
+@click.option("--seed", default=0, show_default=True, help="Training seed.")
+@click.option(
+    "--attack",
+    type=click.Choice(sorted(ATTACKS)),
+    help="Behave as a Byzantine client with this strategy (for experiments; see docs/attacks.md).",
+)
+@click.option(
+    "--prover-slots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of prover slots shared by the clients of this machine, so they "
+    "never prove more at once than --slots.",
+)
+@click.option(
+    "--slots",
+    type=int,
+    help="Concurrent provers allowed (default: one per four cores).",
+)
+@_CACHE
+@_POLL
+def client(**kw: Any) -> None:
+    """Run a federated-learning client until the task is over: register with a stake,
+    then each round train on the private data from the global model, commit, prove
+    the accuracy in zero knowledge and submit; finally claim the rewards and take
+    the stake back. The circuit is rebuilt from the task's package and checked
+    against the key digest on chain before anything is staked."""
+    _guard(lambda: _client(**kw))
+
+
+def _client(**kw: Any) -> int:
+    from .chain.accounts import load_account
+    from .circuit.package import setup_from_package
+    from .processes.client_process import ClientProcess
+    from .processes.common import RoleContext, exit_on_interrupt
+    from .processes.provers import default_slots
+    from .roles.client import Client, TrainingConfig
+    from .storage import LocalDirStore
+
+    account = load_account(kw["key_file"], kw["dev_account"])
+    store = LocalDirStore(kw["store_dir"])
+    ctx = RoleContext.open(
+        kw["name"], kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
+    )
+    package, artifacts = setup_from_package(
+        store, ctx.task.circuit_cid, ctx.task.vka_digest, cache=kw["cache_dir"]
+    )
+    from .data import load_arrays
+
+    shard = load_arrays(kw["data_path"], features=package.spec.inputs)
+    cls = ATTACKS[kw["attack"]] if kw["attack"] else Client
+    c = cls(
+        kw["name"],
+        account,
+        ctx.zkpot,
+        store,
+        shard,
+        package.spec,
+        package.scale,
+        TrainingConfig(epochs=kw["epochs"], lr=kw["lr"]),
+        seed=kw["seed"],
+        state_dir=kw["state_dir"],
+    )
+    member = ctx.call(ctx.zkpot.member, ctx.task_id, c.address)
+    if not member["registered"]:
+        c.register(ctx.task, None if kw["stake"] is None else _ether(kw["stake"]))
+        ctx.log(
+            f"registered {c.address}"
+            + (f" (Byzantine: {cls.attack})" if kw["attack"] else "")
+        )
+    process = ClientProcess(
+        ctx, c, artifacts, kw["prover_slots"], kw["slots"] or default_slots()
+    )
+    return exit_on_interrupt(process.run)
+
+
+@click.command()
+@click.option(
+    "--clients", default=10, show_default=True, help="Federated-learning clients."
+)
+@click.option(
+    "--byzantine", default=0, show_default=True, help="How many of them attack."
+)
+@click.option(
+    "--attack",
+    type=click.Choice(sorted(ATTACKS)),
+    help="The Byzantine clients' strategy.",
+)
+@click.option("--rounds", default=5, show_default=True, help="Number of rounds.")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    help="Seed of the data split, the Byzantine draw, the models.",
+)
+@click.option(
+    "--eval-samples",
+    default=100,
+    show_default=True,
+    help="Evaluation samples bound into the circuit.",
+)
+@click.option(
+    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
+)
+@click.option(
+    "--threshold", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0)
+)
+@click.option(
+    "--alpha",
+    default=0.5,
+    show_default=True,
+    help="Dirichlet alpha of the non-IID split.",
+)
+@click.option(
+    "--epochs", default=10, show_default=True, help="Local training epochs per round."
+)
+@click.option(
+    "--block-time",
+    default=1.0,
+    show_default=True,
+    help="Seconds between anvil's blocks.",
+)
+@click.option(
+    "--slots", type=int, help="Concurrent provers (default: one per four cores)."
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where keys, data, store, state and logs go (default: a new temporary directory).",
+)
+@click.option(
+    "--srs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
+)
+@_CACHE
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write {byzantine, attack, rounds: [per-round summary as zkpot demo --json]} here.",
+)
+def sim(**kw: Any) -> None:
+    """Simulate a federation on this machine, every role its own process.
+
+    Starts anvil on loopback (a block every --block-time seconds), runs zkpot
+    publish, then zkpot aggregate, zkpot watch and one zkpot client per client
+    (--byzantine of them with --attack), each with its own key, talking only
+    through the chain and the content store. Phases are sized from a measured
+    proof and provers take turns, so the machine is not oversubscribed; the
+    expected run time is shown first. The outcome is read from contract events.
+    """
+    _guard(lambda: _sim(**kw))
+
+
+def _sim(**kw: Any) -> int:
+    import json
+
+    from .processes.provers import default_slots
+    from .processes.sim import SimConfig, run_sim
+    from .report import print_rounds
+
+    json_path = kw.pop("json_path")
+    kw["cache"] = kw.pop("cache_dir")
+    kw["slots"] = kw["slots"] or default_slots()
+    result = run_sim(SimConfig(**kw))
+    print_rounds(result.rounds)
+    for client, journal in result.journals.items():
+        for entry in journal:
+            click.echo(
+                f"  round {entry['round']} {client[:10]}… {entry['action']}: {entry['outcome']}"
+            )
+    for r, excluded in result.excluded.items():
+        for client, why in excluded.items():
+            click.echo(f"  round {r}: the aggregator left out {client[:10]}…: {why}")
+    final = result.rounds[-1]["global_accuracy"] if result.rounds else None
+    if final is not None:
+        click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
+    click.echo(
+        f"run took {result.seconds / 60:.1f} min; logs in {result.run_dir / 'logs'}"
+    )
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        click.echo(f"summary written to {json_path}")
+    return 0 if all(code == 0 for code in result.exit_codes.values()) else 1
+
+
+ROLE_COMMANDS = [publish, aggregate, client, sim]

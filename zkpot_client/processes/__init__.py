@@ -1,0 +1,1 @@
+"""The roles as long-running OS processes, and the simulation that starts them."""

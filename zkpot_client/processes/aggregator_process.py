@@ -1,0 +1,143 @@
+"""`zkpot aggregate`: the aggregator as a process.
+
+Each round, once the proof phase is over, it closes the round (if nobody has),
+opens the sealed weights of the accepted contributions, checks them against their
+commitments, averages them and publishes the global model. The result of each
+round's aggregation is saved in the state directory before it is published, so
+an aggregator killed and restarted in the middle of a round publishes what it
+had computed instead of starting over, and never publishes twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from nacl.public import PrivateKey
+
+from ..exceptions import ContractRevertError, ZKPoTValueError
+from ..roles.aggregator import AggregationResult, Aggregator
+from ..storage import ContentStore
+from .common import RoleContext
+from .keeper import ROUND_CLOSED, TASK_ACTIVE, keep_round
+
+BOX_KEY = "box.key"
+
+
+def load_box_key(state_dir: Path, *, create: bool = False) -> PrivateKey:
+    """The aggregator's X25519 key in `state_dir` (created there if asked)."""
+    path = state_dir / BOX_KEY
+    if not path.is_file():
+        if not create:
+            raise ZKPoTValueError(
+                f"no aggregator key in {state_dir} (create it with --print-key)"
+            )
+        state_dir.mkdir(parents=True, exist_ok=True)
+        key = PrivateKey.generate()
+        path.touch(mode=0o600)
+        path.write_text(bytes(key).hex() + "\n")
+        return key
+    try:
+        return PrivateKey(bytes.fromhex(path.read_text().strip()))
+    except ValueError as exc:
+        raise ZKPoTValueError(f"{path} does not hold an aggregator key") from exc
+
+
+@dataclass
+class AggregatorProcess:
+    ctx: RoleContext
+    aggregator: Aggregator
+    state_dir: Path
+
+    def run(self) -> int:
+        ctx, zkpot = self.ctx, self.ctx.zkpot
+        if zkpot.task(ctx.task_id)["aggregator"] != self.aggregator.account.address:
+            raise ZKPoTValueError(
+                f"{self.aggregator.account.address} is not the aggregator of task {ctx.task_id}"
+            )
+        if bytes(ctx.task.aggregator_key) != self.aggregator.public_key:
+            raise ZKPoTValueError(
+                "this aggregator key is not the one the task's clients seal to"
+            )
+        ctx.log(f"aggregating task {ctx.task_id} ({ctx.task.num_rounds} rounds)")
+        while True:
+            task = ctx.call(zkpot.task, ctx.task_id)
+            if task["status"] != TASK_ACTIVE:
+                ctx.log("task over")
+                return 0
+            r = int(task["currentRound"])
+            state = ctx.call(zkpot.round, ctx.task_id, r)
+            head = ctx.head()
+            if state["status"] == ROUND_CLOSED and head <= state["aggregateEnd"]:
+                self.publish(r)
+            else:
+                keep_round(ctx, self.aggregator.account, r, state, head)
+            ctx.sleep()
+
+    def publish(self, round_: int) -> None:
+        result = self.load(round_)
+        if result is None:
+            result = self.ctx.call(self.aggregator.aggregate, self.ctx.task_id, round_)
+            self.save(result)
+            for client, why in result.excluded.items():
+                self.ctx.log(f"round {round_}: left out {client}: {why}")
+        else:
+            self.ctx.log(f"round {round_}: resuming from the saved aggregation")
+        try:
+            self.ctx.call(self.aggregator.publish, self.ctx.task_id, result)
+        except ContractRevertError as exc:
+            self.ctx.log(f"round {round_}: publishing refused: {exc}")
+            return
+        self.ctx.log(
+            f"round {round_}: published the global model of {len(result.included)} contributions ({result.cid})"
+        )
+
+    def _path(self, round_: int) -> Path:
+        return self.state_dir / f"round-{round_}.json"
+
+    def save(self, result: AggregationResult) -> None:
+        path = self._path(result.round)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "round": result.round,
+                    "model_hash": hex(result.model_hash),
+                    "cid": result.cid,
+                    "included": result.included,
+                    "excluded": result.excluded,
+                },
+                indent=1,
+            )
+        )
+        tmp.replace(path)
+
+    def load(self, round_: int) -> AggregationResult | None:
+        path = self._path(round_)
+        if not path.is_file():
+            return None
+        raw = json.loads(path.read_text())
+        return AggregationResult(
+            round=raw["round"],
+            weights=np.empty(0, np.float32),  # in the store under `cid`
+            model_hash=int(raw["model_hash"], 16),
+            cid=raw["cid"],
+            included=raw["included"],
+            excluded=raw["excluded"],
+        )
+
+
+def make_aggregator(
+    account: LocalAccount,
+    ctx: RoleContext,
+    store: ContentStore,
+    state_dir: Path,
+    scale: int,
+) -> AggregatorProcess:
+    key = load_box_key(state_dir)
+    return AggregatorProcess(
+        ctx, Aggregator(account, ctx.zkpot, store, key, scale), state_dir
+    )

@@ -1,0 +1,136 @@
+"""`zkpot client`: a federated-learning client as a process.
+
+The process registers, then follows the task round by round from the chain:
+train and commit in the commit phase, prove (holding a prover slot), submit in
+the proof phase, and help close or finalise a round that is due. It keeps each
+round's contribution in its state directory before committing, so a restarted
+client picks up where it stopped. At the end it claims its rewards and takes
+its stake and credit back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..chain.contracts import ETHER
+from ..circuit.keys import CircuitArtifacts
+from ..exceptions import ContractRevertError
+from ..roles.client import Client
+from .common import TRANSIENT, RoleContext
+from .keeper import ROUND_OPEN, TASK_ACTIVE, keep_round
+from .provers import prover_slot
+
+# A round's stages, as far as this client is concerned.
+NEW, COMMITTED, PROVED, DONE = "new", "committed", "proved", "done"
+#: Blocks after the proof phase a client leaves the aggregator to close the round.
+CLOSE_GRACE_BLOCKS = 3
+
+
+@dataclass
+class ClientProcess:
+    ctx: RoleContext
+    client: Client
+    artifacts: CircuitArtifacts
+    slot_dir: Path | None = None
+    slots: int = 1
+    stages: dict[int, str] = field(default_factory=dict)
+
+    def run(self) -> int:
+        ctx, zkpot, c = self.ctx, self.ctx.zkpot, self.client
+        vka = self.artifacts.vka_words()
+        while True:
+            task = ctx.call(zkpot.task, ctx.task_id)
+            if task["status"] != TASK_ACTIVE:
+                break
+            r = int(task["currentRound"])
+            state = ctx.call(zkpot.round, ctx.task_id, r)
+            head = ctx.head()
+            if state["status"] == ROUND_OPEN and head >= state["openBlock"]:
+                try:
+                    self.step(r, state, head, vka)
+                except TRANSIENT as exc:
+                    # The node went away mid-step: whatever reached the chain is
+                    # read back (and the rest redone) once it answers again.
+                    ctx.log(
+                        f"round {r}: node unreachable mid-step ({type(exc).__name__})"
+                    )
+                    self.stages.pop(r, None)
+            keep_round(
+                ctx, c.account, r, state, ctx.head(), grace_blocks=CLOSE_GRACE_BLOCKS
+            )
+            ctx.sleep()
+        self.finish()
+        return 0
+
+    def step(self, r: int, state: dict, head: int, vka: list[bytes]) -> None:
+        """Advance this client's part of round `r` as far as the chain allows."""
+        ctx, c = self.ctx, self.client
+        stage = self.stages.get(r) or self.resume(r)
+        if stage == NEW:
+            if head > state["commitEnd"]:
+                ctx.log(f"round {r}: joined after the commit phase, sitting it out")
+                stage = DONE
+            else:
+                c.contribute(ctx.task, r)
+                ctx.log(f"round {r}: committed")
+                stage = COMMITTED
+        if stage == COMMITTED:
+            with prover_slot(self.slot_dir, self.slots):
+                proof = c.prove(self.artifacts)
+            if proof is not None:
+                ctx.log(
+                    f"round {r}: proved count {proof.correct} in {proof.prove_seconds:.1f} s"
+                )
+                self.record_prove_seconds(r, proof.prove_seconds)
+            stage = PROVED
+        if stage == PROVED:
+            head = ctx.head()
+            if head > state["proofEnd"]:
+                ctx.log(
+                    f"round {r}: the proof phase ended before submission (the stake pays for it)"
+                )
+                stage = DONE
+            elif head > state["commitEnd"]:
+                try:
+                    c.submit(ctx.task, vka)
+                    ctx.log(f"round {r}: submitted")
+                except ContractRevertError as exc:
+                    ctx.log(f"round {r}: submission refused: {exc}")
+                stage = DONE
+        self.stages[r] = stage
+
+    def resume(self, r: int) -> str:
+        """Where this client stands in round `r`, from the chain and its state directory."""
+        ctx, c = self.ctx, self.client
+        mine = ctx.call(ctx.zkpot.contribution, ctx.task_id, r, c.address)
+        if mine["submitted"]:
+            return DONE
+        if mine["commitment"] == bytes(32):
+            return NEW
+        saved = c.resume(ctx.task, r)
+        if saved is None:
+            ctx.log(
+                f"round {r}: committed earlier, but the opening is lost; sitting it out"
+            )
+            return DONE
+        ctx.log(f"round {r}: resuming the saved contribution")
+        return PROVED if saved.proof is not None else COMMITTED
+
+    def record_prove_seconds(self, r: int, seconds: float) -> None:
+        """Keep proving times (which never reach the chain) for the run's report."""
+        if self.client.state_dir is None:
+            return
+        path = self.client.state_dir / "prove-seconds.json"
+        times = json.loads(path.read_text()) if path.is_file() else {}
+        times[str(r)] = round(seconds, 2)
+        path.write_text(json.dumps(times))
+
+    def finish(self) -> None:
+        ctx, c = self.ctx, self.client
+        claimed = ctx.call(c.claim_rewards, ctx.task)
+        received = ctx.call(c.leave, ctx.task)
+        ctx.log(
+            f"task over: claimed {claimed / ETHER:g} ETH in rewards, withdrew {received / ETHER:g} ETH"
+        )

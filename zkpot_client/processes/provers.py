@@ -1,0 +1,48 @@
+"""Prover slots: at most so many provers at once across the processes of a machine.
+
+Proving is CPU-bound and multi-threaded; two provers on a 2-core machine take
+longer together than one after the other, and each holds gigabytes. Client
+processes that share a slot directory take one of its `slots` file locks
+(fcntl, released by the kernel if a prover dies) before proving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def default_slots() -> int:
+    """One prover per four cores, at least one (one on a 2-core machine)."""
+    return max(1, (os.cpu_count() or 1) // 4)
+
+
+@contextlib.contextmanager
+def prover_slot(
+    directory: Path | None, slots: int = 1, *, poll_seconds: float = 0.5
+) -> Iterator[int]:
+    """Hold one of `slots` prover slots in `directory` (none: no limit) while the
+    body runs; yields the slot number."""
+    if directory is None:
+        yield 0
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    while True:
+        for slot in range(slots):
+            fd = os.open(directory / f"prover-{slot}.lock", os.O_RDWR | os.O_CREAT)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield slot
+                return
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        time.sleep(poll_seconds)

@@ -1,0 +1,387 @@
+"""Byzantine clients: each attack is a client that cheats in the steps it overrides.
+
+Every strategy is something a real adversary can do with its own key and the
+public chain: train on poisoned data, hand in junk, copy others' public work,
+lie about its accuracy, give the aggregator other weights than it proved, hand
+the global model back, or flood the contract. Their transactions are sent even
+when the contract will refuse them (so the refusals are on chain, gas burnt),
+and each outcome is kept in a journal (`attack.json` in the state directory).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import numpy as np
+from web3.types import TxReceipt
+
+from ..chain.contracts import commitment_of, new_salt
+from ..chain.events import TaskInfo, contributions, logs
+from ..circuit.commitment import weights_hash
+from ..circuit.keys import CircuitArtifacts
+from ..circuit.prover import Proof
+from ..exceptions import ContractRevertError
+from ..model import quantise
+from ..training import train_local
+from .client import Client, Contribution
+from .global_model import load_global_model
+
+#: Gas an attacker's refused transaction is sent with (a proof verification is ~1.9 M).
+ATTACK_GAS = 3_000_000
+#: Garbage submissions a flooding client sends per round.
+FLOOD_SIZE = 10
+
+
+@dataclass
+class ByzantineClient(Client):
+    """A client that attacks; subclasses name the attack and override steps."""
+
+    attack: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    journal: list[dict[str, Any]] = field(default_factory=list)
+
+    def note(self, round_: int, action: str, outcome: str) -> None:
+        """Keep what was tried and what the system answered."""
+        self.journal.append({"round": round_, "action": action, "outcome": outcome})
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            (self.state_dir / "attack.json").write_text(
+                json.dumps({"attack": self.attack, "journal": self.journal}, indent=1)
+            )
+
+    def attempt(self, round_: int, action: str, send: Any) -> TxReceipt | None:
+        """Run `send()` (a transaction), note whether the contract took it."""
+        try:
+            receipt = send()
+        except ContractRevertError as exc:
+            self.note(round_, action, f"refused on chain: {exc.name}")
+            return None
+        self.note(round_, action, "taken by the contract")
+        return receipt
+
+    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+        """Submit as an honest client would, but send even what will be refused, and
+        note the verified count when it goes through."""
+        c = self.current
+        if c is None or c.proof is None:
+            return None
+        receipt = self.attempt(
+            c.round,
+            "submit",
+            lambda: super(ByzantineClient, self).submit(
+                task, vka, force_gas=ATTACK_GAS
+            ),
+        )
+        if receipt is not None:
+            mine = self.zkpot.contribution(task.task_id, c.round, self.address)
+            self.note(
+                c.round,
+                "verified",
+                f"count {mine['correct']}, "
+                + (
+                    "accepted"
+                    if mine["accepted"]
+                    else "below the threshold, not accepted"
+                ),
+            )
+        return receipt
+
+    def commit_unchecked(
+        self, task: TaskInfo, round_: int, weights: np.ndarray, h: int | None = None
+    ) -> None:
+        """Commit without the honest client's checks (used or global weights)."""
+        h = weights_hash(weights, self.scale) if h is None else h
+        salt = new_salt()
+        self.current = Contribution(
+            round=round_, weights=weights, weights_hash=h, salt=salt
+        )
+        self._persist()
+        self.attempt(
+            round_,
+            "commit",
+            lambda: self.zkpot.commit(
+                self.account,
+                task.task_id,
+                round_,
+                commitment_of(self.address, task.task_id, round_, h, salt),
+                force_gas=ATTACK_GAS,
+            ),
+        )
+
+    def _submit_forced(self, task: TaskInfo, proof: Proof, **kw: Any) -> TxReceipt:
+        assert self.current is not None
+        return self.zkpot.submit_proof(
+            self.account,
+            task.task_id,
+            self.current.round,
+            proof,
+            self._vka,
+            salt=self.current.salt,
+            sealed_weights_cid=kw.pop("sealed_weights_cid", "bafkreiattack"),
+            force_gas=ATTACK_GAS,
+            **kw,
+        )
+
+    _vka: list[bytes] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class LabelFlipClient(ByzantineClient):
+    attack: ClassVar[str] = "label-flip"
+    summary: ClassVar[str] = "trains on its shard with every label shifted by one class"
+
+    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+        start = load_global_model(
+            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+        )
+        flipped = (self.shard.y + 1) % self.spec.classes
+        trained = train_local(
+            self.spec,
+            start,
+            self.shard.x,
+            flipped,
+            epochs=self.training.epochs,
+            lr=self.training.lr,
+            batch_size=self.training.batch_size,
+            seed=self.seed * 1_000 + round_,
+        )
+        return quantise(trained, self.scale)
+
+
+@dataclass
+class NoiseClient(ByzantineClient):
+    attack: ClassVar[str] = "noise"
+    summary: ClassVar[str] = "hands in random weights (Gaussian, standard deviation 1)"
+
+    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+        rng = np.random.default_rng(self.seed * 1_000 + round_)
+        return quantise(
+            rng.normal(0.0, 1.0, self.spec.num_weights).astype(np.float32), self.scale
+        )
+
+
+@dataclass
+class FreeRideClient(ByzantineClient):
+    attack: ClassVar[str] = "free-ride"
+    summary: ClassVar[str] = (
+        "copies another client's commitment (round 1), then commits to and replays "
+        "the previous round's leading proof"
+    )
+    proves: ClassVar[bool] = False
+    victim: str | None = None
+
+    def contribute(self, task: TaskInfo, round_: int) -> None:
+        if round_ == 1:
+            copied = self._wait_for(
+                lambda: self._others(
+                    logs(self.zkpot, "Committed", task.task_id, round=round_)
+                ),
+                task,
+                round_,
+                "commitEnd",
+            )
+            if copied is None:
+                self.note(round_, "commit", "nobody committed to copy")
+                return
+            self.victim = copied["args"]["client"]
+            commitment = bytes(copied["args"]["commitment"])
+            self.current = Contribution(
+                round=round_,
+                weights=np.empty(0, np.float32),
+                weights_hash=0,
+                salt=new_salt(),
+            )
+            self.attempt(
+                round_,
+                f"commit (copy of {self.victim}'s commitment)",
+                lambda: self.zkpot.commit(
+                    self.account, task.task_id, round_, commitment, force_gas=ATTACK_GAS
+                ),
+            )
+            return
+        best = max(
+            (
+                c
+                for c in contributions(self.zkpot, task.task_id, round_ - 1)
+                if c.accepted
+            ),
+            key=lambda c: c.correct,
+            default=None,
+        )
+        if best is None:
+            self.note(round_, "commit", "no accepted proof to replay")
+            return
+        self.victim = best.client
+        self._replay = best
+        self.commit_unchecked(
+            task, round_, np.empty(0, np.float32), h=best.weights_hash
+        )
+
+    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
+        return None
+
+    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+        c = self.current
+        if c is None:
+            return None
+        self._vka = vka
+        if c.round == 1:
+            found = self._wait_for(
+                lambda: [
+                    x
+                    for x in contributions(self.zkpot, task.task_id, 1)
+                    if x.client == self.victim
+                ],
+                task,
+                1,
+                "proofEnd",
+            )
+            if found is None:
+                self.note(1, "submit", f"{self.victim} never submitted a proof to copy")
+                return None
+            tx_hash = found.tx_hash
+        else:
+            tx_hash = self._replay.tx_hash
+        proof = self._proof_of(tx_hash)
+        return self.attempt(
+            c.round,
+            f"submit ({self.victim}'s proof, tx {tx_hash[:10]}…)",
+            lambda: self._submit_forced(task, proof),
+        )
+
+    def _proof_of(self, tx_hash: str) -> Proof:
+        """The proof a `submitProof` transaction carried, from its public calldata."""
+        tx = self.zkpot.chain.w3.eth.get_transaction(tx_hash)
+        _, args = self.zkpot.contract.decode_function_input(tx["input"])
+        s = args["submission"]
+        return Proof(
+            proof=bytes(s["proof"]), instances=tuple(int(i) for i in s["instances"])
+        )
+
+    def _others(self, found: list[Any]) -> Any:
+        return next((e for e in found if e["args"]["client"] != self.address), None)
+
+    def _wait_for(self, probe: Any, task: TaskInfo, round_: int, until: str) -> Any:
+        deadline = int(self.zkpot.round(task.task_id, round_)[until])
+        while True:
+            got = probe()
+            if got:
+                return got[0] if isinstance(got, list) else got
+            if self.zkpot.chain.block_number > deadline:
+                return None
+            time.sleep(0.5)
+
+    _replay: Any = field(default=None, repr=False)
+
+
+@dataclass
+class ForgeClaimClient(ByzantineClient):
+    attack: ClassVar[str] = "forge-claim"
+    summary: ClassVar[str] = (
+        "trains for one epoch only, proves, then raises the proven count to a "
+        "perfect score"
+    )
+
+    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+        self.training = replace(self.training, epochs=1)
+        return super().train(task, round_)
+
+    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+        c = self.current
+        if c is None or c.proof is None:
+            return None
+        self._vka = vka
+        forged = (c.proof.weights_hash, task.eval_samples)
+        return self.attempt(
+            c.round,
+            f"submit (count {c.proof.correct} raised to {task.eval_samples})",
+            lambda: self._submit_forced(
+                task, c.proof, instances=forged, claimed_correct=task.eval_samples
+            ),
+        )
+
+
+@dataclass
+class ModelSwapClient(ByzantineClient):
+    attack: ClassVar[str] = "model-swap"
+    summary: ClassVar[str] = (
+        "proves its trained model but hands the aggregator random weights"
+    )
+
+    def handed_over(self, c: Contribution) -> np.ndarray:
+        rng = np.random.default_rng(self.seed * 1_000 + c.round)
+        return quantise(
+            rng.normal(0.0, 1.0, c.weights.shape).astype(np.float32), self.scale
+        )
+
+
+@dataclass
+class LazyClient(ByzantineClient):
+    attack: ClassVar[str] = "lazy"
+    summary: ClassVar[str] = (
+        "does not train: commits to, proves and submits the global model"
+    )
+
+    def contribute(self, task: TaskInfo, round_: int) -> None:
+        start = load_global_model(
+            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+        )
+        self.commit_unchecked(task, round_, start)
+
+
+@dataclass
+class FloodClient(ByzantineClient):
+    attack: ClassVar[str] = "flood"
+    summary: ClassVar[str] = (
+        f"commits to nothing real and sends {FLOOD_SIZE} garbage proofs per round"
+    )
+    proves: ClassVar[bool] = False
+
+    def contribute(self, task: TaskInfo, round_: int) -> None:
+        h = int.from_bytes(secrets.token_bytes(31), "big")
+        self.commit_unchecked(task, round_, np.empty(0, np.float32), h=h)
+
+    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
+        return None
+
+    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+        c = self.current
+        if c is None:
+            return None
+        self._vka = vka
+        refused: dict[str, int] = {}
+        for _ in range(FLOOD_SIZE):
+            count = secrets.randbelow(task.eval_samples + 1)
+            garbage = Proof(
+                proof=secrets.token_bytes(8_320), instances=(c.weights_hash, count)
+            )
+            try:
+                self._submit_forced(task, garbage)
+                refused["taken"] = refused.get("taken", 0) + 1
+            except ContractRevertError as exc:
+                refused[exc.name] = refused.get(exc.name, 0) + 1
+        self.note(
+            c.round,
+            f"submit {FLOOD_SIZE} garbage proofs",
+            ", ".join(f"{n} x {k}" for k, n in refused.items()),
+        )
+        return None
+
+
+ATTACKS: dict[str, type[ByzantineClient]] = {
+    cls.attack: cls
+    for cls in (
+        LabelFlipClient,
+        NoiseClient,
+        FreeRideClient,
+        ForgeClaimClient,
+        ModelSwapClient,
+        LazyClient,
+        FloodClient,
+    )
+}
+"""Every attack by name."""
