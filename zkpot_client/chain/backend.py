@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
@@ -37,6 +38,14 @@ DEV_ACCOUNTS = 10
 BLOCK_GAS_LIMIT = 30_000_000
 #: Gas limit of transactions on the embedded chain, which skips gas estimation.
 EMBEDDED_TX_GAS = 15_000_000
+
+
+#: Errors that mean "the node is not answering right now", not "the call failed".
+TRANSIENT_ERRORS = (
+    ChainConnectionError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
 
 
 def dev_account(index: int) -> LocalAccount:

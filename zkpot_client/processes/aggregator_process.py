@@ -18,6 +18,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from nacl.public import PrivateKey
 
+from ..chain.events import contributions, logs
 from ..exceptions import ContractRevertError, ZKPoTValueError
 from ..roles.aggregator import AggregationResult, Aggregator
 from ..storage import ContentStore
@@ -51,6 +52,8 @@ class AggregatorProcess:
     ctx: RoleContext
     aggregator: Aggregator
     state_dir: Path
+    checked_round: int = 0
+    """Rounds up to this one have had their missed proofs slashed."""
 
     def run(self) -> int:
         ctx, zkpot = self.ctx, self.ctx.zkpot
@@ -66,9 +69,11 @@ class AggregatorProcess:
         while True:
             task = ctx.call(zkpot.task, ctx.task_id)
             if task["status"] != TASK_ACTIVE:
+                self.slash_missed_proofs(before_round=int(task["currentRound"]) + 1)
                 ctx.log("task over")
                 return 0
             r = int(task["currentRound"])
+            self.slash_missed_proofs(before_round=r)
             state = ctx.call(zkpot.round, ctx.task_id, r)
             head = ctx.head()
             if state["status"] == ROUND_CLOSED and head <= state["aggregateEnd"]:
@@ -76,6 +81,40 @@ class AggregatorProcess:
             else:
                 keep_round(ctx, self.aggregator.account, r, state, head)
             ctx.sleep()
+
+    def slash_missed_proofs(self, before_round: int) -> None:
+        """Slash, once per finalised round, each client that committed and never
+        proved (a client that died, or stalled on purpose). The contract would do it
+        at that client's next commitment; a client that never returns would
+        otherwise keep its whole stake."""
+        while self.checked_round + 1 < before_round:
+            r = self.checked_round + 1
+            proved = {
+                c.client
+                for c in self.ctx.call(
+                    contributions, self.ctx.zkpot, self.ctx.task_id, r
+                )
+            }
+            committed = {
+                e["args"]["client"]
+                for e in self.ctx.call(
+                    logs, self.ctx.zkpot, "Committed", self.ctx.task_id, round=r
+                )
+            }
+            for client in sorted(committed - proved):
+                try:
+                    self.ctx.call(
+                        self.ctx.zkpot.slash_missed_proof,
+                        self.aggregator.account,
+                        self.ctx.task_id,
+                        client,
+                    )
+                    self.ctx.log(
+                        f"round {r}: slashed {client}, committed but never proved"
+                    )
+                except ContractRevertError:
+                    pass  # already settled (by its own next commitment, or someone else)
+            self.checked_round = r
 
     def publish(self, round_: int) -> None:
         result = self.load(round_)

@@ -9,21 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import requests
-
-from ..chain.backend import Chain
+from ..chain.backend import TRANSIENT_ERRORS, Chain
 from ..chain.contracts import ZKPoTContract
 from ..chain.events import TaskInfo, task_info
 from ..exceptions import ChainConnectionError
 
 T = TypeVar("T")
 
-#: Errors that mean "the node is not answering right now", not "the call failed".
-TRANSIENT = (
-    ChainConnectionError,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-)
+TRANSIENT = TRANSIENT_ERRORS
 
 
 @dataclass
@@ -58,13 +51,14 @@ class RoleContext:
         """One timestamped line on stdout (a role's log file under `zkpot sim`)."""
         print(f"{time.strftime('%H:%M:%S')} {self.name}: {message}", flush=True)
 
-    def call(self, fn: Callable[..., T], *args: object) -> T:
-        """`fn(*args)`, retried while the node is unreachable (up to the patience)."""
+    def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """`fn(*args, **kwargs)`, retried while the node is unreachable (up to the
+        patience)."""
         deadline = time.monotonic() + self.patience_seconds
         warned = False
         while True:
             try:
-                return fn(*args)
+                return fn(*args, **kwargs)
             except TRANSIENT as exc:
                 if time.monotonic() > deadline:
                     raise ChainConnectionError(

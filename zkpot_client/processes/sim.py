@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,44 +166,363 @@ def _zkpot(*args: object) -> list[str]:
     return [sys.executable, "-m", "zkpot_client.cli", *map(str, args)]
 
 
+def _option_args(options: dict[str, Any]) -> list[str]:
+    """`{"rpc": url, ...}` as `["--rpc", url, ...]` (None values left out)."""
+    out: list[str] = []
+    for key, value in options.items():
+        if value is not None:
+            out += [f"--{key.replace('_', '-')}", str(value)]
+    return out
+
+
+class Federation:
+    """A node and the role processes of one task, in a run directory.
+
+    `run_sim` drives it start to finish; the fault tests drive it step by step
+    (kill a client, restart the aggregator, restart the node from its state dump).
+    """
+
+    def __init__(self, cfg: SimConfig, *, node_state: bool = False) -> None:
+        cfg.check()
+        self.cfg = cfg
+        self.run_dir = cfg.run_dir or Path(tempfile.mkdtemp(prefix="zkpot-sim-"))
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs = self.run_dir / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.store_dir = self.run_dir / "store"
+        self.node_state = self.run_dir / "anvil-state.json" if node_state else None
+        self.data = load_task_data(
+            eval_samples=cfg.eval_samples,
+            num_clients=cfg.clients,
+            alpha=cfg.alpha,
+            seed=cfg.seed,
+        )
+        self.definition = TaskDefinition(
+            spec=ModelSpec(hidden=cfg.hidden),
+            eval_x=self.data.eval_x,
+            eval_y=self.data.eval_y,
+            scale=cfg.scale,
+            threshold=cfg.threshold,
+            rounds=cfg.rounds,
+        )
+        rng = np.random.default_rng(cfg.seed)
+        self.byzantine = sorted(
+            rng.choice(cfg.clients, cfg.byzantine, replace=False).tolist()
+        )
+        self.names = {
+            self.client_account(i).address: f"client-{i + 1}"
+            for i in range(cfg.clients)
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.node: AnvilNode | None = None
+        self.port: int | None = None
+        self.contract = ""
+        self.task_id = 0
+
+    # ------------------------------------------------------------ accounts, schedule
+    @staticmethod
+    def client_account(i: int) -> Any:
+        return dev_account(AGGREGATOR + 1 + i)
+
+    def key_file(self, account_index: int) -> Path:
+        """Each role's own key (development keys: this is a local simulation)."""
+        return write_key_file(
+            dev_account(account_index),
+            self.run_dir / "keys" / f"account-{account_index}.key",
+        )
+
+    def plan(self) -> Schedule:
+        """Set the circuit up (cached), measure a proof once, size the phases."""
+        artifacts = setup_task_circuit(
+            self.definition, srs=self.cfg.srs, cache=self.cfg.cache
+        )
+        self.schedule = plan_schedule(
+            self.cfg, prove_seconds_estimate(artifacts, self.definition.spec)
+        )
+        self.logrows = artifacts.logrows
+        return self.schedule
+
+    # ------------------------------------------------------------ the node
+    def start_node(self) -> AnvilNode:
+        """Start anvil (again on the same port, from its state dump, if it ran before)."""
+        self.node = AnvilNode(
+            port=self.port,
+            block_time=self.cfg.block_time,
+            accounts=self.cfg.clients + 2,
+            state=self.node_state,
+        )
+        self.port = self.node.port
+        return self.node
+
+    def stop_node(self) -> None:
+        """Stop anvil; with a state file it dumps the chain there first."""
+        assert self.node is not None
+        self.node.stop()
+
+    @property
+    def zkpot(self) -> ZKPoTContract:
+        assert self.node is not None
+        return ZKPoTContract(self.node.chain, self.contract)
+
+    # ------------------------------------------------------------ the roles
+    def publish(self) -> None:
+        """Run `zkpot publish` to the end: contracts, circuit package, the task."""
+        assert self.node is not None
+        cfg, t = self.cfg, self.schedule.terms
+        box = load_box_key(self.run_dir / "aggregator", create=True)
+        task_file = self.run_dir / "task.json"
+        eval_path = save_arrays(
+            self.run_dir / "publisher" / "eval.npz", self.data.eval_x, self.data.eval_y
+        )
+        args = _zkpot(
+            "publish",
+            *_option_args(
+                {
+                    "rpc": self.node.url,
+                    "key_file": self.key_file(PUBLISHER),
+                    "store": self.store_dir,
+                    "eval_data": eval_path,
+                    "hidden": cfg.hidden,
+                    "threshold": cfg.threshold,
+                    "rounds": cfg.rounds,
+                    "reward_pool": 3,
+                    "stake": t.min_stake / ETHER,
+                    "max_clients": t.max_clients,
+                    "registration_blocks": t.registration_blocks,
+                    "commit_blocks": t.commit_blocks,
+                    "proof_blocks": t.proof_blocks,
+                    "aggregate_blocks": t.aggregate_blocks,
+                    "aggregator": dev_account(AGGREGATOR).address,
+                    "aggregator_key": bytes(box.public_key).hex(),
+                    "seed": cfg.seed,
+                    "out": task_file,
+                    "srs": cfg.srs,
+                    "cache_dir": cfg.cache,
+                }
+            ),
+        )
+        with open(self.logs / "publisher.log", "w") as log:
+            done = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise ToolchainError(
+                f"zkpot publish failed:\n{_tail(self.logs / 'publisher.log')}"
+            )
+        coordinates = json.loads(task_file.read_text())
+        self.contract, self.task_id = coordinates["contract"], coordinates["task"]
+        info(f"task {self.task_id} published on ZKPoT {self.contract}")
+
+    def role_args(self, name: str) -> list[str]:
+        """The command line of role process `name`: aggregator, watch or client-N."""
+        assert self.node is not None
+        cfg = self.cfg
+        common = {"rpc": self.node.url, "contract": self.contract, "task": self.task_id}
+        if name == "aggregator":
+            return _zkpot(
+                "aggregate",
+                *_option_args(
+                    {
+                        **common,
+                        "key_file": self.key_file(AGGREGATOR),
+                        "store": self.store_dir,
+                        "state_dir": self.run_dir / "aggregator",
+                    }
+                ),
+            )
+        if name == "watch":
+            return _zkpot(
+                "watch",
+                *_option_args({**common, "json": self.run_dir / "watch.json"}),
+                "--follow",
+            )
+        i = int(name.removeprefix("client-")) - 1
+        shard = self.data.shards[i]
+        client_dir = self.run_dir / name
+        return _zkpot(
+            "client",
+            *_option_args(
+                {
+                    **common,
+                    "key_file": self.key_file(AGGREGATOR + 1 + i),
+                    "store": self.store_dir,
+                    "data": save_arrays(client_dir / "data.npz", shard.x, shard.y),
+                    "state_dir": client_dir / "state",
+                    "name": name,
+                    "epochs": cfg.epochs,
+                    "seed": cfg.seed * 100 + i,
+                    "prover_slots": self.run_dir / "prover-slots",
+                    "slots": cfg.slots,
+                    "attack": cfg.attack if i in self.byzantine else None,
+                    "cache_dir": cfg.cache,
+                }
+            ),
+        )
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        """Start (or restart) role process `name`, appending to its log. Each runs in
+        its own session, so killing it also kills a prover it has started."""
+        with open(self.logs / f"{name}.log", "a") as log:
+            self.procs[name] = subprocess.Popen(
+                self.role_args(name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self.procs[name]
+
+    def start_roles(self) -> None:
+        for name in [
+            "aggregator",
+            "watch",
+            *(f"client-{i + 1}" for i in range(self.cfg.clients)),
+        ]:
+            self.start(name)
+
+    def kill(self, name: str) -> None:
+        """Kill role process `name` and everything it started, at once (SIGKILL)."""
+        p = self.procs[name]
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+    def log_of(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace") if path.is_file() else ""
+
+    def stop_all(self) -> None:
+        for name in self.procs:
+            self.kill(name)
+        if self.node is not None:
+            self.node.stop()
+
+    def wait(
+        self, on_tick: Callable[[Federation], None] | None = None
+    ) -> dict[str, int]:
+        """Wait for every role process (calling `on_tick` each second), showing where
+        the task stands; stop them all if the run overstays twice its estimate.
+        Returns each process's exit code."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from ..progress import console
+
+        deadline = time.monotonic() + 2 * self.schedule.estimate_seconds + 600
+        reported: set[int] = set()
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            bar = progress.add_task("starting", total=None)
+            last = ""
+            while True:
+                if on_tick is not None:
+                    on_tick(self)
+                codes = {
+                    n: p.returncode
+                    for n, p in self.procs.items()
+                    if p.poll() is not None
+                }
+                for name, code in codes.items():
+                    if code != 0 and self.procs[name].pid not in reported:
+                        reported.add(self.procs[name].pid)
+                        warn(
+                            f"{name} exited with {code}:\n{_tail(self.logs / f'{name}.log')}"
+                        )
+                if len(codes) == len(self.procs):
+                    return codes
+                status = self.status(len(self.procs) - len(codes))
+                progress.update(bar, description=status)
+                if (
+                    not console.is_terminal
+                    and status.split(",")[:2] != last.split(",")[:2]
+                ):
+                    info(status)
+                last = status
+                if time.monotonic() > deadline:
+                    self.stop_all()
+                    raise ToolchainError(
+                        f"the simulation overran twice its estimate; logs in {self.logs}"
+                    )
+                time.sleep(1.0)
+
+    def status(self, running: int) -> str:
+        try:
+            zkpot = self.zkpot
+            task = zkpot.task(self.task_id)
+            return (
+                f"round {task['currentRound']}/{self.cfg.rounds}, "
+                f"{zkpot.phase(self.task_id)}, block {zkpot.chain.block_number}; "
+                f"{running} processes running"
+            )
+        except (
+            Exception
+        ) as exc:  # the node may be busy or restarting: the display waits
+            return f"(node not answering: {type(exc).__name__})"
+
+    # ------------------------------------------------------------ the outcome
+    def collect(self, exit_codes: dict[str, int], seconds: float) -> SimResult:
+        """The run's outcome, read from events (proving times and Byzantine journals
+        from the clients' state directories, exclusions from the aggregator's)."""
+        from ..demo import summarise
+
+        names = dict(self.names)
+        byzantine = [self.client_account(i).address for i in self.byzantine]
+        for address in byzantine:
+            names[address] += f" ({self.cfg.attack})"
+        prove_seconds = {
+            (int(r), self.client_account(i).address): s
+            for i in range(self.cfg.clients)
+            for r, s in _read_json(
+                self.run_dir / f"client-{i + 1}" / "state" / "prove-seconds.json", {}
+            ).items()
+        }
+        rounds = summarise(
+            self.zkpot,
+            LocalDirStore(self.store_dir),
+            self.definition,
+            self.task_id,
+            prove_seconds,
+            names,
+        )
+        journals = {
+            self.client_account(i).address: _read_json(
+                self.run_dir / f"client-{i + 1}" / "state" / "attack.json", {}
+            ).get("journal", [])
+            for i in self.byzantine
+        }
+        excluded = {
+            r: _read_json(self.run_dir / "aggregator" / f"round-{r}.json", {}).get(
+                "excluded", {}
+            )
+            for r in range(1, self.cfg.rounds + 1)
+        }
+        return SimResult(
+            byzantine,
+            self.cfg.attack if self.cfg.byzantine else None,
+            rounds,
+            self.run_dir,
+            self.contract,
+            self.task_id,
+            seconds,
+            journals,
+            excluded,
+            exit_codes,
+        )
+
+
 def run_sim(cfg: SimConfig) -> SimResult:
     """Run the simulation and return its outcome, read from the chain."""
-    cfg.check()
     started = time.monotonic()
-    run_dir = cfg.run_dir or Path(tempfile.mkdtemp(prefix="zkpot-sim-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    store_dir = run_dir / "store"
-    logs = run_dir / "logs"
-    logs.mkdir(exist_ok=True)
-    spec = ModelSpec(hidden=cfg.hidden)
-    data = load_task_data(
-        eval_samples=cfg.eval_samples,
-        num_clients=cfg.clients,
-        alpha=cfg.alpha,
-        seed=cfg.seed,
-    )
-    eval_path = save_arrays(
-        run_dir / "publisher" / "eval.npz", data.eval_x, data.eval_y
-    )
-    rng = np.random.default_rng(cfg.seed)
-    byzantine = sorted(rng.choice(cfg.clients, cfg.byzantine, replace=False).tolist())
-    names = {}
-    definition = TaskDefinition(
-        spec=spec,
-        eval_x=data.eval_x,
-        eval_y=data.eval_y,
-        scale=cfg.scale,
-        threshold=cfg.threshold,
-        rounds=cfg.rounds,
-    )
-    info(f"run directory: {run_dir}")
-    artifacts = setup_task_circuit(definition, srs=cfg.srs, cache=cfg.cache)
-    schedule = plan_schedule(cfg, prove_seconds_estimate(artifacts, spec))
+    fed = Federation(cfg)
+    info(f"run directory: {fed.run_dir}")
+    schedule = fed.plan()
     t = schedule.terms
     info(
         f"{cfg.clients} clients ({cfg.byzantine} Byzantine"
         + (f", attack {cfg.attack}" if cfg.byzantine else "")
-        + f"), {cfg.rounds} rounds, circuit 2^{artifacts.logrows} rows: "
+        + f"), {cfg.rounds} rounds, circuit 2^{fed.logrows} rows: "
         f"{schedule.prove_seconds:.0f} s per proof, {schedule.provers} provers per round, "
         f"{cfg.slots} at a time"
     )
@@ -210,230 +531,14 @@ def run_sim(cfg: SimConfig) -> SimResult:
         f"commit {t.commit_blocks}, proof {t.proof_blocks}, aggregate {t.aggregate_blocks}; "
         f"[bold]expected run time about {schedule.estimate_seconds / 60:.0f} min[/]"
     )
-    cache_args = ["--cache-dir", cfg.cache] if cfg.cache else []
-    with AnvilNode(
-        block_time=cfg.block_time,
-        accounts=cfg.clients + 2,
-        state=None,
-    ) as node:
-        keys = run_dir / "keys"
-        key = lambda i: write_key_file(dev_account(i), keys / f"account-{i}.key")  # noqa: E731
-        box = load_box_key(run_dir / "aggregator", create=True)
-        task_file = run_dir / "task.json"
-        publish = subprocess.run(
-            _zkpot(
-                "publish",
-                "--rpc",
-                node.url,
-                "--key-file",
-                key(PUBLISHER),
-                "--store",
-                store_dir,
-                "--eval-data",
-                eval_path,
-                "--hidden",
-                cfg.hidden,
-                "--threshold",
-                cfg.threshold,
-                "--rounds",
-                cfg.rounds,
-                "--reward-pool",
-                3,
-                "--stake",
-                t.min_stake / ETHER,
-                "--max-clients",
-                t.max_clients,
-                "--registration-blocks",
-                t.registration_blocks,
-                "--commit-blocks",
-                t.commit_blocks,
-                "--proof-blocks",
-                t.proof_blocks,
-                "--aggregate-blocks",
-                t.aggregate_blocks,
-                "--aggregator",
-                dev_account(AGGREGATOR).address,
-                "--aggregator-key",
-                bytes(box.public_key).hex(),
-                "--seed",
-                cfg.seed,
-                "--out",
-                task_file,
-                *(["--srs", cfg.srs] if cfg.srs else []),
-                *cache_args,
-            ),
-            stdout=open(logs / "publisher.log", "w"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-        if publish.returncode != 0:
-            raise ToolchainError(
-                f"zkpot publish failed:\n{_tail(logs / 'publisher.log')}"
-            )
-        coordinates = json.loads(task_file.read_text())
-        contract, task_id = coordinates["contract"], coordinates["task"]
-        info(f"task {task_id} published on ZKPoT {contract}")
-        common = ["--rpc", node.url, "--contract", contract, "--task", task_id]
-        procs: dict[str, subprocess.Popen[bytes]] = {}
-
-        def start(name: str, args: list[Any]) -> None:
-            procs[name] = subprocess.Popen(
-                args,
-                stdout=open(logs / f"{name}.log", "w"),  # noqa: SIM115
-                stderr=subprocess.STDOUT,
-            )
-
-        start(
-            "aggregator",
-            _zkpot(
-                "aggregate",
-                *common,
-                "--key-file",
-                key(AGGREGATOR),
-                "--store",
-                store_dir,
-                "--state-dir",
-                run_dir / "aggregator",
-            ),
-        )
-        start(
-            "watch",
-            _zkpot("watch", *common, "--follow", "--json", run_dir / "watch.json"),
-        )
-        for i, shard in enumerate(data.shards):
-            name = f"client-{i + 1}"
-            account = dev_account(AGGREGATOR + 1 + i)
-            names[account.address] = name
-            client_dir = run_dir / name
-            attack = ["--attack", cfg.attack] if i in byzantine else []
-            start(
-                name,
-                _zkpot(
-                    "client",
-                    *common,
-                    "--key-file",
-                    key(AGGREGATOR + 1 + i),
-                    "--store",
-                    store_dir,
-                    "--data",
-                    save_arrays(client_dir / "data.npz", shard.x, shard.y),
-                    "--state-dir",
-                    client_dir / "state",
-                    "--name",
-                    name,
-                    "--epochs",
-                    cfg.epochs,
-                    "--seed",
-                    cfg.seed * 100 + i,
-                    "--prover-slots",
-                    run_dir / "prover-slots",
-                    "--slots",
-                    cfg.slots,
-                    *attack,
-                    *cache_args,
-                ),
-            )
-        zkpot = ZKPoTContract(node.chain, contract)
-        exit_codes = _wait(procs, zkpot, task_id, cfg, schedule, logs)
-        byzantine_addresses = [
-            dev_account(AGGREGATOR + 1 + i).address for i in byzantine
-        ]
-        for address in byzantine_addresses:
-            names[address] += f" ({cfg.attack})"
-        from ..demo import summarise
-
-        prove_seconds = {
-            (int(r), account.address): s
-            for i in range(cfg.clients)
-            for account in [dev_account(AGGREGATOR + 1 + i)]
-            for r, s in _read_json(
-                run_dir / f"client-{i + 1}" / "state" / "prove-seconds.json", {}
-            ).items()
-        }
-        rounds = summarise(
-            zkpot, LocalDirStore(store_dir), definition, task_id, prove_seconds, names
-        )
-    journals = {
-        dev_account(AGGREGATOR + 1 + i).address: _read_json(
-            run_dir / f"client-{i + 1}" / "state" / "attack.json", {}
-        ).get("journal", [])
-        for i in byzantine
-    }
-    excluded = {
-        r: _read_json(run_dir / "aggregator" / f"round-{r}.json", {}).get(
-            "excluded", {}
-        )
-        for r in range(1, cfg.rounds + 1)
-    }
-    return SimResult(
-        byzantine_addresses,
-        cfg.attack if cfg.byzantine else None,
-        rounds,
-        run_dir,
-        contract,
-        task_id,
-        time.monotonic() - started,
-        journals,
-        excluded,
-        exit_codes,
-    )
-
-
-def _wait(
-    procs: dict[str, subprocess.Popen[bytes]],
-    zkpot: ZKPoTContract,
-    task_id: int,
-    cfg: SimConfig,
-    schedule: Schedule,
-    logs: Path,
-) -> dict[str, int]:
-    """Wait for every role process, showing where the task stands; stop them all if
-    the run overstays twice its estimate."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from ..progress import console
-
-    deadline = time.monotonic() + 2 * schedule.estimate_seconds + 600
-    codes: dict[str, int] = {}
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        bar = progress.add_task("starting", total=None)
-        last = ""
-        while len(codes) < len(procs):
-            for name, p in procs.items():
-                if name not in codes and p.poll() is not None:
-                    codes[name] = p.returncode
-                    if p.returncode != 0:
-                        warn(
-                            f"{name} exited with {p.returncode}:\n{_tail(logs / f'{name}.log')}"
-                        )
-            try:
-                task = zkpot.task(task_id)
-                status = (
-                    f"round {task['currentRound']}/{cfg.rounds}, "
-                    f"{zkpot.phase(task_id)}, block {zkpot.chain.block_number}; "
-                    f"{len(procs) - len(codes)} processes running"
-                )
-            except Exception as exc:  # the node may be busy; the display can wait
-                status = f"(chain busy: {type(exc).__name__})"
-            progress.update(bar, description=status)
-            if not console.is_terminal and status.split(",")[:2] != last.split(",")[:2]:
-                info(status)
-            last = status
-            if time.monotonic() > deadline:
-                for p in procs.values():
-                    if p.poll() is None:
-                        p.kill()
-                raise ToolchainError(
-                    f"the simulation overran twice its estimate; logs in {logs}"
-                )
-            time.sleep(1.0)
-    return codes
+    fed.start_node()
+    try:
+        fed.publish()
+        fed.start_roles()
+        codes = fed.wait()
+        return fed.collect(codes, time.monotonic() - started)
+    finally:
+        fed.stop_all()
 
 
 def _read_json(path: Path, default: Any) -> Any:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..chain.backend import TRANSIENT_ERRORS
 from ..chain.contracts import ZKPoTContract
 from ..chain.events import TaskInfo, round_outcomes, task_info
 from ..chain.records import RoundRecord, verify_record_chain
@@ -53,14 +54,27 @@ class Watcher:
         *,
         poll_seconds: float = 2.0,
         until_done: bool = True,
+        patience_seconds: float = 300.0,
     ) -> list[RoundRecord]:
         """Report each finalised round once, as it appears; with `until_done`, keep
-        polling until the task completes or is cancelled. Returns the checked chain."""
+        polling until the task completes or is cancelled, riding out a node that is
+        unreachable for up to `patience_seconds`. Returns the checked chain."""
         seen = 0
+        unreachable_since: float | None = None
         while True:
-            for summary in self.finalised_rounds(after=seen):
-                on_round(summary)
-                seen = summary["round"]
-            if not until_done or self.zkpot.phase(self.task.task_id) in DONE_PHASES:
-                return verify_record_chain(self.zkpot, self.task.task_id)
+            try:
+                for summary in self.finalised_rounds(after=seen):
+                    on_round(summary)
+                    seen = summary["round"]
+                if not until_done or self.zkpot.phase(self.task.task_id) in DONE_PHASES:
+                    return verify_record_chain(self.zkpot, self.task.task_id)
+                unreachable_since = None
+            except TRANSIENT_ERRORS:
+                # A node restarting: keep following once it answers again.
+                if not until_done:
+                    raise
+                now = time.monotonic()
+                unreachable_since = unreachable_since or now
+                if now - unreachable_since > patience_seconds:
+                    raise
             time.sleep(poll_seconds)
