@@ -15,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tiny import TINY_EVAL, TINY_SPEC
+from tiny import SCALE, TINY_EVAL, TINY_SPEC
 from tools import run
 
+from zkpot_client.chain.backend import AnvilNode
+from zkpot_client.crypto import weights_from_bytes
+from zkpot_client.data import load_arrays
+from zkpot_client.privacy import chain_haystack, find, sample_needles, weight_needles
 from zkpot_client.roles.byzantine import ModelSwapClient
+from zkpot_client.roles.client import Contribution
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +132,34 @@ def test_the_provers_took_turns(sim_run) -> None:
     spans.sort()
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= end - 1.5, spans  # log times are whole seconds
+
+
+def test_no_weight_and_no_training_sample_is_public(sim_run) -> None:
+    """Scan every transaction's calldata, every event and all contract storage of the
+    run (the chain kept in the run directory, loaded back into anvil)."""
+    _, run_dir = sim_run
+    state = run_dir / "anvil-state.json"
+    with AnvilNode(state=state) as node:
+        haystack = chain_haystack(node.chain, state)
+    assert len(haystack["calldata"]) > 3 * 8_000  # at least the three proofs
+    assert haystack["events"] and haystack["storage"]
+    local_models, samples = {}, {}
+    for i in (1, 2, 3):
+        client_dir = run_dir / f"client-{i}"
+        mine = Contribution.load(client_dir / "state", 1)
+        assert mine is not None
+        local_models |= weight_needles(mine.weights, SCALE, f"client-{i}")
+        samples |= sample_needles(load_arrays(client_dir / "data.npz").x, f"client-{i}")
+    assert len(local_models) > 100 and len(samples) > 1_000
+    for part, hay in haystack.items():
+        assert find(hay, local_models) == [], part
+        assert find(hay, samples) == [], part
+    # The scan finds what is there: the content store holds the global model in
+    # clear (public by design) but the local models only sealed to the aggregator.
+    store = b"".join(p.read_bytes() for p in (run_dir / "store").iterdir())
+    (round_,) = sim_run[0]["rounds"]
+    global_model = weights_from_bytes(
+        (run_dir / "store" / round_["global_model_cid"]).read_bytes()
+    )
+    assert find(store, weight_needles(global_model, SCALE, "global"))
+    assert find(store, local_models) == []

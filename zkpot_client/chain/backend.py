@@ -313,7 +313,7 @@ class AnvilNode:
         if block_time:
             args += ["--block-time", str(block_time)]
         if state is not None:
-            args += ["--state", str(state), "--preserve-historical-states"]
+            args += ["--state", str(state)]
         self.process = subprocess.Popen(
             args,
             stdout=subprocess.DEVNULL,
@@ -343,9 +343,9 @@ class AnvilNode:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            self.process.terminate()  # anvil dumps its state (if asked) before exiting
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
 

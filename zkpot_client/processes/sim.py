@@ -515,7 +515,7 @@ class Federation:
 def run_sim(cfg: SimConfig) -> SimResult:
     """Run the simulation and return its outcome, read from the chain."""
     started = time.monotonic()
-    fed = Federation(cfg)
+    fed = Federation(cfg, node_state=True)  # the chain is kept for audits
     info(f"run directory: {fed.run_dir}")
     schedule = fed.plan()
     t = schedule.terms
