@@ -21,6 +21,9 @@ from tools import run
 from zkpot_client.chain.backend import AnvilNode
 from zkpot_client.crypto import weights_from_bytes
 from zkpot_client.data import load_arrays
+from zkpot_client.experiment.grid import Federation as GridFederation
+from zkpot_client.experiment.grid import GridConfig, trace_to_json
+from zkpot_client.experiment.runner import circuit_of, compare
 from zkpot_client.privacy import chain_haystack, find, sample_needles, weight_needles
 from zkpot_client.roles.byzantine import ModelSwapClient
 from zkpot_client.roles.client import Contribution
@@ -163,3 +166,25 @@ def test_no_weight_and_no_training_sample_is_public(sim_run) -> None:
     )
     assert find(store, weight_needles(global_model, SCALE, "global"))
     assert find(store, local_models) == []
+
+
+def test_the_experiment_grid_replays_this_run_round_by_round(sim_run) -> None:
+    """The grid's ZKPoT rule (witness counts, the contract's rules, the aggregator's
+    filter), run on the same configuration, gives what the processes gave on chain:
+    every verified count, who was accepted, the global model's accuracy."""
+    result, _ = sim_run
+    cfg = GridConfig(
+        clients=3,
+        byzantine_levels=(1,),
+        attacks=(ModelSwapClient.attack,),
+        seeds=(0,),
+        rounds=1,
+        eval_samples=TINY_EVAL,
+        hidden=TINY_SPEC.hidden,
+        test_samples=0,
+    )
+    fed = GridFederation(cfg, 1, ModelSwapClient.attack, 0, circuit_of(cfg, 0).compiled)
+    trace = trace_to_json(fed.run("zkpot"))
+    agreement = compare(result["rounds"], trace, 3, ModelSwapClient.attack, 0.0, {})
+    assert agreement["rounds_compared"] == 1
+    assert agreement["agree"], agreement

@@ -31,14 +31,21 @@ class TaskData:
     eval_x: np.ndarray
     eval_y: np.ndarray
     shards: list[Shard]
+    test: Shard | None = None
+    """Held out from everyone (for measuring models in experiments), if asked for."""
 
 
 def load_task_data(
-    *, eval_samples: int, num_clients: int, alpha: float = 0.5, seed: int = 0
+    *,
+    eval_samples: int,
+    num_clients: int,
+    alpha: float = 0.5,
+    seed: int = 0,
+    test_samples: int = 0,
 ) -> TaskData:
     """Load scikit-learn's digits, hold out an evaluation set (stratified
-    by class when it has at least 10 samples), and split
-    the rest across clients non-IID.
+    by class when it has at least 10 samples) and, if asked, a test set nobody
+    trains on, and split the rest across clients non-IID.
 
     Each class's samples are dealt to clients in proportions drawn from a
     Dirichlet(`alpha`) distribution: the smaller `alpha`, the more each client's
@@ -58,10 +65,21 @@ def load_task_data(
         stratify=y if eval_samples >= 10 else None,
         random_state=seed,
     )
+    test = None
+    if test_samples:
+        train_x, test_x, train_y, test_y = train_test_split(
+            train_x,
+            train_y,
+            test_size=test_samples,
+            stratify=train_y,
+            random_state=seed,
+        )
+        test = Shard(x=test_x, y=test_y)
     return TaskData(
         eval_x=eval_x,
         eval_y=eval_y,
         shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed),
+        test=test,
     )
 
 

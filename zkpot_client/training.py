@@ -20,6 +20,9 @@ def train_local(
     seed: int = 0,
 ) -> np.ndarray:
     """Train from the flat weights `start` with SGD on `(x, y)`; return new flat weights."""
+    # One thread: the same seed gives the same bits in any process (summation order
+    # does not depend on a thread count), and tiny models gain nothing from more.
+    torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(seed)
     model = load_flat(spec.build(), start)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)

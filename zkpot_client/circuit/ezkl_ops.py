@@ -105,6 +105,17 @@ def witness(input_path: str, compiled_path: str, witness_path: str) -> dict[str,
     return ezkl.gen_witness(input_path, compiled_path, witness_path)
 
 
+def witness_outputs(input_paths: list[str], compiled_path: str) -> list[Any]:
+    """The circuit's outputs for each input file (witnesses only, no keys)."""
+    import ezkl
+
+    outputs = []
+    for path in input_paths:
+        w = ezkl.gen_witness(path, compiled_path, path + ".witness.json")
+        outputs.append(w["outputs"])
+    return outputs
+
+
 def prove(
     input_path: str,
     compiled_path: str,

@@ -129,3 +129,16 @@ def circuit_count(compiled: Path, flat: np.ndarray) -> int:
             str(work / "witness.json"),
         )
         return felt_to_int(witness["outputs"][0][0])
+
+
+def circuit_counts(compiled: Path, models: list[np.ndarray]) -> list[int]:
+    """The counts the compiled circuit computes for many models, in one child process
+    (what each model's proof would make public, without proving)."""
+    with tempfile.TemporaryDirectory(prefix="zkpot-witness-") as tmp:
+        paths = []
+        for i, flat in enumerate(models):
+            directory = Path(tmp) / str(i)
+            directory.mkdir()
+            paths.append(str(_write_input(directory, flat)))
+        outputs = run_isolated(ezkl_ops.witness_outputs, paths, str(compiled))
+        return [felt_to_int(o[0][0]) for o in outputs]

@@ -65,6 +65,8 @@ class SimConfig:
     alpha: float = 0.5
     """Dirichlet concentration of the non-IID split."""
     epochs: int = 10
+    test_samples: int = 0
+    """Samples held out from the clients (as in `zkpot experiment`, to replay its grid)."""
     block_time: float = 1.0
     slots: int = field(default_factory=default_slots)
     run_dir: Path | None = None
@@ -196,6 +198,7 @@ class Federation:
             num_clients=cfg.clients,
             alpha=cfg.alpha,
             seed=cfg.seed,
+            test_samples=cfg.test_samples,
         )
         self.definition = TaskDefinition(
             spec=ModelSpec(hidden=cfg.hidden),

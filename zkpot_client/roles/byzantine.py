@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,7 +26,6 @@ from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import Proof
 from ..exceptions import ContractRevertError
 from ..model import quantise
-from ..training import train_local
 from .client import Client, Contribution
 from .global_model import load_global_model
 
@@ -134,22 +133,8 @@ class LabelFlipClient(ByzantineClient):
     attack: ClassVar[str] = "label-flip"
     summary: ClassVar[str] = "trains on its shard with every label shifted by one class"
 
-    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
-        start = load_global_model(
-            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
-        )
-        flipped = (self.shard.y + 1) % self.spec.classes
-        trained = train_local(
-            self.spec,
-            start,
-            self.shard.x,
-            flipped,
-            epochs=self.training.epochs,
-            lr=self.training.lr,
-            batch_size=self.training.batch_size,
-            seed=self.seed * 1_000 + round_,
-        )
-        return quantise(trained, self.scale)
+    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
+        return self.train_on(start, (self.shard.y + 1) % self.spec.classes, round_)
 
 
 @dataclass
@@ -157,7 +142,7 @@ class NoiseClient(ByzantineClient):
     attack: ClassVar[str] = "noise"
     summary: ClassVar[str] = "hands in random weights (Gaussian, standard deviation 1)"
 
-    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
         rng = np.random.default_rng(self.seed * 1_000 + round_)
         return quantise(
             rng.normal(0.0, 1.0, self.spec.num_weights).astype(np.float32), self.scale
@@ -286,9 +271,8 @@ class ForgeClaimClient(ByzantineClient):
         "perfect score"
     )
 
-    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
-        self.training = replace(self.training, epochs=1)
-        return super().train(task, round_)
+    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
+        return self.train_on(start, self.shard.y, round_, epochs=1)
 
     def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
         c = self.current

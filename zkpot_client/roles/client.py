@@ -118,12 +118,27 @@ class Client:
         start = load_global_model(
             self.zkpot, self.store, task.task_id, round_ - 1, self.scale
         )
+        return self.local_update(start, round_)
+
+    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
+        """This round's model, from the global model `start` (quantised). Byzantine
+        strategies override this; experiments call it without a chain."""
+        return self.train_on(start, self.shard.y, round_)
+
+    def train_on(
+        self,
+        start: np.ndarray,
+        labels: np.ndarray,
+        round_: int,
+        epochs: int | None = None,
+    ) -> np.ndarray:
+        """SGD on the shard's samples with `labels`, quantised to the circuit's grid."""
         trained = train_local(
             self.spec,
             start,
             self.shard.x,
-            self.shard.y,
-            epochs=self.training.epochs,
+            labels,
+            epochs=self.training.epochs if epochs is None else epochs,
             lr=self.training.lr,
             batch_size=self.training.batch_size,
             seed=self.seed * 1_000 + round_,

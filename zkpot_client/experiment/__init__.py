@@ -1,0 +1,1 @@
+"""The robustness and privacy experiment behind `zkpot experiment` (reports/)."""

@@ -1,0 +1,182 @@
+"""Running the experiment: the grid, membership inference, and the real-proof runs
+that check the grid against the real system."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..circuit.keys import CircuitArtifacts
+from ..processes.sim import SimConfig, run_sim
+from ..progress import info
+from ..roles.publisher import setup_task_circuit
+from .grid import RULES, Federation, GridConfig, trace_to_json
+from .membership import loss_attack, public_record_attack
+
+
+@dataclass
+class ExperimentResult:
+    cfg: GridConfig
+    traces: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """"byzantine/attack/seed" -> rule -> trace (as JSON)."""
+    membership: list[dict[str, Any]] = field(default_factory=list)
+    real: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def config_key(byzantine: int, attack: str | None, seed: int) -> str:
+    return f"{byzantine}/{attack or 'none'}/{seed}"
+
+
+def grid_configs(cfg: GridConfig) -> list[tuple[int, str | None, int]]:
+    """(byzantine, attack, seed) of every run: the honest federation once per seed."""
+    out: list[tuple[int, str | None, int]] = []
+    for seed in cfg.seeds:
+        out.append((0, None, seed))
+        for attack in cfg.attacks:
+            out += [(b, attack, seed) for b in cfg.byzantine_levels if b > 0]
+    return out
+
+
+def circuit_of(cfg: GridConfig, seed: int) -> CircuitArtifacts:
+    """The seed's circuit (its evaluation set is drawn with the seed), set up and cached."""
+    return setup_task_circuit(cfg.definition(cfg.data(seed)))
+
+
+def run_grid(
+    cfg: GridConfig,
+    result: ExperimentResult,
+    on_config: Callable[[int, int, str], None] | None = None,
+) -> None:
+    """Every configuration under every rule; membership inference on the honest ones."""
+    started = time.monotonic()
+    circuits = {seed: circuit_of(cfg, seed) for seed in cfg.seeds}
+    configs = grid_configs(cfg)
+    for n, (byzantine, attack, seed) in enumerate(configs, 1):
+        key = config_key(byzantine, attack, seed)
+        if on_config:
+            on_config(n, len(configs), key)
+        fed = Federation(cfg, byzantine, attack, seed, circuits[seed].compiled)
+        traces = {rule: fed.run(rule) for rule in RULES}
+        result.traces[key] = {rule: trace_to_json(t) for rule, t in traces.items()}
+        if byzantine == 0:
+            result.membership += membership_rows(fed, traces, seed)
+    result.seconds["grid"] = time.monotonic() - started
+
+
+def membership_rows(
+    fed: Federation, traces: dict[str, Any], seed: int
+) -> list[dict[str, Any]]:
+    """Per client of an honest federation: the attack's advantage on what each
+    consensus exposes of it after the last round."""
+    test = fed.data.test
+    assert test is not None
+    nonmembers = (test.x, test.y)
+    spec = fed.cfg.spec
+    last_zkpot = traces["zkpot"].rounds[-1]
+    rows = []
+    for i, shard in enumerate(fed.data.shards):
+        members = (shard.x, shard.y)
+        rows.append(
+            {
+                "seed": seed,
+                "client": i,
+                "learning_local_model": loss_attack(
+                    spec, traces["learning"].final_models[i], members, nonmembers, seed
+                ),
+                "zkpot_public_record": public_record_attack(
+                    last_zkpot.counts.get(i), members, nonmembers, seed
+                ),
+                "global_model": loss_attack(
+                    spec, traces["zkpot"].global_model, members, nonmembers, seed
+                ),
+            }
+        )
+    return rows
+
+
+def run_real(
+    cfg: GridConfig,
+    result: ExperimentResult,
+    run_root: Path,
+    byzantine: int = 3,
+    seed: int = 0,
+) -> None:
+    """One configuration per attack end to end (`zkpot sim`: processes, anvil, real
+    proofs), compared round by round with the grid's ZKPoT trace of it."""
+    for attack in cfg.attacks:
+        info(f"[bold]real-proof run: {byzantine} Byzantine ({attack}), seed {seed}[/]")
+        sim = run_sim(
+            SimConfig(
+                clients=cfg.clients,
+                byzantine=byzantine,
+                attack=attack,
+                rounds=cfg.rounds,
+                seed=seed,
+                eval_samples=cfg.eval_samples,
+                hidden=cfg.hidden,
+                scale=cfg.scale,
+                threshold=cfg.threshold,
+                alpha=cfg.alpha,
+                epochs=cfg.epochs,
+                test_samples=cfg.test_samples,
+                run_dir=run_root / attack,
+            )
+        )
+        grid = result.traces[config_key(byzantine, attack, seed)]["zkpot"]
+        result.real.append(
+            compare(sim.rounds, grid, cfg.clients, attack, sim.seconds, sim.exit_codes)
+        )
+
+
+def compare(
+    sim_rounds: list[dict[str, Any]],
+    grid: dict[str, Any],
+    clients: int,
+    attack: str,
+    seconds: float,
+    exit_codes: dict[str, int],
+) -> dict[str, Any]:
+    """Round by round: the verified counts, the accepted clients and the global
+    model's accuracy on the evaluation set, from the chain and from the grid."""
+    from ..processes.sim import Federation as SimFederation
+
+    index = {SimFederation.client_account(i).address: i for i in range(clients)}
+    rounds = []
+    for sim_r, grid_r in zip(sim_rounds, grid["rounds"], strict=False):
+        chain_counts = {
+            index[c["client"]]: c["correct"] for c in sim_r["contributions"]
+        }
+        grid_counts = {int(i): c for i, c in grid_r["counts"].items() if c is not None}
+        chain_accepted = sorted(
+            index[c["client"]] for c in sim_r["contributions"] if c["accepted"]
+        )
+        rounds.append(
+            {
+                "round": sim_r["round"],
+                "counts_agree": chain_counts == grid_counts,
+                "accepted_agree": chain_accepted == sorted(grid_r["accepted"]),
+                "chain_eval_accuracy": sim_r["global_accuracy"],
+                "grid_eval_accuracy": grid_r["eval_accuracy"],
+                "chain_counts": chain_counts,
+                "grid_counts": grid_counts,
+            }
+        )
+    return {
+        "attack": attack,
+        "rounds": rounds,
+        "rounds_compared": len(rounds),
+        "rounds_expected": len(grid["rounds"]),
+        "agree": len(rounds) == len(grid["rounds"])
+        and all(
+            r["counts_agree"]
+            and r["accepted_agree"]
+            and r["chain_eval_accuracy"] == r["grid_eval_accuracy"]
+            for r in rounds
+        ),
+        "seconds": round(seconds, 1),
+        "exit_codes": exit_codes,
+    }
