@@ -3,54 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-_JSON_OPTION = click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the results as JSON here.",
-)
-
-# Options shared by the commands that set up a task's circuit.
-_CIRCUIT_OPTIONS = [
-    click.option(
-        "--eval-samples",
-        default=100,
-        show_default=True,
-        help="Evaluation samples bound into the circuit "
-        "(100 fits 2^17 rows: about a minute per proof on 2 cores).",
-    ),
-    click.option(
-        "--hidden",
-        default=16,
-        show_default=True,
-        help="Hidden units of the digits MLP.",
-    ),
-    click.option(
-        "--srs",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Trusted SRS file (ceremony). "
-        "Without it a development SRS is generated locally.",
-    ),
-    click.option(
-        "--cache-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
-    ),
-    _JSON_OPTION,
-]
-
-
-def circuit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the shared circuit options to a command."""
-    for option in reversed(_CIRCUIT_OPTIONS):
-        fn = option(fn)
-    return fn
+from .cli_options import JSON, circuit_options, federation_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,22 +30,6 @@ def main() -> None:
 )
 @click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
 @click.option(
-    "--threshold",
-    default=0.3,
-    show_default=True,
-    type=click.FloatRange(0.0, 1.0),
-    help="Accuracy a contribution needs to be accepted.",
-)
-@click.option(
-    "--alpha",
-    default=0.5,
-    show_default=True,
-    help="Dirichlet alpha of the non-IID split (smaller: more skewed).",
-)
-@click.option(
-    "--epochs", default=10, show_default=True, help="Local training epochs per round."
-)
-@click.option(
     "--seed",
     default=0,
     show_default=True,
@@ -99,7 +40,9 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Content store directory (default: a new temporary one).",
 )
+@federation_options
 @circuit_options
+@JSON
 def demo(
     clients: int,
     rounds: int,
@@ -179,7 +122,7 @@ def demo(
 @click.option(
     "--poll", default=2.0, show_default=True, help="Seconds between polls (--follow)."
 )
-@_JSON_OPTION
+@JSON
 def watch(
     rpc: str,
     contract: str,
@@ -230,6 +173,7 @@ def watch(
 @main.command()
 @click.option("--proofs", default=2, show_default=True, help="Proofs to time.")
 @circuit_options
+@JSON
 def bench(
     proofs: int,
     eval_samples: int,

@@ -11,17 +11,17 @@ from typing import Any
 
 import click
 
+from .cli_options import (
+    ALPHA,
+    CACHE_DIR,
+    EPOCHS,
+    EVAL_SAMPLES,
+    HIDDEN,
+    SRS,
+    THRESHOLD,
+    options,
+)
 from .roles.byzantine import ATTACKS
-
-
-def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def apply(fn: Any) -> Any:
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return apply
-
 
 _RPC = click.option(
     "--rpc",
@@ -30,7 +30,7 @@ _RPC = click.option(
     envvar="ZKPOT_RPC",
     help="JSON-RPC endpoint of the node (env ZKPOT_RPC).",
 )
-_KEY = _options(
+_KEY = options(
     click.option(
         "--key-file",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -52,7 +52,7 @@ _STORE = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Content store directory shared by the roles (env ZKPOT_STORE).",
 )
-_TASK = _options(
+_TASK = options(
     click.option(
         "--contract",
         required=True,
@@ -64,11 +64,10 @@ _TASK = _options(
 _POLL = click.option(
     "--poll", default=1.0, show_default=True, help="Seconds between looks at the chain."
 )
-_CACHE = click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of SRS and circuit keys (default: $ZKPOT_CACHE or ~/.cache/zkpot).",
-)
+
+
+_ROLE = options(_RPC, _KEY, _STORE, _TASK)
+"""Where a role process runs: node, key, content store, contract and task."""
 
 
 def _fail(exc: BaseException) -> None:
@@ -120,16 +119,8 @@ def _ether(value: float) -> int:
     show_default=True,
     help="Seed of the hold-out split and the initial model.",
 )
-@click.option(
-    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
-)
-@click.option(
-    "--threshold",
-    default=0.3,
-    show_default=True,
-    type=click.FloatRange(0.0, 1.0),
-    help="Accuracy a contribution needs.",
-)
+@HIDDEN
+@THRESHOLD
 @click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
 @click.option(
     "--reward-pool",
@@ -174,12 +165,8 @@ def _ether(value: float) -> int:
     required=True,
     help="The aggregator's public sealing key, hex (zkpot aggregate --print-key).",
 )
-@click.option(
-    "--srs",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
-)
-@_CACHE
+@SRS
+@CACHE_DIR
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -273,10 +260,7 @@ def _publish(**kw: Any) -> int:
 
 
 @click.command()
-@_RPC
-@_KEY
-@_STORE
-@_TASK
+@_ROLE
 @click.option(
     "--state-dir",
     required=True,
@@ -317,10 +301,7 @@ def _aggregate(**kw: Any) -> int:
 
 
 @click.command()
-@_RPC
-@_KEY
-@_STORE
-@_TASK
+@_ROLE
 @click.option(
     "--data",
     "data_path",
@@ -336,9 +317,7 @@ def _aggregate(**kw: Any) -> int:
 )
 @click.option("--name", default="client", show_default=True, help="Name in the log.")
 @click.option("--stake", type=float, help="Stake in ETH (default: the task's minimum).")
-@click.option(
-    "--epochs", default=10, show_default=True, help="Local training epochs per round."
-)
+@EPOCHS
 @click.option("--lr", default=0.1, show_default=True, help="SGD learning rate.")
 @click.option("--seed", default=0, show_default=True, help="Training seed.")
 @click.option(
@@ -357,7 +336,7 @@ def _aggregate(**kw: Any) -> int:
     type=int,
     help="Concurrent provers allowed (default: one per four cores).",
 )
-@_CACHE
+@CACHE_DIR
 @_POLL
 def client(**kw: Any) -> None:
     """Run a federated-learning client until the task is over: register with a stake,
@@ -433,27 +412,11 @@ def _client(**kw: Any) -> int:
     show_default=True,
     help="Seed of the data split, the Byzantine draw, the models.",
 )
-@click.option(
-    "--eval-samples",
-    default=100,
-    show_default=True,
-    help="Evaluation samples bound into the circuit.",
-)
-@click.option(
-    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
-)
-@click.option(
-    "--threshold", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0)
-)
-@click.option(
-    "--alpha",
-    default=0.5,
-    show_default=True,
-    help="Dirichlet alpha of the non-IID split.",
-)
-@click.option(
-    "--epochs", default=10, show_default=True, help="Local training epochs per round."
-)
+@EVAL_SAMPLES
+@HIDDEN
+@THRESHOLD
+@ALPHA
+@EPOCHS
 @click.option(
     "--block-time",
     default=1.0,
@@ -468,12 +431,8 @@ def _client(**kw: Any) -> int:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where keys, data, store, state and logs go (default: a new temporary directory).",
 )
-@click.option(
-    "--srs",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Trusted SRS file (ceremony). Without it a development SRS is generated locally.",
-)
-@_CACHE
+@SRS
+@CACHE_DIR
 @click.option(
     "--json",
     "json_path",
@@ -559,7 +518,7 @@ def experiment(quick: bool, real_proofs: bool, out: Path) -> None:
 def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
     from .experiment.grid import GridConfig
     from .experiment.report import write_report
-    from .experiment.runner import ExperimentResult, run_grid, run_real
+    from .experiment.runner import ExperimentResult, load_grid, run_grid, run_real
     from .progress import info
 
     cfg = (
@@ -567,10 +526,16 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
         if quick
         else GridConfig()
     )
-    result = ExperimentResult(cfg)
-    run_grid(
-        cfg, result, on_config=lambda n, total, key: info(f"grid {n}/{total}: {key}")
-    )
+    result = load_grid(cfg, out / "experiment.json") if real_proofs else None
+    if result is not None:
+        info(f"grid of this configuration already in {out / 'experiment.json'}: reused")
+    else:
+        result = ExperimentResult(cfg)
+        run_grid(
+            cfg,
+            result,
+            on_config=lambda n, total, key: info(f"grid {n}/{total}: {key}"),
+        )
     if real_proofs:
         run_real(cfg, result, out / "runs")
     path = write_report(

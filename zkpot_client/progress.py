@@ -22,16 +22,23 @@ def long_step(description: str) -> Iterator[None]:
         console.print(f"… {description}")
         yield
         return
-    with Progress(
+    with spinner() as progress:
+        progress.add_task(description, total=None)
+        yield
+    console.print(f"✓ {description}")
+
+
+def spinner() -> Progress:
+    """A one-line spinner with a description and the elapsed time (shown only on a
+    terminal; it disappears when done)."""
+    return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as progress:
-        progress.add_task(description, total=None)
-        yield
-    console.print(f"✓ {description}")
+        disable=not console.is_terminal,
+    )
 
 
 def warn(message: str) -> None:

@@ -202,11 +202,7 @@ class Federation:
             if kind == "lazy":
                 w = global_model
             elif kind == "flood":
-                rng = np.random.default_rng(c.seed * 1_000 + r)
-                w = quantise(
-                    rng.normal(0, 1, self.cfg.spec.num_weights).astype(np.float32),
-                    self.cfg.scale,
-                )
+                w = c.random_weights(r)  # type: ignore[attr-defined]
             else:
                 w = c.local_update(global_model, r)
             proven[i] = w

@@ -3,9 +3,10 @@ that check the grid against the real system."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,22 @@ class ExperimentResult:
     membership: list[dict[str, Any]] = field(default_factory=list)
     real: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_grid(cfg: GridConfig, path: Path) -> ExperimentResult | None:
+    """The grid of an earlier run of the same configuration, from its
+    `experiment.json` (the real-proof runs take hours and may be resumed)."""
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    if saved.get("config") != json.loads(json.dumps(asdict(cfg))):
+        return None
+    return ExperimentResult(
+        cfg,
+        traces=saved["traces"],
+        membership=saved["membership"],
+        seconds={"grid": saved["seconds"]["grid"]},
+    )
 
 
 def config_key(byzantine: int, attack: str | None, seed: int) -> str:
@@ -106,8 +123,15 @@ def run_real(
     seed: int = 0,
 ) -> None:
     """One configuration per attack end to end (`zkpot sim`: processes, anvil, real
-    proofs), compared round by round with the grid's ZKPoT trace of it."""
+    proofs), compared round by round with the grid's ZKPoT trace of it. Each
+    attack's comparison is saved in its run directory as it completes, and an
+    attack already compared there is not run again (the runs take hours)."""
     for attack in cfg.attacks:
+        saved = run_root / attack / "comparison.json"
+        if saved.is_file():
+            info(f"real-proof run for {attack}: already done ({saved})")
+            result.real.append(json.loads(saved.read_text()))
+            continue
         info(f"[bold]real-proof run: {byzantine} Byzantine ({attack}), seed {seed}[/]")
         sim = run_sim(
             SimConfig(

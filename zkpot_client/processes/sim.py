@@ -403,20 +403,11 @@ class Federation:
         """Wait for every role process (calling `on_tick` each second), showing where
         the task stands; stop them all if the run overstays twice its estimate.
         Returns each process's exit code."""
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        from ..progress import console
+        from ..progress import console, spinner
 
         deadline = time.monotonic() + 2 * self.schedule.estimate_seconds + 600
         reported: set[int] = set()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        ) as progress:
+        with spinner() as progress:
             bar = progress.add_task("starting", total=None)
             last = ""
             while True:

@@ -43,6 +43,17 @@ class ByzantineClient(Client):
     summary: ClassVar[str] = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
 
+    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
+        """Prove as an honest client would, if the strategy proves at all."""
+        return super().prove(artifacts) if self.proves else None
+
+    def random_weights(self, round_: int) -> np.ndarray:
+        """Junk of the model's shape: Gaussian weights, standard deviation 1, quantised."""
+        rng = np.random.default_rng(self.seed * 1_000 + round_)
+        return quantise(
+            rng.normal(0.0, 1.0, self.spec.num_weights).astype(np.float32), self.scale
+        )
+
     def note(self, round_: int, action: str, outcome: str) -> None:
         """Keep what was tried and what the system answered."""
         self.journal.append({"round": round_, "action": action, "outcome": outcome})
@@ -143,10 +154,7 @@ class NoiseClient(ByzantineClient):
     summary: ClassVar[str] = "hands in random weights (Gaussian, standard deviation 1)"
 
     def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
-        rng = np.random.default_rng(self.seed * 1_000 + round_)
-        return quantise(
-            rng.normal(0.0, 1.0, self.spec.num_weights).astype(np.float32), self.scale
-        )
+        return self.random_weights(round_)
 
 
 @dataclass
@@ -205,9 +213,6 @@ class FreeRideClient(ByzantineClient):
         self.commit_unchecked(
             task, round_, np.empty(0, np.float32), h=best.weights_hash
         )
-
-    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
-        return None
 
     def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
         c = self.current
@@ -297,10 +302,7 @@ class ModelSwapClient(ByzantineClient):
     )
 
     def handed_over(self, c: Contribution) -> np.ndarray:
-        rng = np.random.default_rng(self.seed * 1_000 + c.round)
-        return quantise(
-            rng.normal(0.0, 1.0, c.weights.shape).astype(np.float32), self.scale
-        )
+        return self.random_weights(c.round)
 
 
 @dataclass
@@ -328,9 +330,6 @@ class FloodClient(ByzantineClient):
     def contribute(self, task: TaskInfo, round_: int) -> None:
         h = int.from_bytes(secrets.token_bytes(31), "big")
         self.commit_unchecked(task, round_, np.empty(0, np.float32), h=h)
-
-    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
-        return None
 
     def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
         c = self.current
