@@ -536,15 +536,17 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
             result,
             on_config=lambda n, total, key: info(f"grid {n}/{total}: {key}"),
         )
-    if real_proofs:
-        run_real(cfg, result, out / "runs")
-    path = write_report(
-        result,
-        out,
-        title="Robustness and privacy experiment"
-        + (" (quick variant)" if quick else ""),
-    )
+    title = "Robustness and privacy experiment" + (" (quick variant)" if quick else "")
+    path = write_report(result, out, title=title)
     click.echo(f"report written to {path}")
+    if real_proofs:  # the report is rewritten as each run completes
+        run_real(
+            cfg,
+            result,
+            out / "runs",
+            on_run=lambda: write_report(result, out, title=title),
+        )
+        click.echo(f"report with the real-proof runs written to {path}")
     return 0
 
 

@@ -121,6 +121,7 @@ def run_real(
     run_root: Path,
     byzantine: int = 3,
     seed: int = 0,
+    on_run: Callable[[], None] | None = None,
 ) -> None:
     """One configuration per attack end to end (`zkpot sim`: processes, anvil, real
     proofs), compared round by round with the grid's ZKPoT trace of it. Each
