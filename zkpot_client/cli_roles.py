@@ -291,6 +291,7 @@ def _aggregate(**kw: Any) -> int:
         click.echo(bytes(load_box_key(kw["state_dir"], create=True).public_key).hex())
         return 0
     account = load_account(kw["key_file"], kw["dev_account"])
+    load_box_key(kw["state_dir"])  # checked before anything else is done
     store = LocalDirStore(kw["store_dir"])
     ctx = RoleContext.open(
         "aggregator", kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
@@ -350,6 +351,7 @@ def client(**kw: Any) -> None:
 def _client(**kw: Any) -> int:
     from .chain.accounts import load_account
     from .circuit.package import setup_from_package
+    from .data import load_arrays
     from .processes.client_process import ClientProcess
     from .processes.common import RoleContext, exit_on_interrupt
     from .processes.provers import default_slots
@@ -357,6 +359,7 @@ def _client(**kw: Any) -> int:
     from .storage import LocalDirStore
 
     account = load_account(kw["key_file"], kw["dev_account"])
+    shard = load_arrays(kw["data_path"])  # checked before anything else is done
     store = LocalDirStore(kw["store_dir"])
     ctx = RoleContext.open(
         kw["name"], kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
@@ -364,9 +367,11 @@ def _client(**kw: Any) -> int:
     package, artifacts = setup_from_package(
         store, ctx.task.circuit_cid, ctx.task.vka_digest, cache=kw["cache_dir"]
     )
-    from .data import load_arrays
-
-    shard = load_arrays(kw["data_path"], features=package.spec.inputs)
+    if shard.x.shape[1] != package.spec.inputs:
+        raise ValueError(
+            f"{kw['data_path']}: samples have {shard.x.shape[1]} features, "
+            f"the task's model takes {package.spec.inputs}"
+        )
     cls = ATTACKS[kw["attack"]] if kw["attack"] else Client
     c = cls(
         kw["name"],
