@@ -42,6 +42,8 @@ class ByzantineClient(Client):
     attack: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
+    _vka: list[bytes] = field(default_factory=list, repr=False)
+    """The task's key artefact, kept for the submissions the strategy builds itself."""
 
     def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
         """Prove as an honest client would, if the strategy proves at all."""
@@ -135,8 +137,6 @@ class ByzantineClient(Client):
             force_gas=ATTACK_GAS,
             **kw,
         )
-
-    _vka: list[bytes] = field(default_factory=list, repr=False)
 
 
 @dataclass
