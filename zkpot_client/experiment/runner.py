@@ -4,6 +4,7 @@ that check the grid against the real system."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -133,6 +134,8 @@ def run_real(
             info(f"real-proof run for {attack}: already done ({saved})")
             result.real.append(json.loads(saved.read_text()))
             continue
+        if saved.parent.exists():  # an interrupted run: start it afresh
+            shutil.rmtree(saved.parent)
         info(f"[bold]real-proof run: {byzantine} Byzantine ({attack}), seed {seed}[/]")
         sim = run_sim(
             SimConfig(
