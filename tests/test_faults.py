@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from tiny import TINY_EVAL, TINY_SPEC
 
+from zkpot_client.chain.contracts import ROUND_FINALIZED
 from zkpot_client.chain.events import contributions, logs, round_outcomes
 from zkpot_client.chain.records import verify_record_chain
 from zkpot_client.processes.sim import AGGREGATOR, Federation, SimConfig
-
-ROUND_CLOSED = 2
 
 
 @dataclass
@@ -63,10 +62,13 @@ class Blows:
                 )
                 e["node_restarted"] = True
             return
+        round_1 = fed.zkpot.round(fed.task_id, 1)
         if (
             "aggregator_killed" not in e
-            and fed.zkpot.round(fed.task_id, 1)["status"] == ROUND_CLOSED
+            and fed.node.chain.block_number >= round_1["proofEnd"] - 2
         ):
+            # From just before the round can close, watch for the saved aggregation
+            # closely enough to kill the aggregator before it publishes.
             saved = fed.run_dir / "aggregator" / "round-1.json"
             deadline = time.monotonic() + 120
             while not saved.exists() and time.monotonic() < deadline:
@@ -74,7 +76,7 @@ class Blows:
             fed.kill("aggregator")
             e["aggregator_killed"] = json.loads(saved.read_text())
             e["finalized_before_restart"] = (
-                fed.zkpot.round(fed.task_id, 1)["status"] == 3
+                fed.zkpot.round(fed.task_id, 1)["status"] == ROUND_FINALIZED
             )
             fed.start("aggregator")
 
