@@ -4,6 +4,7 @@ the content store) and `zkpot sim`, which starts a node and all of them."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,10 +76,17 @@ def _fail(exc: BaseException) -> None:
     sys.exit(1)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _guard(fn: Callable[[], int | None]) -> None:
     """Run a command body: ZKPoT errors end it with a one-line message and exit 1."""
     from .exceptions import ZKPoTError
 
+    # A terminated role or simulation stops like an interrupted one: its cleanup
+    # (the processes and node it started) runs.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         code = fn()
     except (ZKPoTError, ValueError, LookupError) as exc:

@@ -155,9 +155,14 @@ def run_real(
             )
         )
         grid = result.traces[config_key(byzantine, attack, seed)]["zkpot"]
-        result.real.append(
-            compare(sim.rounds, grid, cfg.clients, attack, sim.seconds, sim.exit_codes)
+        comparison = compare(
+            sim.rounds, grid, cfg.clients, attack, sim.seconds, sim.exit_codes
         )
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(comparison, indent=1) + "\n")
+        result.real.append(comparison)
+        if on_run:
+            on_run()
 
 
 def compare(
