@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -86,6 +87,27 @@ def _fmt(values: list[float]) -> str:
         if len(values) > 1
         else f"{values[0]:.3f}"
     )
+
+
+def _rule_table(
+    result: ExperimentResult,
+    cell: Callable[[int, str | None, str], str],
+    *,
+    with_baseline: bool = False,
+) -> list[str]:
+    """A markdown table with a row per attack and number of Byzantine clients and a
+    column per rule (first row: no attack, if asked)."""
+    cfg = result.cfg
+    rows = [
+        "| attack | Byzantine | " + " | ".join(RULE_NAMES[r] for r in RULES) + " |",
+        "|---|---:|" + "---:|" * len(RULES),
+    ]
+    keys = [(0, None)] if with_baseline else []
+    keys += [(b, a) for a in cfg.attacks for b in cfg.byzantine_levels if b]
+    for b, attack in keys:
+        cells = " | ".join(cell(b, attack, rule) for rule in RULES)
+        rows.append(f"| {attack or '(none)'} | {b} | {cells} |")
+    return rows
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:
@@ -178,40 +200,20 @@ def write_report(
         "",
         "## Final global-model accuracy (test set, mean ± standard deviation over seeds)",
         "",
-        "| attack | Byzantine | " + " | ".join(RULE_NAMES[r] for r in RULES) + " |",
-        "|---|---:|" + "---:|" * len(RULES),
-        "| (none) | 0 | "
-        + " | ".join(_fmt(final_accuracies(result, 0, None, r)) for r in RULES)
-        + " |",
-    ]
-    for attack in cfg.attacks:
-        for b in cfg.byzantine_levels:
-            if b:
-                lines.append(
-                    f"| {attack} | {b} | "
-                    + " | ".join(
-                        _fmt(final_accuracies(result, b, attack, r)) for r in RULES
-                    )
-                    + " |"
-                )
-    lines += [
+        *_rule_table(
+            result,
+            lambda b, attack, rule: _fmt(final_accuracies(result, b, attack, rule)),
+            with_baseline=True,
+        ),
         "",
         "Share of the Byzantine clients' contributions (all rounds and seeds) that entered "
         "the global model:",
         "",
-        "| attack | Byzantine | " + " | ".join(RULE_NAMES[r] for r in RULES) + " |",
-        "|---|---:|" + "---:|" * len(RULES),
+        *_rule_table(
+            result,
+            lambda b, attack, rule: f"{byzantine_share(result, b, attack, rule):.0%}",
+        ),
     ]
-    for attack in cfg.attacks:
-        for b in cfg.byzantine_levels:
-            if b:
-                lines.append(
-                    f"| {attack} | {b} | "
-                    + " | ".join(
-                        f"{byzantine_share(result, b, attack, r):.0%}" for r in RULES
-                    )
-                    + " |"
-                )
     lines += [
         "",
         "Where no Byzantine contribution gets through, a rule's global model is the FedAvg of the "
