@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from tools import run
 
-from zkpot_client.experiment.grid import RULES, byzantine_indices
-from zkpot_client.roles.byzantine import ATTACKS
+from zkpot_client.experiment.grid import RULES
+from zkpot_client.roles.byzantine import ATTACKS, byzantine_indices
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -188,13 +188,13 @@ def publish(**kw: Any) -> None:
 
 
 def _publish(**kw: Any) -> int:
-    import json
 
     from .chain.accounts import load_account
     from .chain.backend import Chain
     from .chain.contracts import TaskTerms, ZKPoTContract
     from .data import load_arrays, load_task_data
     from .model import ModelSpec
+    from .report import write_json
     from .roles.publisher import TaskDefinition, TaskPublisher
     from .storage import LocalDirStore
 
@@ -262,8 +262,7 @@ def _publish(**kw: Any) -> int:
         f"{task.num_rounds} rounds, registration until block {task.start_block}"
     )
     if kw["out"]:
-        kw["out"].parent.mkdir(parents=True, exist_ok=True)
-        kw["out"].write_text(json.dumps(coordinates, indent=1) + "\n")
+        write_json(coordinates, kw["out"])
     return 0
 
 
@@ -359,7 +358,7 @@ def client(**kw: Any) -> None:
 def _client(**kw: Any) -> int:
     from .chain.accounts import load_account
     from .circuit.package import setup_from_package
-    from .data import load_arrays
+    from .data import check_features, load_arrays
     from .processes.client_process import ClientProcess
     from .processes.common import RoleContext, exit_on_interrupt
     from .processes.provers import default_slots
@@ -375,11 +374,7 @@ def _client(**kw: Any) -> int:
     package, artifacts = setup_from_package(
         store, ctx.task.circuit_cid, ctx.task.vka_digest, cache=kw["cache_dir"]
     )
-    if shard.x.shape[1] != package.spec.inputs:
-        raise ValueError(
-            f"{kw['data_path']}: samples have {shard.x.shape[1]} features, "
-            f"the task's model takes {package.spec.inputs}"
-        )
+    check_features(shard, package.spec.inputs, kw["data_path"])
     cls = ATTACKS[kw["attack"]] if kw["attack"] else Client
     c = cls(
         kw["name"],
@@ -466,11 +461,10 @@ def sim(**kw: Any) -> None:
 
 
 def _sim(**kw: Any) -> int:
-    import json
 
     from .processes.provers import default_slots
     from .processes.sim import SimConfig, run_sim
-    from .report import print_rounds
+    from .report import print_rounds, write_json
 
     json_path = kw.pop("json_path")
     kw["cache"] = kw.pop("cache_dir")
@@ -492,8 +486,7 @@ def _sim(**kw: Any) -> int:
         f"run took {result.seconds / 60:.1f} min; logs in {result.run_dir / 'logs'}"
     )
     if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        write_json(result.to_json(), json_path)
         click.echo(f"summary written to {json_path}")
     return 0 if all(code == 0 for code in result.exit_codes.values()) else 1
 

@@ -130,10 +130,17 @@ def load_arrays(path: Path, *, features: int | None = None) -> Shard:
         raise ZKPoTValueError(
             f"{path}: expected x of shape (n, features) and y of shape (n,), got {x.shape} and {y.shape}"
         )
-    if features is not None and x.shape[1] != features:
-        raise ZKPoTValueError(
-            f"{path}: samples have {x.shape[1]} features, the model takes {features}"
-        )
     if not np.issubdtype(y.dtype, np.integer):
         raise ZKPoTValueError(f"{path}: labels must be integers")
-    return Shard(x=x.astype(np.float32), y=y.astype(np.int64))
+    shard = Shard(x=x.astype(np.float32), y=y.astype(np.int64))
+    if features is not None:
+        check_features(shard, features, path)
+    return shard
+
+
+def check_features(shard: Shard, features: int, source: Path) -> None:
+    """Refuse samples that do not have the model's number of features."""
+    if shard.x.shape[1] != features:
+        raise ZKPoTValueError(
+            f"{source}: samples have {shard.x.shape[1]} features, the model takes {features}"
+        )

@@ -24,7 +24,7 @@ from .model import ModelSpec
 from .progress import info
 from .report import round_summary
 from .roles.aggregator import Aggregator
-from .roles.client import Client, TrainingConfig
+from .roles.client import Client, TrainingConfig, client_seed
 from .roles.publisher import TaskDefinition, TaskPublisher
 from .storage import ContentStore, LocalDirStore
 
@@ -133,7 +133,7 @@ def run_demo(
             spec,
             cfg.scale,
             cfg.training,
-            seed=cfg.seed * 100 + i,
+            seed=client_seed(cfg.seed, i),
         )
         for i, shard in enumerate(data.shards)
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +36,20 @@ def ezkl_home() -> str:
     solc wrapper there under .venv, so no global state is needed."""
     home = PROJECT_ROOT / ".venv" / "ezkl-home"
     return str(home) if home.is_dir() else str(Path.home())
+
+
+def write_atomically(path: Path, data: bytes | str) -> Path:
+    """Write `data` to `path` all at once: a temporary file in the same directory,
+    renamed over `path`, so a reader or a crash never sees half a file. The file
+    is readable by its owner only (it may hold keys, weights or openings)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -113,8 +113,8 @@ def print_rounds(rounds: list[dict[str, Any]], console: Console | None = None) -
         console.print(f"  {name}: {address}")
 
 
-def write_json(rounds: list[dict[str, Any]], path: Path) -> None:
-    """Write the per-round summary as JSON (a list of rounds)."""
+def write_json(summary: Any, path: Path) -> None:
+    """Write a run's summary (a list of rounds, or an object holding them) as JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rounds, indent=2) + "\n")
+    path.write_text(json.dumps(summary, indent=2) + "\n")

@@ -9,13 +9,13 @@ same `put`/`get` can stand in (an IPFS node, a shared bucket).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from multiformats import CID, multihash
 
 from .exceptions import ContentNotFoundError, ZKPoTValueError
+from .paths import write_atomically
 
 
 def cid_of(data: bytes) -> str:
@@ -45,11 +45,8 @@ class LocalDirStore:
     def put(self, data: bytes) -> str:
         cid = cid_of(data)
         path = self.root / cid
-        if not path.exists():  # write-then-rename: never a half-written object
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".put-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
+        if not path.exists():
+            write_atomically(path, data)
         return cid
 
     def get(self, cid: str) -> bytes:

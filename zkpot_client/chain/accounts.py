@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ..exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
+from ..paths import write_atomically
 from .backend import dev_account as dev_account_of
 
 
@@ -37,8 +37,4 @@ def load_account(
 
 def write_key_file(account: LocalAccount, path: Path) -> Path:
     """Save an account's private key, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("0x" + bytes(account.key).hex() + "\n")
-    return path
+    return write_atomically(path, "0x" + bytes(account.key).hex() + "\n")

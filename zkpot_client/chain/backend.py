@@ -11,9 +11,10 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from eth_account import Account
@@ -40,12 +41,42 @@ BLOCK_GAS_LIMIT = 30_000_000
 EMBEDDED_TX_GAS = 15_000_000
 
 
+T = TypeVar("T")
+
 #: Errors that mean "the node is not answering right now", not "the call failed".
 TRANSIENT_ERRORS = (
     ChainConnectionError,
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
 )
+
+
+def ride_out_outages(
+    fn: Callable[[], T],
+    *,
+    patience_seconds: float,
+    poll_seconds: float,
+    on_outage: Callable[[BaseException], None] | None = None,
+    what: str = "the node",
+) -> T:
+    """`fn()`, retried while the node does not answer (restarting, overloaded), for
+    up to `patience_seconds` from the first failure; `on_outage` hears of the first.
+    Then ChainConnectionError."""
+    deadline: float | None = None
+    while True:
+        try:
+            return fn()
+        except TRANSIENT_ERRORS as exc:
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + patience_seconds
+                if on_outage is not None:
+                    on_outage(exc)
+            elif now > deadline:
+                raise ChainConnectionError(
+                    f"{what} has not answered for {patience_seconds:.0f} s: {exc}"
+                ) from exc
+            time.sleep(poll_seconds)
 
 
 def dev_account(index: int) -> LocalAccount:
@@ -320,7 +351,6 @@ class AnvilNode:
             stderr=subprocess.PIPE,
             env=os.environ.copy(),
         )
-        self.block_time = block_time
         deadline = time.monotonic() + 30
         while True:
             try:

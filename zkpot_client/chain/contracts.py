@@ -122,8 +122,10 @@ PHASES = (
 )
 """Names of the contract's `Phase` enum, by value."""
 
-ROUND_FINALIZED = 3
-"""The contract's `RoundStatus.Finalized`."""
+ROUND_OPEN, ROUND_CLOSED, ROUND_FINALIZED = 1, 2, 3
+"""Values of the contract's `RoundStatus` enum."""
+TASK_ACTIVE = 1
+"""The contract's `TaskStatus.Active`."""
 
 
 @dataclass(frozen=True)

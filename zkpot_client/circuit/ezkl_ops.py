@@ -99,12 +99,6 @@ def create_verifier(
     asyncio.run(both())
 
 
-def witness(input_path: str, compiled_path: str, witness_path: str) -> dict[str, Any]:
-    import ezkl
-
-    return ezkl.gen_witness(input_path, compiled_path, witness_path)
-
-
 def witness_outputs(input_paths: list[str], compiled_path: str) -> list[Any]:
     """The circuit's outputs for each input file (witnesses only, no keys)."""
     import ezkl

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec
-from ..paths import cache_dir
+from ..paths import cache_dir, write_atomically
 from ..progress import warn
 from ..storage import ContentStore, cid_of
 from .keys import CircuitArtifacts, setup_circuit
@@ -109,8 +109,5 @@ def setup_from_package(
 def _materialise(store: ContentStore, cid: str, path: Path) -> Path:
     """The object `cid` as a file at `path` (fetched once, checked against its CID)."""
     if not path.is_file() or cid_of(path.read_bytes()) != cid:
-        data = store.get(cid)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomically(path, store.get(cid))
     return path

@@ -120,15 +120,8 @@ def prove(
 
 def circuit_count(compiled: Path, flat: np.ndarray) -> int:
     """The count the compiled circuit computes for `flat` (its witness), without proving."""
-    with tempfile.TemporaryDirectory(prefix="zkpot-witness-") as tmp:
-        work = Path(tmp)
-        witness = run_isolated(
-            ezkl_ops.witness,
-            str(_write_input(work, flat)),
-            str(compiled),
-            str(work / "witness.json"),
-        )
-        return felt_to_int(witness["outputs"][0][0])
+    (count,) = circuit_counts(compiled, [flat])
+    return count
 
 
 def circuit_counts(compiled: Path, models: list[np.ndarray]) -> list[int]:

@@ -28,8 +28,8 @@ from ..aggregation import fedavg
 from ..circuit.prover import circuit_counts
 from ..data import TaskData, load_task_data
 from ..model import ModelSpec, count_correct, flatten, quantise
-from ..roles.byzantine import ATTACKS
-from ..roles.client import Client, Contribution, TrainingConfig
+from ..roles.byzantine import ATTACKS, byzantine_indices
+from ..roles.client import Client, Contribution, TrainingConfig, client_seed
 from ..roles.publisher import TaskDefinition
 
 RULES = ("zkpot", "fedavg", "learning")
@@ -79,12 +79,6 @@ class GridConfig:
             threshold=self.threshold,
             rounds=self.rounds,
         )
-
-
-def byzantine_indices(clients: int, byzantine: int, seed: int) -> list[int]:
-    """Which clients attack: the same draw as `zkpot sim`."""
-    rng = np.random.default_rng(seed)
-    return sorted(rng.choice(clients, byzantine, replace=False).tolist())
 
 
 @dataclass
@@ -139,7 +133,7 @@ class Federation:
                     cfg.spec,
                     cfg.scale,
                     TrainingConfig(epochs=cfg.epochs),
-                    seed=self.seed * 100 + i,
+                    seed=client_seed(self.seed, i),
                 )
             )
         self.initial = quantise(flatten(cfg.spec.build(seed=self.seed)), cfg.scale)

@@ -18,12 +18,14 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from nacl.public import PrivateKey
 
+from ..chain.contracts import ROUND_CLOSED
 from ..chain.events import contributions, logs
 from ..exceptions import ContractRevertError, ZKPoTValueError
+from ..paths import write_atomically
 from ..roles.aggregator import AggregationResult, Aggregator
 from ..storage import ContentStore
 from .common import RoleContext
-from .keeper import ROUND_CLOSED, TASK_ACTIVE, keep_round
+from .keeper import keep_round
 
 BOX_KEY = "box.key"
 
@@ -36,10 +38,8 @@ def load_box_key(state_dir: Path, *, create: bool = False) -> PrivateKey:
             raise ZKPoTValueError(
                 f"no aggregator key in {state_dir} (create it with --print-key)"
             )
-        state_dir.mkdir(parents=True, exist_ok=True)
         key = PrivateKey.generate()
-        path.touch(mode=0o600)
-        path.write_text(bytes(key).hex() + "\n")
+        write_atomically(path, bytes(key).hex() + "\n")
         return key
     try:
         return PrivateKey(bytes.fromhex(path.read_text().strip()))
@@ -66,21 +66,16 @@ class AggregatorProcess:
                 "this aggregator key is not the one the task's clients seal to"
             )
         ctx.log(f"aggregating task {ctx.task_id} ({ctx.task.num_rounds} rounds)")
-        while True:
-            task = ctx.call(zkpot.task, ctx.task_id)
-            if task["status"] != TASK_ACTIVE:
-                self.slash_missed_proofs(before_round=int(task["currentRound"]) + 1)
-                ctx.log("task over")
-                return 0
-            r = int(task["currentRound"])
+        for r, state, head in ctx.rounds():
             self.slash_missed_proofs(before_round=r)
-            state = ctx.call(zkpot.round, ctx.task_id, r)
-            head = ctx.head()
             if state["status"] == ROUND_CLOSED and head <= state["aggregateEnd"]:
                 self.publish(r)
             else:
                 keep_round(ctx, self.aggregator.account, r, state, head)
-            ctx.sleep()
+        last = int(ctx.call(zkpot.task, ctx.task_id)["currentRound"])
+        self.slash_missed_proofs(before_round=last + 1)
+        ctx.log("task over")
+        return 0
 
     def slash_missed_proofs(self, before_round: int) -> None:
         """Slash, once per finalised round, each client that committed and never
@@ -138,9 +133,8 @@ class AggregatorProcess:
         return self.state_dir / f"round-{round_}.json"
 
     def save(self, result: AggregationResult) -> None:
-        path = self._path(result.round)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
+        write_atomically(
+            self._path(result.round),
             json.dumps(
                 {
                     "round": result.round,
@@ -150,9 +144,8 @@ class AggregatorProcess:
                     "excluded": result.excluded,
                 },
                 indent=1,
-            )
+            ),
         )
-        tmp.replace(path)
 
     def load(self, round_: int) -> AggregationResult | None:
         path = self._path(round_)

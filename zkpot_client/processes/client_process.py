@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chain.contracts import ETHER
+from ..chain.backend import TRANSIENT_ERRORS
+from ..chain.contracts import ETHER, ROUND_OPEN
 from ..circuit.keys import CircuitArtifacts
 from ..exceptions import ContractRevertError
 from ..roles.client import Client
-from .common import TRANSIENT, RoleContext
-from .keeper import ROUND_OPEN, TASK_ACTIVE, keep_round
+from .common import RoleContext
+from .keeper import keep_round
 from .provers import prover_slot
 
 # A round's stages, as far as this client is concerned.
@@ -38,19 +39,13 @@ class ClientProcess:
     stages: dict[int, str] = field(default_factory=dict)
 
     def run(self) -> int:
-        ctx, zkpot, c = self.ctx, self.ctx.zkpot, self.client
+        ctx, c = self.ctx, self.client
         vka = self.artifacts.vka_words()
-        while True:
-            task = ctx.call(zkpot.task, ctx.task_id)
-            if task["status"] != TASK_ACTIVE:
-                break
-            r = int(task["currentRound"])
-            state = ctx.call(zkpot.round, ctx.task_id, r)
-            head = ctx.head()
+        for r, state, head in ctx.rounds():
             if state["status"] == ROUND_OPEN and head >= state["openBlock"]:
                 try:
                     self.step(r, state, head, vka)
-                except TRANSIENT as exc:
+                except TRANSIENT_ERRORS as exc:
                     # The node went away mid-step: whatever reached the chain is
                     # read back (and the rest redone) once it answers again.
                     ctx.log(
@@ -60,7 +55,6 @@ class ClientProcess:
             keep_round(
                 ctx, c.account, r, state, ctx.head(), grace_blocks=CLOSE_GRACE_BLOCKS
             )
-            ctx.sleep()
         self.finish()
         return 0
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ..chain.backend import TRANSIENT_ERRORS, Chain
-from ..chain.contracts import ZKPoTContract
+from ..chain.backend import Chain, ride_out_outages
+from ..chain.contracts import TASK_ACTIVE, ZKPoTContract
 from ..chain.events import TaskInfo, task_info
-from ..exceptions import ChainConnectionError
 
 T = TypeVar("T")
-
-TRANSIENT = TRANSIENT_ERRORS
 
 
 @dataclass
@@ -54,32 +51,32 @@ class RoleContext:
     def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """`fn(*args, **kwargs)`, retried while the node is unreachable (up to the
         patience)."""
-        deadline = time.monotonic() + self.patience_seconds
-        warned = False
+        return ride_out_outages(
+            lambda: fn(*args, **kwargs),
+            patience_seconds=self.patience_seconds,
+            poll_seconds=self.poll_seconds,
+            on_outage=lambda exc: self.log(
+                f"node unreachable, retrying ({type(exc).__name__})"
+            ),
+            what=f"the node at {self.rpc}",
+        )
+
+    def rounds(self) -> Iterator[tuple[int, dict[str, Any], int]]:
+        """While the task is active, once per poll: its current round, that round's
+        on-chain state and the chain's head."""
         while True:
-            try:
-                return fn(*args, **kwargs)
-            except TRANSIENT as exc:
-                if time.monotonic() > deadline:
-                    raise ChainConnectionError(
-                        f"the node at {self.rpc} has not answered for "
-                        f"{self.patience_seconds:.0f} s: {exc}"
-                    ) from exc
-                if not warned:
-                    self.log(f"node unreachable, retrying ({type(exc).__name__})")
-                    warned = True
-                time.sleep(self.poll_seconds)
+            task = self.call(self.zkpot.task, self.task_id)
+            if task["status"] != TASK_ACTIVE:
+                return
+            r = int(task["currentRound"])
+            yield r, self.call(self.zkpot.round, self.task_id, r), self.head()
+            self.sleep()
 
     def head(self) -> int:
         return self.call(lambda: self.chain.block_number)
 
     def sleep(self) -> None:
         time.sleep(self.poll_seconds)
-
-    def wait_for_block(self, block: int) -> None:
-        """Return once the chain's head is at least `block` (blocks come on their own)."""
-        while self.head() < block:
-            self.sleep()
 
 
 def exit_on_interrupt(fn: Callable[[], int]) -> int:

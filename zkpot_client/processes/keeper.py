@@ -13,11 +13,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from ..chain.contracts import ROUND_CLOSED, ROUND_OPEN
 from ..exceptions import ContractRevertError
 from .common import RoleContext
-
-ROUND_OPEN, ROUND_CLOSED = 1, 2
-TASK_ACTIVE = 1
 
 
 def keep_round(

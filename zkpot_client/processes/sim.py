@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..chain.accounts import write_key_file
 from ..chain.backend import AnvilNode, dev_account
 from ..chain.contracts import ETHER, TaskTerms, ZKPoTContract
@@ -38,8 +36,8 @@ from ..data import load_task_data, save_arrays
 from ..exceptions import ToolchainError, ZKPoTValueError
 from ..model import ModelSpec, flatten, quantise
 from ..progress import info, warn
-from ..roles.byzantine import ATTACKS
-from ..roles.client import Client
+from ..roles.byzantine import ATTACKS, byzantine_indices
+from ..roles.client import Client, client_seed
 from ..roles.publisher import TaskDefinition, setup_task_circuit
 from ..storage import LocalDirStore
 from .aggregator_process import load_box_key
@@ -208,10 +206,7 @@ class Federation:
             threshold=cfg.threshold,
             rounds=cfg.rounds,
         )
-        rng = np.random.default_rng(cfg.seed)
-        self.byzantine = sorted(
-            rng.choice(cfg.clients, cfg.byzantine, replace=False).tolist()
-        )
+        self.byzantine = byzantine_indices(cfg.clients, cfg.byzantine, cfg.seed)
         self.names = {
             self.client_account(i).address: f"client-{i + 1}"
             for i in range(cfg.clients)
@@ -351,7 +346,7 @@ class Federation:
                     "state_dir": client_dir / "state",
                     "name": name,
                     "epochs": cfg.epochs,
-                    "seed": cfg.seed * 100 + i,
+                    "seed": client_seed(cfg.seed, i),
                     "prover_slots": self.run_dir / "prover-slots",
                     "slots": cfg.slots,
                     "attack": cfg.attack if i in self.byzantine else None,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,6 +37,13 @@ ATTACK_GAS = 3_000_000
 FLOOD_SIZE = 10
 
 
+def byzantine_indices(clients: int, byzantine: int, seed: int) -> list[int]:
+    """Which of `clients` attack in a run seeded `seed` (the simulation and the
+    experiment draw alike)."""
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(clients, byzantine, replace=False).tolist())
+
+
 @dataclass
 class ByzantineClient(Client):
     """A client that attacks; subclasses name the attack and override steps."""
@@ -42,8 +51,6 @@ class ByzantineClient(Client):
     attack: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
-    _vka: list[bytes] = field(default_factory=list, repr=False)
-    """The task's key artefact, kept for the submissions the strategy builds itself."""
 
     def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
         """Prove as an honest client would, if the strategy proves at all."""
@@ -124,14 +131,16 @@ class ByzantineClient(Client):
             ),
         )
 
-    def _submit_forced(self, task: TaskInfo, proof: Proof, **kw: Any) -> TxReceipt:
+    def _submit_forced(
+        self, task: TaskInfo, vka: list[bytes], proof: Proof, **kw: Any
+    ) -> TxReceipt:
         assert self.current is not None
         return self.zkpot.submit_proof(
             self.account,
             task.task_id,
             self.current.round,
             proof,
-            self._vka,
+            vka,
             salt=self.current.salt,
             sealed_weights_cid=kw.pop("sealed_weights_cid", "bafkreiattack"),
             force_gas=ATTACK_GAS,
@@ -166,13 +175,17 @@ class FreeRideClient(ByzantineClient):
     )
     proves: ClassVar[bool] = False
     victim: str | None = None
+    _replay: Any = field(default=None, repr=False)
+    """The earlier contribution whose proof is replayed (rounds after the first)."""
 
     def contribute(self, task: TaskInfo, round_: int) -> None:
         if round_ == 1:
             copied = self._wait_for(
-                lambda: self._others(
-                    logs(self.zkpot, "Committed", task.task_id, round=round_)
-                ),
+                lambda: [
+                    e
+                    for e in logs(self.zkpot, "Committed", task.task_id, round=round_)
+                    if e["args"]["client"] != self.address
+                ],
                 task,
                 round_,
                 "commitEnd",
@@ -218,7 +231,6 @@ class FreeRideClient(ByzantineClient):
         c = self.current
         if c is None:
             return None
-        self._vka = vka
         if c.round == 1:
             found = self._wait_for(
                 lambda: [
@@ -240,7 +252,7 @@ class FreeRideClient(ByzantineClient):
         return self.attempt(
             c.round,
             f"submit ({self.victim}'s proof, tx {tx_hash[:10]}…)",
-            lambda: self._submit_forced(task, proof),
+            lambda: self._submit_forced(task, vka, proof),
         )
 
     def _proof_of(self, tx_hash: str) -> Proof:
@@ -252,20 +264,19 @@ class FreeRideClient(ByzantineClient):
             proof=bytes(s["proof"]), instances=tuple(int(i) for i in s["instances"])
         )
 
-    def _others(self, found: list[Any]) -> Any:
-        return next((e for e in found if e["args"]["client"] != self.address), None)
-
-    def _wait_for(self, probe: Any, task: TaskInfo, round_: int, until: str) -> Any:
+    def _wait_for(
+        self, probe: Callable[[], list[Any]], task: TaskInfo, round_: int, until: str
+    ) -> Any:
+        """The first thing `probe` finds, polling until the round's block `until`
+        (None if nothing came)."""
         deadline = int(self.zkpot.round(task.task_id, round_)[until])
         while True:
             got = probe()
             if got:
-                return got[0] if isinstance(got, list) else got
+                return got[0]
             if self.zkpot.chain.block_number > deadline:
                 return None
             time.sleep(0.5)
-
-    _replay: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -283,13 +294,12 @@ class ForgeClaimClient(ByzantineClient):
         c = self.current
         if c is None or c.proof is None:
             return None
-        self._vka = vka
         forged = (c.proof.weights_hash, task.eval_samples)
         return self.attempt(
             c.round,
             f"submit (count {c.proof.correct} raised to {task.eval_samples})",
             lambda: self._submit_forced(
-                task, c.proof, instances=forged, claimed_correct=task.eval_samples
+                task, vka, c.proof, instances=forged, claimed_correct=task.eval_samples
             ),
         )
 
@@ -335,18 +345,17 @@ class FloodClient(ByzantineClient):
         c = self.current
         if c is None:
             return None
-        self._vka = vka
-        refused: dict[str, int] = {}
+        refused: Counter[str] = Counter()
         for _ in range(FLOOD_SIZE):
             count = secrets.randbelow(task.eval_samples + 1)
             garbage = Proof(
                 proof=secrets.token_bytes(8_320), instances=(c.weights_hash, count)
             )
             try:
-                self._submit_forced(task, garbage)
-                refused["taken"] = refused.get("taken", 0) + 1
+                self._submit_forced(task, vka, garbage)
+                refused["taken"] += 1
             except ContractRevertError as exc:
-                refused[exc.name] = refused.get(exc.name, 0) + 1
+                refused[exc.name] += 1
         self.note(
             c.round,
             f"submit {FLOOD_SIZE} garbage proofs",

@@ -21,9 +21,16 @@ from ..crypto import seal, weights_from_bytes, weights_to_bytes
 from ..data import Shard
 from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, quantise
+from ..paths import write_atomically
 from ..storage import ContentStore
 from ..training import train_local
 from .global_model import load_global_model
+
+
+def client_seed(run_seed: int, index: int) -> int:
+    """The training seed of client `index` in a run seeded `run_seed` (the demo, the
+    simulation and the experiment agree on it, so their clients train alike)."""
+    return run_seed * 100 + index
 
 
 @dataclass(frozen=True)
@@ -50,10 +57,8 @@ class Contribution:
 
     def save(self, state_dir: Path) -> None:
         """Persist (weights, opening, proof) so a restarted client can finish the round."""
-        path = state_dir / f"round-{self.round}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
+        write_atomically(
+            state_dir / f"round-{self.round}.json",
             json.dumps(
                 {
                     "round": self.round,
@@ -62,9 +67,8 @@ class Contribution:
                     "salt": self.salt.hex(),
                     "proof": None if self.proof is None else self.proof.to_json(),
                 }
-            )
+            ),
         )
-        tmp.replace(path)
 
     @classmethod
     def load(cls, state_dir: Path, round_: int) -> Contribution | None:

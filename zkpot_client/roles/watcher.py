@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..chain.backend import TRANSIENT_ERRORS
+from ..chain.backend import ride_out_outages
 from ..chain.contracts import ZKPoTContract
 from ..chain.events import TaskInfo, round_outcomes, task_info
 from ..chain.records import RoundRecord, verify_record_chain
@@ -60,21 +60,23 @@ class Watcher:
         polling until the task completes or is cancelled, riding out a node that is
         unreachable for up to `patience_seconds`. Returns the checked chain."""
         seen = 0
-        unreachable_since: float | None = None
+
+        def poll() -> bool:
+            nonlocal seen
+            for summary in self.finalised_rounds(after=seen):
+                on_round(summary)
+                seen = summary["round"]
+            return not until_done or self.zkpot.phase(self.task.task_id) in DONE_PHASES
+
         while True:
-            try:
-                for summary in self.finalised_rounds(after=seen):
-                    on_round(summary)
-                    seen = summary["round"]
-                if not until_done or self.zkpot.phase(self.task.task_id) in DONE_PHASES:
-                    return verify_record_chain(self.zkpot, self.task.task_id)
-                unreachable_since = None
-            except TRANSIENT_ERRORS:
-                # A node restarting: keep following once it answers again.
-                if not until_done:
-                    raise
-                now = time.monotonic()
-                unreachable_since = unreachable_since or now
-                if now - unreachable_since > patience_seconds:
-                    raise
+            # Following, a node restarting is waited for; a single look is not.
+            done = (
+                ride_out_outages(
+                    poll, patience_seconds=patience_seconds, poll_seconds=poll_seconds
+                )
+                if until_done
+                else poll()
+            )
+            if done:
+                return verify_record_chain(self.zkpot, self.task.task_id)
             time.sleep(poll_seconds)
