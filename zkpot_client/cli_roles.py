@@ -552,6 +552,7 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
             out / "runs",
             on_run=lambda: write_report(result, out, title=title),
         )
+        write_report(result, out, title=title)  # also when every run was done before
         click.echo(f"report with the real-proof runs written to {path}")
     return 0
 
