@@ -524,7 +524,13 @@ def experiment(quick: bool, real_proofs: bool, out: Path) -> None:
 def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
     from .experiment.grid import GridConfig
     from .experiment.report import write_report
-    from .experiment.runner import ExperimentResult, load_grid, run_grid, run_real
+    from .experiment.runner import (
+        ExperimentResult,
+        load_grid,
+        load_real,
+        run_grid,
+        run_real,
+    )
     from .progress import info
 
     cfg = (
@@ -542,6 +548,8 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
             result,
             on_config=lambda n, total, key: info(f"grid {n}/{total}: {key}"),
         )
+    if real_proofs:
+        load_real(cfg, result, out / "runs")
     title = "Robustness and privacy experiment" + (" (quick variant)" if quick else "")
     path = write_report(result, out, title=title)
     click.echo(f"report written to {path}")
@@ -552,7 +560,6 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
             out / "runs",
             on_run=lambda: write_report(result, out, title=title),
         )
-        write_report(result, out, title=title)  # also when every run was done before
         click.echo(f"report with the real-proof runs written to {path}")
     return 0
 

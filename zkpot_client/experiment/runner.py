@@ -14,6 +14,7 @@ from typing import Any
 from ..circuit.keys import CircuitArtifacts
 from ..processes.sim import SimConfig, run_sim
 from ..progress import info
+from ..report import write_json
 from ..roles.publisher import setup_task_circuit
 from .grid import RULES, Federation, GridConfig, trace_to_json
 from .membership import loss_attack, public_record_attack
@@ -116,6 +117,16 @@ def membership_rows(
     return rows
 
 
+def load_real(cfg: GridConfig, result: ExperimentResult, run_root: Path) -> None:
+    """Add the comparisons of the real-proof runs already finished under `run_root`
+    (the runs take hours; one interrupted is started afresh by `run_real`)."""
+    for attack in cfg.attacks:
+        saved = _comparison_path(run_root, attack)
+        if saved.is_file():
+            info(f"real-proof run for {attack}: already done ({saved})")
+            result.real.append(json.loads(saved.read_text()))
+
+
 def run_real(
     cfg: GridConfig,
     result: ExperimentResult,
@@ -125,15 +136,14 @@ def run_real(
     on_run: Callable[[], None] | None = None,
 ) -> None:
     """One configuration per attack end to end (`zkpot sim`: processes, anvil, real
-    proofs), compared round by round with the grid's ZKPoT trace of it. Each
-    attack's comparison is saved in its run directory as it completes, and an
-    attack already compared there is not run again (the runs take hours)."""
+    proofs), compared round by round with the grid's ZKPoT trace of it, for each
+    attack not yet in `result.real`. Each comparison is saved in its run directory
+    as it completes (see `load_real`), then `on_run` is called."""
+    done = {r["attack"] for r in result.real}
     for attack in cfg.attacks:
-        saved = run_root / attack / "comparison.json"
-        if saved.is_file():
-            info(f"real-proof run for {attack}: already done ({saved})")
-            result.real.append(json.loads(saved.read_text()))
+        if attack in done:
             continue
+        saved = _comparison_path(run_root, attack)
         if saved.parent.exists():  # an interrupted run: start it afresh
             shutil.rmtree(saved.parent)
         info(f"[bold]real-proof run: {byzantine} Byzantine ({attack}), seed {seed}[/]")
@@ -158,11 +168,14 @@ def run_real(
         comparison = compare(
             sim.rounds, grid, cfg.clients, attack, sim.seconds, sim.exit_codes
         )
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(comparison, indent=1) + "\n")
+        write_json(comparison, saved)
         result.real.append(comparison)
         if on_run:
             on_run()
+
+
+def _comparison_path(run_root: Path, attack: str) -> Path:
+    return run_root / attack / "comparison.json"
 
 
 def compare(
