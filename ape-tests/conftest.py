@@ -72,15 +72,15 @@ def clients(accounts):
 
 
 @pytest.fixture(scope="session")
-def verifier(project, publisher, proofs):
-    v = project.Halo2VerifierReusable.deploy(sender=publisher)
-    v.registerVka(proofs.vka, sender=publisher)
-    return v
+def verifier(project, publisher):
+    return project.Halo2VerifierReusable.deploy(sender=publisher)
 
 
 @pytest.fixture
-def zkpot(project, publisher, verifier):
-    return project.ZKPoT.deploy(verifier, sender=publisher)
+def zkpot(project, publisher, verifier, proofs):
+    z = project.ZKPoT.deploy(verifier, sender=publisher)
+    z.registerCircuit(proofs.vka, sender=publisher)  # checked canonical, then on the verifier
+    return z
 
 
 def task_config(aggregator, proofs: Proofs, **overrides) -> dict:

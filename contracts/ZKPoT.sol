@@ -3,6 +3,7 @@ pragma solidity 0.8.20;
 
 import {IZKPoT} from "./interfaces/IZKPoT.sol";
 import {Halo2VerifierAdapter} from "./verifier/Halo2VerifierAdapter.sol";
+import {KeyArtefact} from "./verifier/KeyArtefact.sol";
 
 /// @title ZKPoT
 /// @notice Zero-knowledge proof-of-training consensus for federated learning.
@@ -13,7 +14,10 @@ import {Halo2VerifierAdapter} from "./verifier/Halo2VerifierAdapter.sol";
 ///         provable faults and keeps a hash chain of round records. Neither weights
 ///         nor data ever reach the chain.
 /// @dev Leader tie-break: the higher count wins, and among equal counts the lower
-///      address, so the outcome does not depend on transaction order. There is no
+///      keccak256(abi.encode(seed, client)), where the round's seed derives from the
+///      hash of its commit-end block: no client can choose it (addresses are fixed at
+///      registration, weights at commitment), and the outcome does not depend on
+///      transaction order. There is no
 ///      loop anywhere: missed proofs are punished one client at a time
 ///      (`slashMissedProof`, or on the client's next commit or stake release), and
 ///      rewards are claimed one contribution at a time. ETH leaves the contract only
@@ -26,6 +30,7 @@ contract ZKPoT is IZKPoT {
         address publisher;
         address aggregator;
         bytes32 vkaDigest;
+        uint32 proofLength;
         uint32 evalSamples;
         uint32 minCorrect;
         uint32 maxClients;
@@ -65,11 +70,14 @@ contract ZKPoT is IZKPoT {
         bytes32 contributionsRoot;
         uint256 leaderBonus;
         uint256 contributorReward;
+        bytes32 tieBreakSeed;
     }
 
-    /// @notice A registered client of a task.
+    /// @notice A registered client of a task. `bondSettled` once a proof of its verified
+    ///         or it was slashed for a missed proof: then leaving forfeits nothing more.
     struct Member {
         bool registered;
+        bool bondSettled;
         uint32 pendingRound;
         uint256 stake;
     }
@@ -96,8 +104,18 @@ contract ZKPoT is IZKPoT {
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private _contributions;
-    mapping(bytes32 vkaDigest => mapping(bytes32 weightsHash => bool)) private _modelSubmitted;
-    mapping(bytes32 vkaDigest => mapping(bytes32 modelHash => bool)) private _globalModel;
+    /// @dev Proof length of each registered circuit (zero: not registered).
+    mapping(bytes32 vkaDigest => uint32 proofLength) private _circuitProofLength;
+    /// @dev First block in which a weights hash was revealed by a verified proof, and
+    ///      in which a model hash was published as a global model, under a circuit.
+    ///      A contribution is refused only for a hash revealed no later than its
+    ///      round's commit end: its sender could have copied that one, while nothing
+    ///      revealed afterwards can reach back and void a commitment already locked.
+    mapping(bytes32 vkaDigest => mapping(bytes32 weightsHash => uint64 blockNumber)) private _submittedAt;
+    mapping(bytes32 vkaDigest => mapping(bytes32 modelHash => uint64 blockNumber)) private _publishedAt;
+    /// @dev Weights hashes already submitted in a task (two members of one task never
+    ///      share a model, whenever it was revealed).
+    mapping(uint256 taskId => mapping(bytes32 weightsHash => bool)) private _usedInTask;
     mapping(uint256 taskId => mapping(address client => Member)) private _members;
     mapping(uint256 taskId => mapping(uint256 round => bytes32)) private _recordHashes;
     mapping(address account => uint256) private _credits;
@@ -111,8 +129,23 @@ contract ZKPoT is IZKPoT {
     // ----------------------------------------------------------------- TASKS
 
     /// @inheritdoc IZKPoT
+    function registerCircuit(bytes32[] calldata vka) external returns (bytes32 vkaDigest) {
+        uint256 proofLength = KeyArtefact.checkCanonical(vka);
+        vkaDigest = keccak256(abi.encodePacked(vka));
+        if (_circuitProofLength[vkaDigest] != 0) return vkaDigest;
+        // Safe cast: a proof of KeyArtefact's bounded layout is far below 2^32 bytes.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _circuitProofLength[vkaDigest] = uint32(proofLength);
+        emit CircuitRegistered(vkaDigest, proofLength, msg.sender);
+        // Interaction last: the verifier keeps its own registry of artefacts.
+        Halo2VerifierAdapter.register(verifier, vka);
+    }
+
+    /// @inheritdoc IZKPoT
     function createTask(TaskConfig calldata config) external payable returns (uint256 taskId) {
         _checkConfig(config);
+        uint32 proofLength = _circuitProofLength[config.vkaDigest];
+        if (proofLength == 0) revert ZKPoTUnknownCircuit(config.vkaDigest);
         if (msg.value < config.aggregatorBond) revert ZKPoTInsufficientFunding(msg.value, config.aggregatorBond);
 
         taskId = ++_taskCount;
@@ -120,6 +153,7 @@ contract ZKPoT is IZKPoT {
         t.publisher = msg.sender;
         t.aggregator = config.aggregator;
         t.vkaDigest = config.vkaDigest;
+        t.proofLength = proofLength;
         t.evalSamples = config.evalSamples;
         t.minCorrect = config.minCorrect;
         t.maxClients = config.maxClients;
@@ -137,7 +171,7 @@ contract ZKPoT is IZKPoT {
         t.rewardPool = msg.value - config.aggregatorBond;
         t.globalModelHash = config.initialModelHash;
         t.globalModelCid = config.initialModelCid;
-        _globalModel[config.vkaDigest][config.initialModelHash] = true;
+        _markPublished(config.vkaDigest, config.initialModelHash);
 
         emit TaskCreated(taskId, msg.sender, config, t.rewardPool, t.startBlock);
         RoundRecord memory genesis = RoundRecord({
@@ -218,6 +252,7 @@ contract ZKPoT is IZKPoT {
         }
         Contribution storage c = _contributions[taskId][round][msg.sender];
         bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
+        _checkFresh(taskId, round, t.vkaDigest, r.commitEnd, weightsHash);
         uint256 proven = submission.instances[1];
         if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
         if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
@@ -231,9 +266,15 @@ contract ZKPoT is IZKPoT {
         c.weightsHash = weightsHash;
         c.correct = count;
         c.accepted = accepted;
-        _modelSubmitted[t.vkaDigest][weightsHash] = true;
-        _members[taskId][msg.sender].pendingRound = 0;
+        _usedInTask[taskId][weightsHash] = true;
+        if (_submittedAt[t.vkaDigest][weightsHash] == 0) {
+            _submittedAt[t.vkaDigest][weightsHash] = uint64(block.number);
+        }
+        Member storage m = _members[taskId][msg.sender];
+        m.pendingRound = 0;
+        m.bondSettled = true;
         r.provedCount += 1;
+        if (r.tieBreakSeed == bytes32(0)) r.tieBreakSeed = _drawTieBreakSeed(taskId, round, r.commitEnd);
         if (accepted) _recordAccepted(r, msg.sender, weightsHash, count);
         emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);
     }
@@ -282,7 +323,7 @@ contract ZKPoT is IZKPoT {
         uint256 penalty = _min(t.aggregatorPenalty, t.aggregatorBond);
         t.aggregatorBond -= penalty;
         _shareAmongAccepted(t, r, penalty);
-        emit AggregatorSlashed(taskId, round, t.aggregator, penalty);
+        emit AggregatorSlashed(taskId, round, t.aggregator, penalty, r.contributorReward);
         _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
     }
 
@@ -314,14 +355,22 @@ contract ZKPoT is IZKPoT {
         Task storage t = _task(taskId);
         if (t.status == TaskStatus.Active) revert ZKPoTStakeLocked(taskId, t.status);
         _settleMissedProof(taskId, t, msg.sender);
-        Member storage m = _members[taskId][msg.sender];
-        uint256 amount = m.stake;
-        if (amount == 0) revert ZKPoTNoStake(taskId, msg.sender);
+        _releaseStake(taskId, t, _members[taskId][msg.sender]);
+    }
 
-        m.stake = 0;
-        t.totalStake -= amount;
-        _credits[msg.sender] += amount;
-        emit StakeReleased(taskId, msg.sender, amount);
+    /// @inheritdoc IZKPoT
+    function leave(uint256 taskId) external {
+        Task storage t = _activeTask(taskId);
+        Member storage m = _members[taskId][msg.sender];
+        if (!m.registered) revert ZKPoTNotRegistered(taskId, msg.sender);
+        _settleMissedProof(taskId, t, msg.sender);
+        if (m.pendingRound != 0) revert ZKPoTProofPending(taskId, msg.sender, m.pendingRound);
+
+        m.registered = false;
+        // Before round 1 the slot is free again for someone who will take part.
+        t.clientCount -= 1;
+        emit ClientLeft(taskId, msg.sender);
+        _releaseStake(taskId, t, m);
     }
 
     /// @inheritdoc IZKPoT
@@ -359,22 +408,38 @@ contract ZKPoT is IZKPoT {
         return keccak256(abi.encode(record));
     }
 
-    /// @notice Whether a model was already submitted under a circuit (then it cannot be
-    ///         submitted again, by anyone): check before committing to it.
+    /// @notice The first block in which a proof of these weights verified under a
+    ///         circuit (zero: never). A client checks it before committing: a model
+    ///         revealed before its commitment cannot be its contribution.
     /// @param vkaDigest The circuit's key artefact digest.
     /// @param weightsHash Poseidon hash of the weights.
-    /// @return True if a proof for these weights was accepted or verified before.
-    function modelSubmitted(bytes32 vkaDigest, bytes32 weightsHash) external view returns (bool) {
-        return _modelSubmitted[vkaDigest][weightsHash];
+    /// @return The block number, or zero.
+    function modelSubmittedAt(bytes32 vkaDigest, bytes32 weightsHash) external view returns (uint256) {
+        return _submittedAt[vkaDigest][weightsHash];
     }
 
-    /// @notice Whether a model was published as a global model under a circuit (then no
-    ///         client can submit it as its contribution).
+    /// @notice The first block in which a model was published as a global model (a
+    ///         task's initial model or an aggregate) under a circuit (zero: never).
     /// @param vkaDigest The circuit's key artefact digest.
     /// @param modelHash Poseidon hash of the model's weights.
-    /// @return True for an initial model or an aggregate published under the circuit.
-    function isGlobalModel(bytes32 vkaDigest, bytes32 modelHash) external view returns (bool) {
-        return _globalModel[vkaDigest][modelHash];
+    /// @return The block number, or zero.
+    function globalModelPublishedAt(bytes32 vkaDigest, bytes32 modelHash) external view returns (uint256) {
+        return _publishedAt[vkaDigest][modelHash];
+    }
+
+    /// @notice Whether a weights hash was already submitted in a task.
+    /// @param taskId The task.
+    /// @param weightsHash Poseidon hash of the weights.
+    /// @return True once a proof of these weights verified in the task.
+    function modelUsedInTask(uint256 taskId, bytes32 weightsHash) external view returns (bool) {
+        return _usedInTask[taskId][weightsHash];
+    }
+
+    /// @notice The proof length of a registered circuit.
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @return The length in bytes, or zero if the artefact was never registered.
+    function circuitProofLength(bytes32 vkaDigest) external view returns (uint256) {
+        return _circuitProofLength[vkaDigest];
     }
 
     /// @notice Number of tasks created so far (the last task id).
@@ -468,7 +533,10 @@ contract ZKPoT is IZKPoT {
         if (c.aggregateBlocks == 0) revert ZKPoTInvalidTaskParameter("aggregateBlocks");
         if (c.leaderShareBps > BPS) revert ZKPoTInvalidTaskParameter("leaderShareBps");
         if (c.minStake == 0) revert ZKPoTInvalidTaskParameter("minStake");
-        if (c.missedProofPenalty > c.minStake) revert ZKPoTInvalidTaskParameter("missedProofPenalty");
+        // The penalty is also the registration bond of a client that never proves.
+        if (c.missedProofPenalty == 0 || c.missedProofPenalty > c.minStake) {
+            revert ZKPoTInvalidTaskParameter("missedProofPenalty");
+        }
         if (c.aggregatorPenalty > c.aggregatorBond) revert ZKPoTInvalidTaskParameter("aggregatorPenalty");
         if (c.initialModelHash == bytes32(0) || bytes(c.initialModelCid).length == 0) {
             revert ZKPoTInvalidTaskParameter("initialModel");
@@ -509,13 +577,30 @@ contract ZKPoT is IZKPoT {
         weightsHash = bytes32(instances[0]);
         bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, salt);
         if (opened != c.commitment) revert ZKPoTCommitmentMismatch(msg.sender, c.commitment, opened);
-        bytes32 circuit = _tasks[taskId].vkaDigest;
-        if (_modelSubmitted[circuit][weightsHash]) revert ZKPoTDuplicateModel(taskId, round, weightsHash);
-        if (_globalModel[circuit][weightsHash]) revert ZKPoTStaleModel(taskId, round, weightsHash);
     }
 
-    /// @dev Checks the artefact is the task's, then has the task's verifier check the proof.
+    /// @dev Refuses weights the sender could have copied rather than trained: a model
+    ///      already submitted in this task, or revealed under the circuit (by a verified
+    ///      proof, or published as a global model) no later than the round's commit end.
+    ///      Only the task's own history or what was public before the commitment was
+    ///      locked counts, so no transaction sent after seeing the sender's proof (a
+    ///      front-run `createTask`, another task's aggregate or replay) can void it.
+    function _checkFresh(uint256 taskId, uint256 round, bytes32 circuit, uint64 commitEnd, bytes32 weightsHash)
+        private
+        view
+    {
+        uint64 submitted = _submittedAt[circuit][weightsHash];
+        if (_usedInTask[taskId][weightsHash] || (submitted != 0 && submitted <= commitEnd)) {
+            revert ZKPoTDuplicateModel(taskId, round, weightsHash);
+        }
+        uint64 published = _publishedAt[circuit][weightsHash];
+        if (published != 0 && published <= commitEnd) revert ZKPoTStaleModel(taskId, round, weightsHash);
+    }
+
+    /// @dev Checks the proof's length and artefact are the task's, then has the task's
+    ///      verifier check the proof. The verifier itself ignores trailing bytes.
     function _checkProof(Task storage t, uint256 taskId, Submission calldata s) private view {
+        if (s.proof.length != t.proofLength) revert ZKPoTWrongProofLength(taskId, t.proofLength, s.proof.length);
         bytes32 digest = keccak256(abi.encodePacked(s.vka));
         if (digest != t.vkaDigest) revert ZKPoTVerifyingKeyMismatch(taskId, t.vkaDigest, digest);
         // A static call: the verifier cannot modify state or re-enter us with effects.
@@ -524,11 +609,26 @@ contract ZKPoT is IZKPoT {
         }
     }
 
+    /// @dev The round's tie-break seed: the hash of its commit-end block, unknown when
+    ///      clients registered and committed, mixed with the task and round. Drawn at
+    ///      the round's first verified proof; if that comes more than 256 blocks after
+    ///      the commit end (no block hash left to read), the latest block hash serves.
+    function _drawTieBreakSeed(uint256 taskId, uint256 round, uint64 commitEnd) private view returns (bytes32) {
+        bytes32 entropy = blockhash(commitEnd);
+        if (entropy == bytes32(0)) entropy = blockhash(block.number - 1);
+        return keccak256(abi.encode(entropy, taskId, round));
+    }
+
+    /// @dev The tie-break key of `client` in a round: lower keys win ties.
+    function _tieKey(bytes32 seed, address client) private pure returns (bytes32) {
+        return keccak256(abi.encode(seed, client));
+    }
+
     function _recordAccepted(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
         r.acceptedCount += 1;
         r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
-        bool better =
-            correct > r.leaderCorrect || r.leader == address(0) || (correct == r.leaderCorrect && client < r.leader);
+        bool better = r.leader == address(0) || correct > r.leaderCorrect
+            || (correct == r.leaderCorrect && _tieKey(r.tieBreakSeed, client) < _tieKey(r.tieBreakSeed, r.leader));
         if (better) {
             r.leader = client;
             r.leaderCorrect = correct;
@@ -549,7 +649,9 @@ contract ZKPoT is IZKPoT {
             t.unclaimedRewards += bonus;
             _shareAmongAccepted(t, r, reward - bonus);
         }
-        emit RoundClosed(taskId, round, r.leader, r.leaderCorrect, r.acceptedCount, r.leaderBonus, r.contributorReward);
+        emit RoundClosed(
+            taskId, round, r.leader, r.leaderCorrect, r.acceptedCount, r.leaderBonus, r.contributorReward, r.tieBreakSeed
+        );
     }
 
     /// @dev Adds an equal share of `amount` (already taken from where it came from) to
@@ -591,7 +693,7 @@ contract ZKPoT is IZKPoT {
         if (aggregator != address(0)) {
             t.globalModelHash = modelHash;
             t.globalModelCid = cid;
-            _globalModel[t.vkaDigest][modelHash] = true;
+            _markPublished(t.vkaDigest, modelHash);
         }
         if (round == t.numRounds) {
             uint256 refund = t.rewardPool + t.aggregatorBond;
@@ -637,12 +739,43 @@ contract ZKPoT is IZKPoT {
 
         uint256 amount = _min(t.missedProofPenalty, m.stake);
         m.pendingRound = 0;
+        m.bondSettled = true;
         m.stake -= amount;
         t.totalStake -= amount;
-        if (t.status == TaskStatus.Active) t.rewardPool += amount;
-        else _credits[t.publisher] += amount;
+        _collect(t, amount);
         emit ClientSlashed(taskId, round, client, amount);
         return true;
+    }
+
+    /// @dev Credits the sender's whole stake back, less the registration bond
+    ///      (`missedProofPenalty`) if, in a task that started, it neither proved nor
+    ///      was slashed for a missed proof.
+    function _releaseStake(uint256 taskId, Task storage t, Member storage m) private {
+        uint256 amount = m.stake;
+        if (amount == 0) revert ZKPoTNoStake(taskId, msg.sender);
+        bool forfeits = !m.bondSettled && t.status != TaskStatus.Cancelled && block.number >= t.startBlock;
+        uint256 forfeit = forfeits ? _min(t.missedProofPenalty, amount) : 0;
+
+        m.stake = 0;
+        t.totalStake -= amount;
+        if (forfeit > 0) {
+            _collect(t, forfeit);
+            emit StakeForfeited(taskId, msg.sender, forfeit);
+        }
+        _credits[msg.sender] += amount - forfeit;
+        emit StakeReleased(taskId, msg.sender, amount - forfeit);
+    }
+
+    /// @dev Takes in stake a client lost: into the reward pool while the task runs, to
+    ///      the publisher once it has ended.
+    function _collect(Task storage t, uint256 amount) private {
+        if (t.status == TaskStatus.Active) t.rewardPool += amount;
+        else _credits[t.publisher] += amount;
+    }
+
+    /// @dev Records the first block in which `modelHash` was published under a circuit.
+    function _markPublished(bytes32 circuit, bytes32 modelHash) private {
+        if (_publishedAt[circuit][modelHash] == 0) _publishedAt[circuit][modelHash] = uint64(block.number);
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

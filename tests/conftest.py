@@ -29,7 +29,6 @@ from zkpot_client.chain.contracts import (
     commitment_of,
     deploy_verifier,
     new_salt,
-    register_vka,
 )
 from zkpot_client.chain.events import TaskInfo, task_info
 
@@ -189,7 +188,7 @@ def open_task(
     accounts = dev_accounts(6)
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher, verifier)
-    digest = register_vka(chain, publisher, verifier, task.artifacts.vka_words())
+    digest = zkpot.register_circuit(publisher, task.artifacts.vka_words())
     task_id, _ = zkpot.create_task(
         publisher,
         TaskConfig(

@@ -17,13 +17,17 @@ from zkpot_client.chain.backend import dev_accounts
 from zkpot_client.chain.contracts import (
     TaskConfig,
     TaskTerms,
+    ZKPoTContract,
     commitment_of,
     new_salt,
-    register_vka,
     verify_on_chain,
 )
-from zkpot_client.chain.events import ZERO_ADDRESS
-from zkpot_client.chain.records import verify_record_chain
+from zkpot_client.chain.events import ZERO_ADDRESS, round_outcomes
+from zkpot_client.chain.records import (
+    expected_tie_break_seed,
+    tie_break_key,
+    verify_record_chain,
+)
 from zkpot_client.exceptions import (
     ContractRevertError,
     RecordChainError,
@@ -84,32 +88,43 @@ def test_elects_the_highest_verified_count_as_leader(
         receipt, errors=DISCARD
     )
     ca, cb = proven_a.proof.correct, proven_b.proof.correct
-    expected = (
-        a.address
-        if (ca, -int(a.address, 16)) > (cb, -int(b.address, 16))
-        else b.address
-    )
+    seed = closed["args"]["tieBreakSeed"]
+    expected = min(
+        [(a.address, ca), (b.address, cb)],
+        key=lambda e: (-e[1], tie_break_key(seed, e[0])),
+    )[0]
     assert closed["args"]["leader"] == expected
     assert closed["args"]["leaderCorrect"] == max(ca, cb)
     assert closed["args"]["acceptedCount"] == 2
 
 
-def test_leader_tie_breaks_to_the_lower_address(
+def test_a_tie_goes_to_the_lower_key_under_the_commit_end_block_hash(
     deployment: Deployment, proven_a, proven_a_twin
 ) -> None:
+    """No client can choose the tie-break: the seed comes from the hash of the
+    round's commit-end block, unknown when addresses and weights were fixed."""
     d = deployment
     assert proven_a.proof.correct == proven_a_twin.proof.correct
     assert proven_a.proof.weights_hash != proven_a_twin.proof.weights_hash
-    low, high = sorted([d.accounts[1], d.accounts[2]], key=lambda a: int(a.address, 16))
-    salt_high = d.commit(high, proven_a.proof.weights_hash)
-    salt_low = d.commit(low, proven_a_twin.proof.weights_hash)
+    x, y = d.accounts[1], d.accounts[2]
+    salts = {
+        x.address: d.commit(x, proven_a.proof.weights_hash),
+        y.address: d.commit(y, proven_a_twin.proof.weights_hash),
+    }
+    models = {x.address: proven_a, y.address: proven_a_twin}
     d.to_proof_phase()
-    # The higher address submits first: order must not decide the tie.
-    d.submit(high, proven_a, salt_high)
-    d.submit(low, proven_a_twin, salt_low)
+    # Once the commit end is mined the seed is known: the loser submits first, so
+    # that the order of submissions cannot be what decides the tie.
+    seed = expected_tie_break_seed(d.zkpot, d.task_id, 1, d.chain.block_number + 1)
+    winner, loser = sorted([x, y], key=lambda a: tie_break_key(seed, a.address))
+    for account in (loser, winner):
+        d.submit(account, models[account.address], salts[account.address])
+    assert d.zkpot.round(d.task_id, 1)["tieBreakSeed"] == seed
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
-    assert d.zkpot.round(d.task.task_id, 1)["leader"] == low.address
+    assert d.zkpot.round(d.task.task_id, 1)["leader"] == winner.address
+    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    assert verify_record_chain(d.zkpot, d.task_id)[1].leader == winner.address
 
 
 def test_rejects_the_same_model_submitted_twice_in_a_round(
@@ -357,11 +372,20 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     refund = d.task.reward_pool - sum(paid.values()) + terms.aggregator_bond
     assert d.zkpot.credit_of(d.publisher.address) == refund + terms.missed_proof_penalty
 
-    # Everyone leaves: the contract ends empty.
+    # Everyone leaves: the contract ends empty. Idle paid for its missed proof;
+    # accounts 4 and 5, which never proved, forfeit their registration bond.
     for account in d.accounts[1:]:
         d.zkpot.release_stake(account, d.task_id)
     assert (
         d.zkpot.credit_of(idle.address) == terms.min_stake - terms.missed_proof_penalty
+    )
+    for never in d.accounts[4:]:
+        assert (
+            d.zkpot.credit_of(never.address)
+            == terms.min_stake - terms.missed_proof_penalty
+        )
+    assert d.zkpot.credit_of(d.publisher.address) == (
+        refund + 3 * terms.missed_proof_penalty
     )
     for account in d.accounts:
         d.zkpot.withdraw(account)
@@ -389,9 +413,13 @@ def test_an_aggregator_that_misses_its_deadline_is_slashed_and_the_model_kept(
     t = d.zkpot.task(d.task_id)
     terms = d.task.terms
     assert t["aggregatorBond"] == terms.aggregator_bond - terms.aggregator_penalty
-    # The one contribution whose work went unused gets the penalty.
+    # The one contribution whose work went unused gets the penalty, and a reader of
+    # events alone (the client library, `zkpot watch`) reports what it is paid.
+    (outcome,) = round_outcomes(d.zkpot, d.task_id, only_round=1)
+    reported = outcome.contributor_reward + outcome.leader_bonus
     d.zkpot.claim_reward(client, d.task_id, 1)
     assert d.zkpot.credit_of(client.address) == share + terms.aggregator_penalty
+    assert reported == d.zkpot.credit_of(client.address)
     record = verify_record_chain(d.zkpot, d.task_id)[1]
     assert record.aggregator == ZERO_ADDRESS and record.leader == client.address
     assert int.from_bytes(record.global_model_hash, "big") == d.task.initial_model_hash
@@ -427,14 +455,15 @@ def test_a_proof_can_be_checked_on_chain_before_staking(
     """A client checks that the task's key accepts its proof, by a call, before it
     stakes anything a key mismatch could make it lose."""
     words = tiny.artifacts.vka_words()
-    register_vka(chain, dev_accounts(1)[0], verifier, words)
+    zkpot = ZKPoTContract.deploy(chain, dev_accounts(1)[0], verifier)
+    zkpot.register_circuit(dev_accounts(1)[0], words)
     assert verify_on_chain(chain, verifier, proven_a.proof, words)
     tampered = bytearray(proven_a.proof.proof)
     tampered[300] ^= 1
     bad = type(proven_a.proof)(bytes(tampered), proven_a.proof.instances)
     assert not verify_on_chain(chain, verifier, bad, words)
     other = other_tiny.artifacts.vka_words()
-    register_vka(chain, dev_accounts(1)[0], verifier, other)
+    zkpot.register_circuit(dev_accounts(1)[0], other)
     assert not verify_on_chain(chain, verifier, proven_a.proof, other)
 
 
@@ -467,6 +496,7 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
         ({"min_correct": 9}, "minCorrect"),
         ({"num_rounds": 0}, "numRounds"),
         ({"terms": TaskTerms(min_stake=0)}, "minStake"),
+        ({"terms": TaskTerms(missed_proof_penalty=0)}, "missedProofPenalty"),
         ({"circuit_cid": ""}, "circuitCid"),
     ]:
         with pytest.raises(ContractRevertError) as err:
@@ -503,3 +533,65 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
     assert d.zkpot.contribution(d.task_id, 2, d.accounts[2].address)[
         "commitment"
     ] == bytes(32)
+
+
+def test_refuses_a_task_on_a_circuit_never_registered(chain, verifier, tiny) -> None:
+    d = open_task(chain, verifier, tiny)
+    unknown = replace(
+        TaskConfig.from_struct(
+            d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"][
+                "config"
+            ]
+        ),
+        vka_digest=b"\x01" * 32,
+    )
+    with reverts("ZKPoTUnknownCircuit"):
+        d.zkpot.create_task(d.publisher, unknown, reward_pool=0)
+
+
+# ---------------------------------------------------------------- review findings
+def test_a_lazy_client_handing_back_its_tasks_global_model_is_refused(
+    deployment: Deployment, proven_a, proven_b
+) -> None:
+    d = deployment
+    d.contribute(d.accounts[1], proven_a)
+    d.to_aggregate_phase()
+    d.zkpot.publish_global_model(
+        d.publisher, d.task_id, 1, proven_b.proof.weights_hash, "bafkreimodel1"
+    )
+    lazy = d.accounts[2]  # proves round 1's global model, unchanged, in round 2
+    salt = d.commit(lazy, proven_b.proof.weights_hash)
+    d.to_proof_phase()
+    with pytest.raises(ContractRevertError) as err:
+        d.submit(lazy, proven_b, salt)
+    assert err.value.name == "ZKPoTStaleModel"
+    assert err.value.error_args["weightsHash"] == proven_b.proof.weights_hash.to_bytes(
+        32, "big"
+    )
+
+
+def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -> None:
+    """ezkl's verifier ignores bytes after the proof; the contract holds every proof
+    to its circuit's length, fixed when the circuit was registered."""
+    d, client = deployment, deployment.accounts[1]
+    length = len(proven_a.proof.proof)
+    assert d.zkpot.task(d.task_id)["proofLength"] == length
+    assert verify_on_chain(
+        d.chain,
+        d.verifier,
+        type(proven_a.proof)(proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances),
+        d.task_vka,
+    )  # the verifier alone would take it
+    salt = d.commit(client, proven_a.proof.weights_hash)
+    d.to_proof_phase()
+    padded = type(proven_a.proof)(
+        proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances
+    )
+    with pytest.raises(ContractRevertError) as err:
+        d.zkpot.submit_proof(
+            client, d.task_id, 1, padded, d.task_vka, salt=salt, sealed_weights_cid="x"
+        )
+    assert err.value.name == "ZKPoTWrongProofLength"
+    assert err.value.error_args["expected"] == length
+    assert err.value.error_args["actual"] == length + 32
+    assert_nothing_recorded(d, client)

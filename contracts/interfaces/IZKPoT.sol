@@ -17,6 +17,15 @@ import {IZKPoTTypes} from "./IZKPoTTypes.sol";
 interface IZKPoT is IZKPoTTypes {
     // ------------------------------------------------------------------ FUNCTIONS
 
+    /// @notice Register a circuit's verification-key artefact, here and on the verifier,
+    ///         after checking that it is canonical (every field element reduced, every
+    ///         pointer word free of ignored bits), so that one circuit has one digest.
+    ///         Fixes the length of the circuit's proofs. Anyone may call; registering
+    ///         an artefact twice changes nothing.
+    /// @param vka The artefact's words, as ezkl writes them (without the length prefix).
+    /// @return vkaDigest keccak256 of the words, for `TaskConfig.vkaDigest`.
+    function registerCircuit(bytes32[] calldata vka) external returns (bytes32 vkaDigest);
+
     /// @notice Create a task. `msg.value` funds the aggregator bond
     ///         (`config.aggregatorBond`) and the reward pool (the rest).
     /// @param config The task's parameters.
@@ -80,9 +89,18 @@ interface IZKPoT is IZKPoTTypes {
     function claimReward(uint256 taskId, uint256 round) external;
 
     /// @notice Credit the sender's stake back once the task completed or was cancelled
-    ///         (after slashing a missed proof that was never punished).
+    ///         (after slashing a missed proof that was never punished). A client that
+    ///         neither proved nor was slashed in a completed task forfeits
+    ///         `missedProofPenalty` of it (the registration bond).
     /// @param taskId The task.
     function releaseStake(uint256 taskId) external;
+
+    /// @notice Leave a running task between rounds, with no proof pending, and have the
+    ///         stake credited back. A client that neither proved nor was slashed
+    ///         forfeits `missedProofPenalty` of it once the task has started; before
+    ///         that its slot is freed. Rewards of accepted contributions stay claimable.
+    /// @param taskId The task.
+    function leave(uint256 taskId) external;
 
     /// @notice Send the sender all its credit (rewards, released stakes, refunds).
     function withdraw() external;

@@ -37,7 +37,8 @@ interface IZKPoTTypes {
 
     /// @notice What a publisher fixes when creating a task. Amounts in wei.
     /// @param vkaDigest keccak256 of the task's verification-key artefact words, as
-    ///        registered on the contract's verifier.
+    ///        registered with `registerCircuit` (which checks the artefact is canonical
+    ///        and fixes the circuit's proof length).
     /// @param aggregator Account that publishes each round's global model.
     /// @param aggregatorKey X25519 public key to which clients seal their weights.
     /// @param evalSamples Size of the evaluation set bound into the circuit.
@@ -51,7 +52,11 @@ interface IZKPoTTypes {
     /// @param leaderShareBps Share of a round's reward paid to its leader on top of its
     ///        contributor share, in basis points.
     /// @param minStake Stake a client deposits, at least, to register.
-    /// @param missedProofPenalty Stake slashed from a client that commits but never proves.
+    /// @param missedProofPenalty Stake slashed from a client that commits but never proves,
+    ///        and forfeited once, as a registration bond, by a client that leaves or
+    ///        releases its stake in a task that started without ever having proved
+    ///        (or been slashed).
+    ///        Must be positive.
     /// @param aggregatorBond Bond for the aggregator, posted by the publisher (part of msg.value).
     /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline.
     /// @param initialModelHash Poseidon hash of the initial global model's weights.
@@ -173,11 +178,14 @@ interface IZKPoTTypes {
     error ZKPoTAlreadySubmitted(uint256 taskId, uint256 round, address client);
     /// @notice The revealed weights hash and salt do not open the sender's commitment.
     error ZKPoTCommitmentMismatch(address client, bytes32 expected, bytes32 actual);
-    /// @notice A model with this weights hash was already submitted under this circuit
-    ///         (in any task or round): a proof can be used once.
+    /// @notice A model with this weights hash was already submitted in this task, or
+    ///         under this circuit (in any task) no later than this round's commit end,
+    ///         when the sender could have copied it: a proof can be used once.
     error ZKPoTDuplicateModel(uint256 taskId, uint256 round, bytes32 weightsHash);
     /// @notice The weights are a global model published under this circuit (an initial
-    ///         model or an aggregate): handing it back is not a training contribution.
+    ///         model or an aggregate) no later than this round's commit end: handing it
+    ///         back is not a training contribution. A model published after the sender's
+    ///         commitment was locked cannot make it stale.
     error ZKPoTStaleModel(uint256 taskId, uint256 round, bytes32 weightsHash);
     /// @notice The verification-key artefact is not the task's.
     error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
@@ -214,6 +222,21 @@ interface IZKPoTTypes {
     error ZKPoTNothingToWithdraw(address account);
     /// @notice Sending ETH to the recipient failed.
     error ZKPoTTransferFailed(address to, uint256 amount);
+    /// @notice Word `index` of a verification-key artefact is not in canonical form (a
+    ///        field element not reduced, or a pointer word with bits the verifier
+    ///        ignores): an equivalent artefact would have another digest.
+    error ZKPoTNonCanonicalKeyArtefact(uint256 index, bytes32 word);
+    /// @notice A verification-key artefact's header is inconsistent with its length.
+    error ZKPoTMalformedKeyArtefact(uint256 length);
+    /// @notice A task names a key artefact digest that was never registered with
+    ///        `registerCircuit`.
+    error ZKPoTUnknownCircuit(bytes32 vkaDigest);
+    /// @notice A submitted proof does not have the circuit's proof length.
+    error ZKPoTWrongProofLength(uint256 taskId, uint256 expected, uint256 actual);
+    /// @notice The sender is not a registered client of the task.
+    error ZKPoTNotRegistered(uint256 taskId, address client);
+    /// @notice The sender committed in `round` and that round's proof phase is not over.
+    error ZKPoTProofPending(uint256 taskId, address client, uint256 round);
 
     // ------------------------------------------------------------------ EVENTS
 
@@ -249,6 +272,8 @@ interface IZKPoTTypes {
         string sealedWeightsCid
     );
     /// @notice A round closed: `leader` (zero if none) and the rewards it earned, to claim.
+    ///         `tieBreakSeed` decided ties in the count: among equal counts the lowest
+    ///         keccak256(abi.encode(tieBreakSeed, client)) leads.
     event RoundClosed(
         uint256 indexed taskId,
         uint256 indexed round,
@@ -256,7 +281,8 @@ interface IZKPoTTypes {
         uint256 leaderCorrect,
         uint256 acceptedCount,
         uint256 leaderBonus,
-        uint256 contributorReward
+        uint256 contributorReward,
+        bytes32 tieBreakSeed
     );
     /// @notice A round was finalised: its record appended to the task's chain.
     event RoundRecorded(uint256 indexed taskId, uint256 indexed round, bytes32 indexed recordHash, RoundRecord record);
@@ -267,7 +293,25 @@ interface IZKPoTTypes {
     event ClientSlashed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);
     /// @notice The aggregator missed its deadline in `round`; `amount` of its bond was shared
     ///         among the round's accepted contributions (division dust to the pool).
-    event AggregatorSlashed(uint256 indexed taskId, uint256 indexed round, address indexed aggregator, uint256 amount);
+    ///         `contributorReward` is each accepted contribution's final reward (its share
+    ///         at close plus its share of the penalty), as `claimReward` pays it (the
+    ///         leader also gets the `leaderBonus` of RoundClosed).
+    event AggregatorSlashed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed aggregator,
+        uint256 amount,
+        uint256 contributorReward
+    );
+    /// @notice A client that neither proved nor was slashed in the task forfeited
+    ///         `amount` of its stake (the registration bond) when it left or released it.
+    event StakeForfeited(uint256 indexed taskId, address indexed client, uint256 amount);
+    /// @notice A client left the task between rounds, with no proof pending; its stake
+    ///         was released (less any forfeit). Before round 1 its slot is free again.
+    event ClientLeft(uint256 indexed taskId, address indexed client);
+    /// @notice A verification-key artefact was found canonical and registered, here and
+    ///         on the verifier; proofs of its circuit are `proofLength` bytes long.
+    event CircuitRegistered(bytes32 indexed vkaDigest, uint256 proofLength, address registrant);
     /// @notice A client's accepted contribution was paid `amount` (credited, to withdraw).
     event RewardClaimed(uint256 indexed taskId, uint256 indexed round, address indexed client, uint256 amount);
     /// @notice A client's stake was released (credited, to withdraw).

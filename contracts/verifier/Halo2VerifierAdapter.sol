@@ -12,6 +12,20 @@ pragma solidity 0.8.20;
 library Halo2VerifierAdapter {
     /// @dev bytes4(keccak256("verifyProof(bytes,uint256[],bytes32[])"))
     bytes4 internal constant VERIFY_PROOF_SELECTOR = bytes4(keccak256("verifyProof(bytes,uint256[],bytes32[])"));
+    /// @dev bytes4(keccak256("registerVka(bytes32[])"))
+    bytes4 internal constant REGISTER_VKA_SELECTOR = bytes4(keccak256("registerVka(bytes32[])"));
+
+    /// @notice Registers the artefact `vka` on `verifier` (which then accepts proofs
+    ///         under it); reverts with the verifier's error if it refuses.
+    function register(address verifier, bytes32[] calldata vka) internal {
+        (bool ok, bytes memory ret) = verifier.call(abi.encodeWithSelector(REGISTER_VKA_SELECTOR, vka));
+        if (!ok) {
+            // Bubble up the verifier's revert data unchanged.
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+    }
 
     /// @notice True when `verifier` accepts `proof` for `instances` under the artefact
     ///         `vka`, and reports the same artefact digest as `vkaDigest`.

@@ -422,8 +422,8 @@ contract ZKPoTTest is ZKPoTBase {
         vm.prank(clients[1]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, id, 2, fixtures[A].weightsHash));
         zkpot.submitProof(id, 2, replay);
-        assertTrue(zkpot.modelSubmitted(vkaDigest, fixtures[A].weightsHash));
-        assertFalse(zkpot.modelSubmitted(vkaDigest, fixtures[B].weightsHash));
+        assertGt(zkpot.modelSubmittedAt(vkaDigest, fixtures[A].weightsHash), 0);
+        assertEq(zkpot.modelSubmittedAt(vkaDigest, fixtures[B].weightsHash), 0);
     }
 
     function test_submitProof_aProofCannotBeReplayedInAnotherTaskOfTheSameCircuit() public {
@@ -449,7 +449,7 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 c = fixtureNamed("c");
         playRound(id, models(A));
         publish(id, fixtures[c].weightsHash, "bafkreiglobal");
-        assertTrue(zkpot.isGlobalModel(vkaDigest, fixtures[c].weightsHash));
+        assertGt(zkpot.globalModelPublishedAt(vkaDigest, fixtures[c].weightsHash), 0);
         // In round 2 client 1 proves the global model unchanged and submits it.
         commitTo(id, clients[1], c);
         toProofPhase(id);
@@ -490,6 +490,112 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.submitProof(id, 1, copy);
     }
 
+    // ----------------------------------------------------------------- nothing after the commit end voids a proof
+
+    function test_submitProof_aFrontRunCreateTaskCannotMakeAProofStale() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        // The attacker saw A's hash in the victim's pending submission and gets a task
+        // naming it as the initial model on the same circuit mined first, for no ETH.
+        TaskConfig memory cfg = defaultConfig();
+        cfg.initialModelHash = fixtures[A].weightsHash;
+        cfg.aggregatorBond = 0;
+        cfg.aggregatorPenalty = 0;
+        address attacker = makeAddr("attacker");
+        vm.prank(attacker);
+        zkpot.createTask(cfg);
+        assertEq(zkpot.globalModelPublishedAt(vkaDigest, fixtures[A].weightsHash), block.number);
+
+        submitFor(id, clients[0], A);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_anotherTasksAggregatorCannotMakeAProofStale() public {
+        uint256 id = createTask();
+        // A second task on the circuit, aggregated by the attacker, one round ahead.
+        address attacker = makeAddr("attacker");
+        TaskConfig memory cfg = defaultConfig();
+        cfg.aggregator = attacker;
+        cfg.registrationBlocks = 1;
+        cfg.commitBlocks = 1;
+        cfg.proofBlocks = 2;
+        cfg.aggregateBlocks = 20;
+        uint256 other = createTask(cfg, POOL);
+        register(other, clients[3]);
+        register(id, clients[0]);
+        vm.roll(zkpot.getTask(other).startBlock);
+        commitTo(other, clients[3], fixtureNamed("b_twin1"));
+        toProofPhase(other);
+        submitFor(other, clients[3], fixtureNamed("b_twin1"));
+
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        assertEq(uint8(zkpot.phase(other)), uint8(Phase.Aggregate));
+        vm.prank(attacker); // publishes the victim's hash, revealed after the commit end
+        zkpot.publishGlobalModel(other, 1, fixtures[A].weightsHash, "bafkreistolen");
+        submitFor(id, clients[0], A);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_aReplayInAnotherTaskAfterTheCommitEndCannotVoidTheProof() public {
+        uint256 id = createTask();
+        register(id, clients[0]);
+        TaskConfig memory cfg = defaultConfig();
+        cfg.registrationBlocks = REG_BLOCKS + 1; // its proof phase overlaps the victim's
+        uint256 other = createTask(cfg, POOL);
+        register(other, clients[1]);
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], A);
+        vm.roll(zkpot.getTask(other).startBlock);
+        // The attacker knows A's hash (the victim's submission waited in the mempool).
+        bytes32 salt = keccak256("attacker");
+        bytes32 cm = zkpot.commitmentOf(clients[1], other, 1, fixtures[A].weightsHash, salt);
+        vm.prank(clients[1]);
+        zkpot.commit(other, 1, cm);
+        toProofPhase(other);
+        Submission memory replay = submission(A, salt);
+        vm.prank(clients[1]);
+        zkpot.submitProof(other, 1, replay); // mined before the victim's
+        submitFor(id, clients[0], A);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_aModelPublishedBeforeTheCommitEndIsStaleWhoeverPublishedIt() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        TaskConfig memory cfg = defaultConfig();
+        cfg.initialModelHash = fixtures[A].weightsHash; // public before the commit phase closed
+        createTask(cfg, POOL);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTStaleModel.selector, id, 1, fixtures[A].weightsHash));
+        zkpot.submitProof(id, 1, s);
+    }
+
+    // ----------------------------------------------------------------- proof length
+
+    function test_submitProof_rejectsAProofOfAnotherLength() public {
+        uint256 id = startedTask();
+        uint256 length = fixtures[A].proof.length;
+        assertEq(zkpot.getTask(id).proofLength, length);
+        assertEq(zkpot.circuitProofLength(vkaDigest), length);
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        s.proof = bytes.concat(s.proof, bytes32(0));
+        // The verifier alone takes the padded proof: the length check is ours.
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, vka)
+        );
+        assertTrue(ok && abi.decode(ret, (uint256)) == 1);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongProofLength.selector, id, length, length + 32));
+        zkpot.submitProof(id, 1, s);
+    }
+
     // ================================================================= closeRound
 
     function test_closeRound_electsTheHighestCountAndFixesRewards() public {
@@ -499,7 +605,7 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 reward = POOL / ROUNDS;
         uint256 bonus = reward * LEADER_BPS / 10_000;
         uint256 each = (reward - bonus) / 2;
-        emit RoundClosed(id, 1, clients[1], fixtures[A].correct, 2, bonus, each);
+        emit RoundClosed(id, 1, clients[1], fixtures[A].correct, 2, bonus, each, zkpot.getRound(id, 1).tieBreakSeed);
         vm.prank(makeAddr("anyone"));
         zkpot.closeRound(id);
         ZKPoT.Task memory t = zkpot.getTask(id);
@@ -508,12 +614,41 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Aggregate));
     }
 
-    function test_closeRound_tieGoesToTheLowerAddress() public {
+    function test_closeRound_tieGoesToTheLowerKeyUnderTheCommitEndBlockHash() public {
         uint256 id = startedTask();
-        playRound(id, models(A, A_TWIN));
+        commitTo(id, clients[0], A);
+        commitTo(id, clients[1], A_TWIN);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.commitEnd + 1);
+        vm.setBlockhash(r.commitEnd, keccak256("the commit-end block"));
+        bytes32 seed = keccak256(abi.encode(keccak256("the commit-end block"), id, uint256(1)));
+        // Whichever of the two has the higher key submits first: order decides nothing.
+        bool zeroWins = tieKey(seed, clients[0]) < tieKey(seed, clients[1]);
+        (address winner, uint256 wf, address loser, uint256 lf) =
+            zeroWins ? (clients[0], A, clients[1], A_TWIN) : (clients[1], A_TWIN, clients[0], A);
+        submitFor(id, loser, lf);
+        submitFor(id, winner, wf);
+        assertEq(zkpot.getRound(id, 1).tieBreakSeed, seed);
+        toAggregatePhase(id);
+        vm.expectEmit(address(zkpot));
+        uint256 reward = POOL / ROUNDS;
+        uint256 bonus = reward * LEADER_BPS / 10_000;
+        emit RoundClosed(id, 1, winner, fixtures[A].correct, 2, bonus, (reward - bonus) / 2, seed);
         zkpot.closeRound(id);
-        address lower = clients[0] < clients[1] ? clients[0] : clients[1];
-        assertEq(zkpot.getRound(id, 1).leader, lower);
+        assertEq(zkpot.getRound(id, 1).leader, winner);
+    }
+
+    function test_closeRound_withoutTheCommitEndHashTheSeedComesFromTheFirstProofsBlock() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.commitEnd + 1);
+        vm.setBlockhash(r.commitEnd, bytes32(0)); // out of the 256-block window
+        vm.setBlockhash(block.number - 1, keccak256("the latest block"));
+        submitFor(id, clients[0], A);
+        assertEq(
+            zkpot.getRound(id, 1).tieBreakSeed, keccak256(abi.encode(keccak256("the latest block"), id, uint256(1)))
+        );
     }
 
     function test_closeRound_onlyAfterTheProofPhaseAndOnce() public {
@@ -667,14 +802,15 @@ contract ZKPoTTest is ZKPoTBase {
 
         pastAggregateDeadline(id);
         ZKPoT.Task memory before = zkpot.getTask(id);
+        uint256 each = AGG_PENALTY / 3;
+        // The event carries each contribution's final reward, as claimReward pays it.
         vm.expectEmit(address(zkpot));
-        emit AggregatorSlashed(id, 1, aggregator, AGG_PENALTY);
+        emit AggregatorSlashed(id, 1, aggregator, AGG_PENALTY, r.contributorReward + each);
         vm.prank(makeAddr("anyone"));
         zkpot.finalizeWithoutAggregator(id);
 
         // The three contributions whose work went unused share the penalty.
         ZKPoT.Task memory t = zkpot.getTask(id);
-        uint256 each = AGG_PENALTY / 3;
         assertEq(t.aggregatorBond, BOND - AGG_PENALTY);
         assertEq(zkpot.getRound(id, 1).contributorReward, r.contributorReward + each);
         assertEq(t.unclaimedRewards, before.unclaimedRewards + 3 * each);
@@ -795,6 +931,103 @@ contract ZKPoTTest is ZKPoTBase {
         vm.prank(clients[1]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNoStake.selector, id, clients[1]));
         zkpot.releaseStake(id);
+    }
+
+    function test_releaseStake_aClientThatNeverProvedForfeitsItsBond() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.numRounds = 1;
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        register(id, clients[1]); // a sybil filling a slot: never commits, never proves
+        vm.roll(zkpot.getTask(id).startBlock);
+        playRound(id, models(A));
+        publish(id, keccak256("final"), "bafkreifinal");
+        uint256 publisherCredit = zkpot.creditOf(publisher);
+
+        vm.prank(clients[1]);
+        vm.expectEmit(address(zkpot));
+        emit StakeForfeited(id, clients[1], PENALTY);
+        zkpot.releaseStake(id);
+        assertEq(zkpot.creditOf(clients[1]), STAKE - PENALTY);
+        assertEq(zkpot.creditOf(publisher), publisherCredit + PENALTY);
+        vm.prank(clients[0]); // proved: the whole stake back
+        zkpot.releaseStake(id);
+        assertEq(zkpot.creditOf(clients[0]), STAKE);
+    }
+
+    // ================================================================= leave
+
+    function test_leave_betweenRoundsReturnsTheStakeOfAClientThatProved() public {
+        uint256 id = startedTask();
+        playRound(id, models(A));
+        publish(id, keccak256("m1"), "cid1");
+        vm.prank(clients[0]);
+        vm.expectEmit(address(zkpot));
+        emit ClientLeft(id, clients[0]);
+        zkpot.leave(id);
+        assertEq(zkpot.creditOf(clients[0]), STAKE);
+        assertFalse(zkpot.getMember(id, clients[0]).registered);
+        // Its round-1 reward stays claimable; it cannot commit any more.
+        vm.prank(clients[0]);
+        zkpot.claimReward(id, 1);
+        bytes32 cm = zkpot.commitmentOf(clients[0], id, 2, fixtures[B].weightsHash, bytes32(0));
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotEligible.selector, id, clients[0], 0));
+        zkpot.commit(id, 2, cm);
+    }
+
+    function test_leave_notWithAProofPending() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofPending.selector, id, clients[0], 1));
+        zkpot.leave(id);
+        // After the proof phase the missed proof is slashed first, then it may leave.
+        toAggregatePhase(id);
+        vm.prank(clients[0]);
+        zkpot.leave(id);
+        assertEq(zkpot.creditOf(clients[0]), STAKE - PENALTY);
+    }
+
+    function test_leave_afterTheStartAClientThatNeverProvedForfeitsItsBond() public {
+        uint256 id = startedTask();
+        uint256 pool = zkpot.getTask(id).rewardPool;
+        vm.prank(clients[2]);
+        vm.expectEmit(address(zkpot));
+        emit StakeForfeited(id, clients[2], PENALTY);
+        zkpot.leave(id);
+        assertEq(zkpot.creditOf(clients[2]), STAKE - PENALTY);
+        assertEq(zkpot.getTask(id).rewardPool, pool + PENALTY); // the task still runs
+        assertEq(zkpot.getTask(id).clientCount, clients.length - 1);
+    }
+
+    function test_leave_beforeTheStartFreesTheSlot() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.maxClients = 1;
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskFull.selector, id, 1));
+        zkpot.register{value: STAKE}(id);
+        vm.prank(clients[0]);
+        zkpot.leave(id);
+        assertEq(zkpot.creditOf(clients[0]), STAKE); // nothing forfeited before the start
+        register(id, clients[1]);
+        assertEq(zkpot.getTask(id).clientCount, 1);
+    }
+
+    function test_leave_onlyARegisteredClientOfARunningTask() public {
+        uint256 id = startedTask();
+        address stranger = makeAddr("stranger");
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotRegistered.selector, id, stranger));
+        zkpot.leave(id);
+        vm.prank(clients[0]);
+        zkpot.leave(id);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNotRegistered.selector, id, clients[0]));
+        zkpot.leave(id);
     }
 
     function test_withdraw_paysTheCreditOnce() public {

@@ -68,10 +68,9 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
                 })
             );
         }
-        Halo2VerifierReusable v = new Halo2VerifierReusable();
-        v.registerVka(vka);
-        verifier = address(v);
+        verifier = address(new Halo2VerifierReusable());
         zkpot = new ZKPoT(verifier);
+        zkpot.registerCircuit(vka);
 
         vm.deal(publisher, 1_000 ether);
         for (uint256 i = 0; i < 4; i++) {
@@ -283,6 +282,11 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         (uint256 round,) = roundOf(id);
         vm.prank(aggregator);
         zkpot.publishGlobalModel(id, round, modelHash, cid);
+    }
+
+    /// @dev A client's tie-break key under a round's seed: lower keys win ties.
+    function tieKey(bytes32 seed, address client) internal pure returns (bytes32) {
+        return keccak256(abi.encode(seed, client));
     }
 
     function models(uint256 a) internal pure returns (uint256[] memory m) {

@@ -57,12 +57,17 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     }
 
     /// @dev The leader the contract must elect among the clients of `mask` whose count
-    ///      reaches `threshold`: the highest count, then the lower address.
-    function expectedLeader(uint256 mask, uint256 threshold) internal view returns (address leader, uint256 best) {
+    ///      reaches `threshold`: the highest count, then the lower key under `seed`.
+    function expectedLeader(uint256 mask, uint256 threshold, bytes32 seed)
+        internal
+        view
+        returns (address leader, uint256 best)
+    {
         for (uint256 i = 0; i < 3; i++) {
             if ((mask >> i) & 1 == 0 || fixtures[i].correct < threshold) continue;
             uint256 count = fixtures[i].correct;
-            if (leader == address(0) || count > best || (count == best && clients[i] < leader)) {
+            bool lowerKey = leader != address(0) && tieKey(seed, clients[i]) < tieKey(seed, leader);
+            if (leader == address(0) || count > best || (count == best && lowerKey)) {
                 leader = clients[i];
                 best = count;
             }
@@ -94,7 +99,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     /// @dev Bounds a fuzzed configuration into the valid domain.
     function validConfig(TaskConfig memory c) internal view returns (TaskConfig memory) {
-        if (c.vkaDigest == bytes32(0)) c.vkaDigest = vkaDigest;
+        // One digest in four is left as fuzzed: a circuit nobody registered.
+        if (c.vkaDigest == bytes32(0) || uint256(c.vkaDigest) % 4 != 0) c.vkaDigest = vkaDigest;
         if (c.aggregator == address(0)) c.aggregator = aggregator;
         c.evalSamples = uint32(bound(c.evalSamples, 1, type(uint32).max - 1));
         c.minCorrect = uint32(bound(c.minCorrect, 0, c.evalSamples));
@@ -106,7 +112,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         c.aggregateBlocks = uint32(bound(c.aggregateBlocks, 1, type(uint32).max));
         c.leaderShareBps = uint16(bound(c.leaderShareBps, 0, 10_000));
         c.minStake = bound(c.minStake, 1, type(uint256).max - 1);
-        c.missedProofPenalty = bound(c.missedProofPenalty, 0, c.minStake);
+        c.missedProofPenalty = bound(c.missedProofPenalty, 1, c.minStake);
         c.aggregatorBond = bound(c.aggregatorBond, 0, 1_000 ether);
         c.aggregatorPenalty = bound(c.aggregatorPenalty, 0, c.aggregatorBond);
         if (c.initialModelHash == bytes32(0)) c.initialModelHash = keccak256("initial model");
@@ -116,8 +122,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     }
 
     /// @notice A fuzzed configuration with at most one broken parameter and a fuzzed value:
-    ///         the broken parameter is named whatever the value; else a value short of the
-    ///         bond is refused; else every parameter is stored and pool == value - bond.
+    ///         the broken parameter is named whatever the value; else an unregistered
+    ///         circuit is refused; else a value short of the bond is refused; else every
+    ///         parameter is stored and pool == value - bond.
     function testFuzz_createTask_storesAValidConfigOrNamesTheBrokenParameter(
         TaskConfig memory c,
         uint256 value,
@@ -131,10 +138,14 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         else value = c.aggregatorBond + bound(value, 0, 100 ether);
         vm.deal(publisher, value);
         uint256 balance = address(zkpot).balance;
+        bool registered = zkpot.circuitProofLength(c.vkaDigest) != 0;
 
         vm.prank(publisher);
         if (bytes(invalid).length != 0) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, invalid));
+            zkpot.createTask{value: value}(c);
+        } else if (!registered) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownCircuit.selector, c.vkaDigest));
             zkpot.createTask{value: value}(c);
         } else if (value < c.aggregatorBond) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInsufficientFunding.selector, value, c.aggregatorBond));
@@ -258,7 +269,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     ) public {
         TaskConfig memory c = defaultConfig();
         c.minStake = bound(minStake, 1, 5 ether);
-        c.missedProofPenalty = c.minStake / 2;
+        c.missedProofPenalty = c.minStake / 2 + 1;
         c.maxClients = uint32(bound(maxClients, 1, 4));
         uint256 id = createTask(c, POOL);
         registered = bound(registered, 0, _min(c.maxClients, 3));
@@ -485,6 +496,54 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(zkpot.getContribution(id, 1, clients[0]).accepted, inside);
     }
 
+    /// @notice A hash another task publishes (as its initial model) at a fuzzed block of
+    ///         the round: a proof of it is refused as stale exactly when the publication
+    ///         came no later than the round's commit end, when the client could have
+    ///         copied it; after that, nothing can void the commitment.
+    function testFuzz_submitProof_onlyAModelPublicBeforeTheCommitEndIsStale(uint256 markAt, uint256 submitAt)
+        public
+    {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(bound(markAt, block.number, r.proofEnd));
+        TaskConfig memory c = defaultConfig();
+        c.initialModelHash = fixtures[A].weightsHash;
+        c.aggregatorBond = 0;
+        c.aggregatorPenalty = 0;
+        vm.prank(makeAddr("anyone"));
+        zkpot.createTask(c);
+        uint256 marked = block.number;
+        vm.roll(bound(submitAt, _max(marked, r.commitEnd + 1), r.proofEnd));
+        Submission memory s = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        if (marked <= r.commitEnd) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTStaleModel.selector, id, 1, fixtures[A].weightsHash));
+        }
+        zkpot.submitProof(id, 1, s);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).accepted, marked > r.commitEnd);
+    }
+
+    /// @notice A proof cut short or padded by a fuzzed number of bytes is refused with the
+    ///         circuit's length, before verification; only the exact length verifies.
+    function testFuzz_submitProof_onlyTheCircuitsProofLength(uint256 change, bool pad) public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        uint256 length = s.proof.length;
+        change = bound(change, 0, pad ? 4096 : length);
+        s.proof = pad ? bytes.concat(s.proof, new bytes(change)) : _prefix(s.proof, length - change);
+        vm.prank(clients[0]);
+        if (change != 0) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ZKPoTWrongProofLength.selector, id, length, s.proof.length)
+            );
+        }
+        zkpot.submitProof(id, 1, s);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).submitted, change == 0);
+    }
+
     // ================================================================= closeRound
 
     /// @notice Closing at a fuzzed block by a fuzzed caller, with a fuzzed pool, leader share
@@ -524,7 +583,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     function assertClosed(uint256 id, uint256 pool, uint256 bps, uint256 mask, uint256 n, bytes32 head) internal view {
         ZKPoT.Task memory t = zkpot.getTask(id);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
-        (address leader, uint256 best) = expectedLeader(mask, minCorrect);
+        (address leader, uint256 best) = expectedLeader(mask, minCorrect, zkpot.getRound(id, 1).tieBreakSeed);
         assertEq(r.leader, leader);
         assertEq(r.leaderCorrect, best);
         assertEq(r.acceptedCount, n);
@@ -668,7 +727,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             uint256 slash = _min(c.aggregatorPenalty, bondLeft);
             bondLeft -= slash;
             vm.expectEmit(address(zkpot));
-            emit AggregatorSlashed(id, round, aggregator, slash);
+            // One accepted contribution: its final reward takes the whole penalty.
+            emit AggregatorSlashed(id, round, aggregator, slash, r.contributorReward + slash);
             vm.prank(caller);
             zkpot.finalizeWithoutAggregator(id);
 
@@ -709,7 +769,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         address caller
     ) public {
         TaskConfig memory c = defaultConfig();
-        c.missedProofPenalty = bound(penalty, 0, c.minStake);
+        c.missedProofPenalty = bound(penalty, 1, c.minStake);
         uint256 id = createTask(c, POOL);
         stake = bound(stake, c.minStake, 10 ether);
         vm.prank(clients[0]);
@@ -748,7 +808,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     function testFuzz_slashMissedProof_afterTheEndPaysThePublisher(uint256 penalty, address caller) public {
         TaskConfig memory c = defaultConfig();
         c.numRounds = 1;
-        c.missedProofPenalty = bound(penalty, 0, c.minStake);
+        c.missedProofPenalty = bound(penalty, 1, c.minStake);
         uint256 id = createTask(c, POOL);
         registerAllAndStart(id);
         commitTo(id, clients[3], B); // never proves
@@ -836,7 +896,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     /// @notice Releasing a fuzzed stake while the task runs, after it was cancelled or after
     ///         it completed (with or without an unpunished missed proof): locked while
-    ///         active; otherwise the stake minus any pending penalty is credited, once.
+    ///         active; otherwise the stake minus any pending penalty (or, for a client
+    ///         that never proved, the registration bond) is credited, once.
     function testFuzz_releaseStake_onlyOnceTheTaskIsOver(uint256 stake, uint256 outcome, bool missed) public {
         TaskConfig memory c = defaultConfig();
         c.numRounds = 1;
@@ -870,7 +931,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             return;
         }
         zkpot.releaseStake(id);
-        uint256 penalty = missed ? c.missedProofPenalty : 0;
+        // After a completed task: slashed for the missed proof, or, never having proved
+        // nor been slashed, the registration bond forfeited; once either way.
+        uint256 penalty = outcome == 2 ? c.missedProofPenalty : 0;
         assertEq(zkpot.creditOf(clients[0]), stake - penalty);
         assertEq(zkpot.creditOf(publisher), publisherCredit + penalty);
         assertEq(zkpot.getTask(id).totalStake, t.totalStake - stake);
@@ -879,6 +942,53 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNoStake.selector, id, clients[0]));
         zkpot.releaseStake(id);
+    }
+
+    // ================================================================= leave
+
+    /// @notice A client leaves at a fuzzed block of a fuzzed scenario (before the start;
+    ///         after proving; after a missed proof; idle): refused with a proof pending;
+    ///         otherwise its stake comes back less the registration bond exactly when, the
+    ///         task having started, it neither proved nor was slashed; the money stays
+    ///         accounted for and the client can no longer commit.
+    function testFuzz_leave_returnsTheStakeLessAnUnsettledBond(uint256 scenario, uint256 blockNumber) public {
+        uint256 id = createTask();
+        register(id, clients[0]);
+        register(id, clients[1]);
+        scenario = bound(scenario, 0, 3);
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        bool started = scenario != 0;
+        if (started) {
+            vm.roll(t.startBlock);
+            if (scenario == 1) commitTo(id, clients[0], A); // proves it below
+            if (scenario == 2) commitTo(id, clients[0], B); // never proves
+            commitTo(id, clients[1], A_TWIN);
+            toProofPhase(id);
+            if (scenario == 1) submitFor(id, clients[0], A);
+            submitFor(id, clients[1], A_TWIN);
+            ZKPoT.Round memory r = zkpot.getRound(id, 1);
+            vm.roll(bound(blockNumber, block.number, r.aggregateEnd));
+        } else {
+            vm.roll(bound(blockNumber, block.number, t.startBlock - 1));
+        }
+        bool pending = scenario == 2 && block.number <= zkpot.getRound(id, 1).proofEnd;
+        uint256 held = address(zkpot).balance;
+        uint256 pool = zkpot.getTask(id).rewardPool;
+
+        vm.prank(clients[0]);
+        if (pending) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTProofPending.selector, id, clients[0], 1));
+            zkpot.leave(id);
+            return;
+        }
+        zkpot.leave(id);
+        uint256 lost = started && scenario != 1 ? PENALTY : 0;
+        assertEq(zkpot.creditOf(clients[0]), STAKE - lost);
+        assertEq(zkpot.getTask(id).rewardPool, pool + lost); // the task still runs
+        assertEq(zkpot.getTask(id).clientCount, 1);
+        assertEq(zkpot.getTask(id).totalStake, STAKE);
+        assertEq(address(zkpot).balance, held);
+        assertFalse(zkpot.getMember(id, clients[0]).registered);
     }
 
     // ================================================================= withdraw
@@ -997,5 +1107,16 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {
         return a < b ? a : b;
+    }
+
+    function _max(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a > b ? a : b;
+    }
+
+    function _prefix(bytes memory data, uint256 length) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; i++) {
+            out[i] = data[i];
+        }
     }
 }

@@ -17,7 +17,7 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     function setUp() public override {
         super.setUp();
         handler = new ZKPoTHandler(zkpot, vka, vkaDigest, evalSamples, fixtures);
-        bytes4[] memory actions = new bytes4[](15);
+        bytes4[] memory actions = new bytes4[](17);
         actions[0] = ZKPoTHandler.createTask.selector;
         actions[1] = ZKPoTHandler.register.selector;
         actions[2] = ZKPoTHandler.cancelTask.selector;
@@ -34,6 +34,8 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         // Second tickets for commitments and submissions: a round needs both, in its windows.
         actions[13] = ZKPoTHandler.commit.selector;
         actions[14] = ZKPoTHandler.submitProof.selector;
+        actions[15] = ZKPoTHandler.frontRun.selector;
+        actions[16] = ZKPoTHandler.leave.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
@@ -78,7 +80,7 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     }
 
     /// @notice The leader has the best verified count of its round, and on a tie the lower
-    ///         address; the round's accepted count and contributions root are exactly those of
+    ///         key under the round's tie-break seed; the round's accepted count and contributions root are exactly those of
     ///         the accepted contributions, folded in the order they verified.
     function invariant_leaderHasTheBestCount() public view {
         uint256[] memory ids = handler.allTasks();
@@ -94,13 +96,24 @@ contract ZKPoTInvariantTest is ZKPoTBase {
                     accepted++;
                     assertLe(c.correct, r.leaderCorrect, "a count beats the leader");
                     if (c.correct == r.leaderCorrect && actors[a] != r.leader) {
-                        assertLt(uint160(r.leader), uint160(actors[a]), "tie not to the lower address");
+                        assertLt(
+                            uint256(keccak256(abi.encode(r.tieBreakSeed, r.leader))),
+                            uint256(keccak256(abi.encode(r.tieBreakSeed, actors[a]))),
+                            "tie not to the lower key"
+                        );
                     }
                 }
                 assertEq(accepted, r.acceptedCount, "accepted count");
                 assertEq(r.contributionsRoot, handler.ghostContributionsRoot(ids[i], round), "contributions root");
             }
         }
+    }
+
+    /// @notice Nothing published after a round's commit end voids a proof of that round:
+    ///         no honest submission whose hash only a front-runner had published (a free
+    ///         task naming it as initial model, mined before the proof) is refused as stale.
+    function invariant_aFrontRunNeverVoidsAProof() public view {
+        assertEq(handler.ghostVoidedByFrontRun(), 0, "a front-run voided an honest proof");
     }
 
     /// @notice No contribution without a verifying proof: no corrupted submission (flipped
@@ -202,7 +215,8 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     ///         the aggregator missing, or empty) and completed tasks (`-vv` shows the last run).
     function afterInvariant() public {
         emit log_named_uint("corrupted submissions", handler.ghostCorruptedSubmissions());
-        string[29] memory names = [
+        emit log_named_uint("honest proofs after a front-run", handler.ghostFrontRunThenSubmitted());
+        string[33] memory names = [
             "create",
             "create.rejected",
             "register",
@@ -231,7 +245,11 @@ contract ZKPoTInvariantTest is ZKPoTBase {
             "release",
             "release.rejected",
             "withdraw",
-            "withdraw.rejected"
+            "withdraw.rejected",
+            "frontRun",
+            "frontRun.rejected",
+            "leave",
+            "leave.rejected"
         ];
         for (uint256 i = 0; i < names.length; i++) {
             emit log_named_uint(names[i], handler.calls(bytes32(bytes(names[i]))));

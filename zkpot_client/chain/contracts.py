@@ -50,15 +50,6 @@ def _verifier_at(chain: Chain, verifier: str) -> Any:
     )
 
 
-def register_vka(
-    chain: Chain, account: LocalAccount, verifier: str, words: list[bytes]
-) -> bytes:
-    """Register a verification-key artefact on the reusable verifier; return its digest."""
-    contract = _verifier_at(chain, verifier)
-    chain.transact(account, contract.functions.registerVka(words))
-    return vka_digest(words)
-
-
 def verify_on_chain(
     chain: Chain, verifier: str, proof: Proof, words: list[bytes]
 ) -> bool:
@@ -207,6 +198,27 @@ class TaskConfig:
         )
 
 
+def submission_of(
+    proof: Proof,
+    vka: list[bytes],
+    *,
+    salt: bytes,
+    sealed_weights_cid: str,
+    claimed_correct: int | None = None,
+    instances: tuple[int, ...] | None = None,
+) -> tuple[Any, ...]:
+    """The contract's Submission struct as an ABI tuple; `claimed_correct` and
+    `instances` default to the proof's own."""
+    return (
+        proof.proof,
+        list(instances if instances is not None else proof.instances),
+        vka,
+        proof.correct if claimed_correct is None else claimed_correct,
+        salt,
+        sealed_weights_cid,
+    )
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(w.title() for w in rest)
@@ -258,6 +270,12 @@ class ZKPoTContract:
         )
 
     # ------------------------------------------------------------ tasks
+    def register_circuit(self, account: LocalAccount, words: list[bytes]) -> bytes:
+        """Register a circuit's verification-key artefact (checked canonical by the
+        contract, which also registers it on its verifier); return its digest."""
+        self._send(account, "registerCircuit", words)
+        return vka_digest(words)
+
     def create_task(
         self, account: LocalAccount, config: TaskConfig, *, reward_pool: int
     ) -> tuple[int, TxReceipt]:
@@ -312,13 +330,13 @@ class ZKPoTContract:
         force_gas: int | None = None,
     ) -> TxReceipt:
         """Submit a proof; `claimed_correct` and `instances` default to the proof's own."""
-        submission = (
-            proof.proof,
-            list(instances if instances is not None else proof.instances),
+        submission = submission_of(
+            proof,
             vka,
-            proof.correct if claimed_correct is None else claimed_correct,
-            salt,
-            sealed_weights_cid,
+            salt=salt,
+            sealed_weights_cid=sealed_weights_cid,
+            claimed_correct=claimed_correct,
+            instances=instances,
         )
         return self._send(
             account, "submitProof", task_id, round_, submission, force_gas=force_gas
@@ -367,6 +385,11 @@ class ZKPoTContract:
         """Credit the reward of the sender's accepted contribution in a closed round."""
         return self._send(account, "claimReward", task_id, round_)
 
+    def leave(self, account: LocalAccount, task_id: int) -> TxReceipt:
+        """Leave a running task between rounds (no proof pending); the stake is
+        credited back, less the registration bond if the client never proved."""
+        return self._send(account, "leave", task_id)
+
     def release_stake(self, account: LocalAccount, task_id: int) -> TxReceipt:
         """Credit the sender's stake back once the task is over."""
         return self._send(account, "releaseStake", task_id)
@@ -399,22 +422,21 @@ class ZKPoTContract:
         return bytes(self.contract.functions.recordHash(task_id, round_).call())
 
     def model_submitted(self, vka_digest: bytes, weights_hash: int) -> bool:
-        """Whether these weights were already submitted under this circuit (a proof
-        can be used once: committing to them again would end in a slash)."""
-        return bool(
-            self.contract.functions.modelSubmitted(
-                vka_digest, weights_hash.to_bytes(32, "big")
-            ).call()
-        )
+        """Whether a proof of these weights already verified under this circuit. A
+        model revealed before a commitment cannot be its contribution: committing to
+        it would end in a slash."""
+        at = self.contract.functions.modelSubmittedAt(
+            vka_digest, weights_hash.to_bytes(32, "big")
+        ).call()
+        return int(at) != 0
 
     def is_global_model(self, vka_digest: bytes, model_hash: int) -> bool:
         """Whether these weights were published as a global model under this circuit
         (handing one back is refused on chain: it is no training contribution)."""
-        return bool(
-            self.contract.functions.isGlobalModel(
-                vka_digest, model_hash.to_bytes(32, "big")
-            ).call()
-        )
+        at = self.contract.functions.globalModelPublishedAt(
+            vka_digest, model_hash.to_bytes(32, "big")
+        ).call()
+        return int(at) != 0
 
     def credit_of(self, account: str) -> int:
         """What `account` may withdraw, in wei."""

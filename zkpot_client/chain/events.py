@@ -26,6 +26,7 @@ class ContributionOutcome:
     sealed_weights_cid: str
     gas_used: int
     tx_hash: str
+    block_number: int = 0
 
 
 @dataclass
@@ -41,6 +42,10 @@ class RoundOutcome:
     accepted_count: int = 0
     leader_bonus: int = 0
     contributor_reward: int = 0
+    """Each accepted contribution's reward as `claimReward` pays it: the share fixed at
+    close, plus the share of the aggregator's penalty if it missed its deadline."""
+    tie_break_seed: bytes = bytes(32)
+    """The seed that decided ties in the count (see records.elect_leader)."""
     finalized: bool = False
     global_model_hash: int | None = None
     global_model_cid: str | None = None
@@ -138,6 +143,7 @@ def contributions(
                 sealed_weights_cid=a["sealedWeightsCid"],
                 gas_used=gas,
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                block_number=int(log["blockNumber"]),
             )
         )
     return out
@@ -167,6 +173,12 @@ def round_outcomes(
         outcome.accepted_count = int(a["acceptedCount"])
         outcome.leader_bonus = int(a["leaderBonus"])
         outcome.contributor_reward = int(a["contributorReward"])
+        outcome.tie_break_seed = bytes(a["tieBreakSeed"])
+    for log in logs(zkpot, "AggregatorSlashed", task_id, **which):
+        # The penalty was shared among the accepted contributions after the close.
+        rounds[int(log["args"]["round"])].contributor_reward = int(
+            log["args"]["contributorReward"]
+        )
     for log in logs(zkpot, "RoundRecorded", task_id, **which):
         record = log["args"]["record"]
         r = int(record["round"])

@@ -19,7 +19,13 @@ from web3 import Web3
 
 from ..exceptions import RecordChainError
 from .contracts import ZKPoTContract
-from .events import ZERO_ADDRESS, ContributionOutcome, contributions, logs
+from .events import (
+    ZERO_ADDRESS,
+    ContributionOutcome,
+    contributions,
+    logs,
+    round_schedule,
+)
 
 RECORD_TYPE = (
     "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
@@ -84,12 +90,37 @@ def contributions_root(accepted: list[ContributionOutcome]) -> bytes:
     return root
 
 
-def elect_leader(accepted: list[ContributionOutcome]) -> tuple[str, int]:
-    """The leader by the contract's rule (highest count, then lowest address)."""
+def tie_break_key(seed: bytes, client: str) -> bytes:
+    """keccak256(abi.encode(seed, client)): among equal counts the lowest key leads."""
+    return bytes(
+        Web3.keccak(encode(["bytes32", "address"], [seed, Web3.to_checksum_address(client)]))
+    )
+
+
+def elect_leader(
+    accepted: list[ContributionOutcome], seed: bytes
+) -> tuple[str, int]:
+    """The leader by the contract's rule: the highest count, then the lowest
+    tie-break key under the round's seed."""
     if not accepted:
         return ZERO_ADDRESS, 0
-    best = min(accepted, key=lambda c: (-c.correct, int(c.client, 16)))
+    best = min(accepted, key=lambda c: (-c.correct, tie_break_key(seed, c.client)))
     return Web3.to_checksum_address(best.client), best.correct
+
+
+def expected_tie_break_seed(
+    zkpot: ZKPoTContract, task_id: int, round_: int, first_proof_block: int
+) -> bytes:
+    """The seed the contract draws at a round's first verified proof (mined in
+    `first_proof_block`): keccak256(abi.encode(h, taskId, round)) where h is the hash
+    of the round's commit-end block, or of the block before the first proof when the
+    commit end was more than 256 blocks back."""
+    commit_end = round_schedule(zkpot, task_id, round_)["commitEnd"]
+    source = commit_end if first_proof_block - commit_end <= 256 else first_proof_block - 1
+    block_hash = bytes(zkpot.chain.w3.eth.get_block(source)["hash"])
+    return bytes(
+        Web3.keccak(encode(["bytes32", "uint256", "uint256"], [block_hash, task_id, round_]))
+    )
 
 
 def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]:
@@ -124,14 +155,23 @@ def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]
 
 
 def _check_summary(zkpot: ZKPoTContract, record: RoundRecord, where: str) -> None:
-    accepted = [
-        c for c in contributions(zkpot, record.task_id, record.round) if c.accepted
-    ]
+    verified = contributions(zkpot, record.task_id, record.round)
+    accepted = [c for c in verified if c.accepted]
     if record.accepted_count != len(accepted):
         raise RecordChainError(
             f"{where}: {record.accepted_count} accepted, events show {len(accepted)}"
         )
     if record.contributions_root != contributions_root(accepted):
         raise RecordChainError(f"{where}: contributions root does not match events")
-    if (record.leader, record.leader_correct) != elect_leader(accepted):
+    if not accepted:
+        if (record.leader, record.leader_correct) != (ZERO_ADDRESS, 0):
+            raise RecordChainError(f"{where}: a leader without accepted contributions")
+        return
+    closed = logs(zkpot, "RoundClosed", record.task_id, round=record.round)
+    seed = bytes(closed[-1]["args"]["tieBreakSeed"]) if closed else bytes(32)
+    if seed != expected_tie_break_seed(
+        zkpot, record.task_id, record.round, verified[0].block_number
+    ):
+        raise RecordChainError(f"{where}: the tie-break seed is not the block hash's")
+    if (record.leader, record.leader_correct) != elect_leader(accepted, seed):
         raise RecordChainError(f"{where}: leader is not the best accepted contribution")

@@ -18,7 +18,6 @@ from ..chain.contracts import (
     TaskTerms,
     ZKPoTContract,
     deploy_verifier,
-    register_vka,
 )
 from ..chain.events import TaskInfo, task_info
 from ..circuit.export import export_onnx
@@ -104,13 +103,11 @@ class TaskPublisher:
         aggregator_key: bytes,
         initial_seed: int = 0,
     ) -> TaskInfo:
-        """Register the circuit's key on ZKPoT's verifier, store the initial model and
+        """Register the circuit's key with ZKPoT (and its verifier), store the initial model and
         the circuit package, and create the task, funding its reward pool and the
         aggregator's bond."""
         d = self.definition
-        digest = register_vka(
-            self.chain, self.account, zkpot.verifier, artifacts.vka_words()
-        )
+        digest = zkpot.register_circuit(self.account, artifacts.vka_words())
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
         model_hash, cid = store_model(self.store, initial, d.scale)
         package_cid = publish_package(

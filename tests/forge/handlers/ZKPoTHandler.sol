@@ -40,6 +40,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     ///         those the contract accepted (must stay zero).
     uint256 public ghostCorruptedSubmissions;
     uint256 public ghostCorruptedAccepted;
+    /// @notice Honest submissions refused as stale although their hash was published only
+    ///         by a front-runner, after the round's commit end (must stay zero), and how
+    ///         many honest submissions followed such a front-run.
+    uint256 public ghostVoidedByFrontRun;
+    uint256 public ghostFrontRunThenSubmitted;
     /// @notice Rewards credited by claimReward, per task.
     mapping(uint256 taskId => uint256) public ghostClaimed;
     /// @notice The fold of accepted contributions of each round, in the order they verified.
@@ -50,6 +55,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     mapping(uint256 taskId => RoundRecord[]) internal _records;
     mapping(uint256 taskId => bytes32[]) internal _emittedHashes;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address actor => bytes32))) internal _committed;
+    /// @dev Block in which the front-runner first published a hash (zero: never).
+    mapping(bytes32 weightsHash => uint256 blockNumber) internal _frontRunAt;
 
     constructor(
         ZKPoT zkpot_,
@@ -123,7 +130,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.aggregateBlocks = uint32(1 + (seed >> 48) % 3);
         c.leaderShareBps = uint16((seed >> 56) % 10_001);
         c.minStake = 0.1 ether + (seed >> 72) % 1 ether;
-        c.missedProofPenalty = c.minStake * ((seed >> 136) % 101) / 100;
+        c.missedProofPenalty = 1 + (c.minStake - 1) * ((seed >> 136) % 101) / 100;
         c.aggregatorBond = (seed >> 144) % 5 ether;
         c.aggregatorPenalty = c.aggregatorBond * ((seed >> 208) % 101) / 100;
         c.initialModelHash = keccak256(abi.encode("initial model", taskIds.length));
@@ -256,6 +263,53 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             calls["finalize"]++;
         } catch {
             calls["finalize.rejected"]++;
+        }
+    }
+
+    /// @notice An attacker reads the hash a committed client reveals in its pending
+    ///         submission and gets a free task on the same circuit, naming that hash as
+    ///         its initial model, mined first; then the client's honest submission is
+    ///         mined. Moves from the commit phase into the proof phase.
+    function frontRun(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && block.number >= r.openBlock && block.number <= r.proofEnd);
+        address victim = actors[seed % ACTORS];
+        bytes32 w = _committed[id][t.currentRound][victim];
+        vm.assume(w != bytes32(0) && !zkpot.getContribution(id, t.currentRound, victim).submitted);
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1 + (seed >> 128) % t.proofBlocks);
+        TaskConfig memory c;
+        c.vkaDigest = vkaDigest;
+        c.aggregator = makeAddr("front-runner");
+        c.evalSamples = evalSamples;
+        c.maxClients = 1;
+        c.numRounds = 1;
+        c.registrationBlocks = 1;
+        c.commitBlocks = 1;
+        c.proofBlocks = 1;
+        c.aggregateBlocks = 1;
+        c.minStake = 1;
+        c.missedProofPenalty = 1;
+        c.initialModelHash = w;
+        c.initialModelCid = "bafkreistolen";
+        c.circuitCid = "bafkreicircuit";
+        vm.prank(makeAddr("front-runner"));
+        try zkpot.createTask(c) {
+            if (_frontRunAt[w] == 0) _frontRunAt[w] = block.number;
+            calls["frontRun"]++;
+        } catch {
+            calls["frontRun.rejected"]++;
+        }
+        _submit(id, t.currentRound, victim, w, 0); // honest
+    }
+
+    /// @notice A client leaves a seeded task (between rounds, with no proof pending).
+    function leave(uint256 taskSeed, uint256 actorSeed) external recorded {
+        vm.assume(taskIds.length != 0);
+        vm.prank(actors[actorSeed % ACTORS]);
+        try zkpot.leave(taskIds[taskSeed % taskIds.length]) {
+            calls["leave"]++;
+        } catch {
+            calls["leave.rejected"]++;
         }
     }
 
@@ -439,7 +493,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         uint256 n = fixtures.length;
         uint256 k = seed % n;
         if ((seed >> 32) % 8 != 0) {
-            for (uint256 tries = 0; tries < n && zkpot.modelSubmitted(vkaDigest, fixtures[k].weightsHash); tries++) {
+            for (uint256 tries = 0; tries < n && zkpot.modelSubmittedAt(vkaDigest, fixtures[k].weightsHash) != 0; tries++) {
                 k = (k + 1) % n;
             }
         }
@@ -491,8 +545,13 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             } else {
                 calls["proof.belowThreshold"]++;
             }
-        } catch {
+            if (!corrupted && _frontRunAt[w] > zkpot.getRound(id, round).commitEnd) ghostFrontRunThenSubmitted++;
+        } catch (bytes memory err) {
             if (!corrupted) calls["proof.rejected"]++;
+            // Published first by the front-runner, after this round's commitments were locked.
+            bool onlyFrontRun = _frontRunAt[w] > zkpot.getRound(id, round).commitEnd
+                && zkpot.globalModelPublishedAt(vkaDigest, w) == _frontRunAt[w];
+            if (!corrupted && onlyFrontRun && bytes4(err) == ZKPoTStaleModel.selector) ghostVoidedByFrontRun++;
         }
     }
 }
