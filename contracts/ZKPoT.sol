@@ -30,6 +30,7 @@ contract ZKPoT is IZKPoT {
         address publisher;
         address aggregator;
         bytes32 vkaDigest;
+        bytes32 circuitKey;
         uint32 proofLength;
         uint32 evalSamples;
         uint32 minCorrect;
@@ -104,15 +105,26 @@ contract ZKPoT is IZKPoT {
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address client => Contribution))) private _contributions;
-    /// @dev Proof length of each registered circuit (zero: not registered).
-    mapping(bytes32 vkaDigest => uint32 proofLength) private _circuitProofLength;
+
+    /// @notice A registered key artefact: the circuit it keys (its word 0, the vk digest
+    ///         that opens every proof's transcript, so every artefact that accepts the
+    ///         circuit's proofs has the same one) and the length of its proofs.
+    struct Circuit {
+        bytes32 key;
+        uint32 proofLength;
+    }
+
+    /// @dev Registered key artefacts (proofLength zero: not registered).
+    mapping(bytes32 vkaDigest => Circuit) private _circuits;
     /// @dev First block in which a weights hash was revealed by a verified proof, and
-    ///      in which a model hash was published as a global model, under a circuit.
+    ///      in which a model hash was published as a global model, under a circuit
+    ///      (by circuit key, not artefact digest: no second artefact of a circuit can
+    ///      open a second namespace for replays).
     ///      A contribution is refused only for a hash revealed no later than its
     ///      round's commit end: its sender could have copied that one, while nothing
     ///      revealed afterwards can reach back and void a commitment already locked.
-    mapping(bytes32 vkaDigest => mapping(bytes32 weightsHash => uint64 blockNumber)) private _submittedAt;
-    mapping(bytes32 vkaDigest => mapping(bytes32 modelHash => uint64 blockNumber)) private _publishedAt;
+    mapping(bytes32 circuitKey => mapping(bytes32 weightsHash => uint64 blockNumber)) private _submittedAt;
+    mapping(bytes32 circuitKey => mapping(bytes32 modelHash => uint64 blockNumber)) private _publishedAt;
     /// @dev Weights hashes already submitted in a task (two members of one task never
     ///      share a model, whenever it was revealed).
     mapping(uint256 taskId => mapping(bytes32 weightsHash => bool)) private _usedInTask;
@@ -132,10 +144,10 @@ contract ZKPoT is IZKPoT {
     function registerCircuit(bytes32[] calldata vka) external returns (bytes32 vkaDigest) {
         uint256 proofLength = KeyArtefact.checkCanonical(vka);
         vkaDigest = keccak256(abi.encodePacked(vka));
-        if (_circuitProofLength[vkaDigest] != 0) return vkaDigest;
+        if (_circuits[vkaDigest].proofLength != 0) return vkaDigest;
         // Safe cast: a proof of KeyArtefact's bounded layout is far below 2^32 bytes.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _circuitProofLength[vkaDigest] = uint32(proofLength);
+        _circuits[vkaDigest] = Circuit({key: vka[0], proofLength: uint32(proofLength)});
         emit CircuitRegistered(vkaDigest, proofLength, msg.sender);
         // Interaction last: the verifier keeps its own registry of artefacts.
         Halo2VerifierAdapter.register(verifier, vka);
@@ -144,8 +156,8 @@ contract ZKPoT is IZKPoT {
     /// @inheritdoc IZKPoT
     function createTask(TaskConfig calldata config) external payable returns (uint256 taskId) {
         _checkConfig(config);
-        uint32 proofLength = _circuitProofLength[config.vkaDigest];
-        if (proofLength == 0) revert ZKPoTUnknownCircuit(config.vkaDigest);
+        Circuit memory circuit = _circuits[config.vkaDigest];
+        if (circuit.proofLength == 0) revert ZKPoTUnknownCircuit(config.vkaDigest);
         if (msg.value < config.aggregatorBond) revert ZKPoTInsufficientFunding(msg.value, config.aggregatorBond);
 
         taskId = ++_taskCount;
@@ -153,7 +165,8 @@ contract ZKPoT is IZKPoT {
         t.publisher = msg.sender;
         t.aggregator = config.aggregator;
         t.vkaDigest = config.vkaDigest;
-        t.proofLength = proofLength;
+        t.circuitKey = circuit.key;
+        t.proofLength = circuit.proofLength;
         t.evalSamples = config.evalSamples;
         t.minCorrect = config.minCorrect;
         t.maxClients = config.maxClients;
@@ -171,7 +184,7 @@ contract ZKPoT is IZKPoT {
         t.rewardPool = msg.value - config.aggregatorBond;
         t.globalModelHash = config.initialModelHash;
         t.globalModelCid = config.initialModelCid;
-        _markPublished(config.vkaDigest, config.initialModelHash);
+        _markPublished(circuit.key, config.initialModelHash);
 
         emit TaskCreated(taskId, msg.sender, config, t.rewardPool, t.startBlock);
         RoundRecord memory genesis = RoundRecord({
@@ -252,7 +265,7 @@ contract ZKPoT is IZKPoT {
         }
         Contribution storage c = _contributions[taskId][round][msg.sender];
         bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
-        _checkFresh(taskId, round, t.vkaDigest, r.commitEnd, weightsHash);
+        _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
         uint256 proven = submission.instances[1];
         if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
         if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
@@ -267,8 +280,8 @@ contract ZKPoT is IZKPoT {
         c.correct = count;
         c.accepted = accepted;
         _usedInTask[taskId][weightsHash] = true;
-        if (_submittedAt[t.vkaDigest][weightsHash] == 0) {
-            _submittedAt[t.vkaDigest][weightsHash] = uint64(block.number);
+        if (_submittedAt[t.circuitKey][weightsHash] == 0) {
+            _submittedAt[t.circuitKey][weightsHash] = uint64(block.number);
         }
         Member storage m = _members[taskId][msg.sender];
         m.pendingRound = 0;
@@ -415,7 +428,7 @@ contract ZKPoT is IZKPoT {
     /// @param weightsHash Poseidon hash of the weights.
     /// @return The block number, or zero.
     function modelSubmittedAt(bytes32 vkaDigest, bytes32 weightsHash) external view returns (uint256) {
-        return _submittedAt[vkaDigest][weightsHash];
+        return _submittedAt[_circuits[vkaDigest].key][weightsHash];
     }
 
     /// @notice The first block in which a model was published as a global model (a
@@ -424,7 +437,7 @@ contract ZKPoT is IZKPoT {
     /// @param modelHash Poseidon hash of the model's weights.
     /// @return The block number, or zero.
     function globalModelPublishedAt(bytes32 vkaDigest, bytes32 modelHash) external view returns (uint256) {
-        return _publishedAt[vkaDigest][modelHash];
+        return _publishedAt[_circuits[vkaDigest].key][modelHash];
     }
 
     /// @notice Whether a weights hash was already submitted in a task.
@@ -439,7 +452,7 @@ contract ZKPoT is IZKPoT {
     /// @param vkaDigest The circuit's key artefact digest.
     /// @return The length in bytes, or zero if the artefact was never registered.
     function circuitProofLength(bytes32 vkaDigest) external view returns (uint256) {
-        return _circuitProofLength[vkaDigest];
+        return _circuits[vkaDigest].proofLength;
     }
 
     /// @notice Number of tasks created so far (the last task id).
@@ -650,7 +663,14 @@ contract ZKPoT is IZKPoT {
             _shareAmongAccepted(t, r, reward - bonus);
         }
         emit RoundClosed(
-            taskId, round, r.leader, r.leaderCorrect, r.acceptedCount, r.leaderBonus, r.contributorReward, r.tieBreakSeed
+            taskId,
+            round,
+            r.leader,
+            r.leaderCorrect,
+            r.acceptedCount,
+            r.leaderBonus,
+            r.contributorReward,
+            r.tieBreakSeed
         );
     }
 
@@ -693,7 +713,7 @@ contract ZKPoT is IZKPoT {
         if (aggregator != address(0)) {
             t.globalModelHash = modelHash;
             t.globalModelCid = cid;
-            _markPublished(t.vkaDigest, modelHash);
+            _markPublished(t.circuitKey, modelHash);
         }
         if (round == t.numRounds) {
             uint256 refund = t.rewardPool + t.aggregatorBond;

@@ -78,7 +78,7 @@ def pending_weights_hash(d: Deployment, tx_hash: bytes) -> bytes:
     """What a mempool watcher reads from a pending submitProof: instances[0]."""
     tx = d.chain.w3.eth.get_transaction(tx_hash)
     _, params = d.zkpot.contract.decode_function_input(tx["input"])
-    return int(params["submission"][1][0]).to_bytes(32, "big")
+    return int(params["submission"]["instances"][0]).to_bytes(32, "big")
 
 
 def front_running_task(d: Deployment, attacker: LocalAccount, model_hash: bytes) -> Any:
@@ -210,7 +210,7 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
     victim, attacker = d.accounts[1], d.accounts[5]
     salt = d.commit(victim, proven_a.proof.weights_hash)
     # The attacker's task on the same circuit, with the attacker as its only client.
-    terms = replace(FREE_TASK, registration_blocks=1, commit_blocks=3, proof_blocks=50)
+    terms = replace(FREE_TASK, registration_blocks=2, commit_blocks=3, proof_blocks=50)
     config = replace(
         TaskConfig.from_struct(
             d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"]["config"]

@@ -20,7 +20,9 @@ from zkpot_client.chain.contracts import (
     ZKPoTContract,
     commitment_of,
     new_salt,
+    verifier_contract,
     verify_on_chain,
+    vka_digest,
 )
 from zkpot_client.chain.events import ZERO_ADDRESS, round_outcomes
 from zkpot_client.chain.records import (
@@ -595,3 +597,32 @@ def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -
     assert err.value.error_args["expected"] == length
     assert err.value.error_args["actual"] == length + 32
     assert_nothing_recorded(d, client)
+
+
+def test_refuses_a_key_artefact_that_is_not_canonical(chain, verifier, tiny, proven_a) -> None:
+    """Word 6 of the artefact is read only modulo the scalar field: the same word plus
+    the modulus gives a second digest under which every proof of the circuit
+    verifies. ZKPoT refuses to register it, so a circuit has one digest."""
+    words = tiny.artifacts.vka_words()
+    scalar_field = (
+        21888242871839275222246405745257275088548364400416034343698204186575808495617
+    )
+    twin = list(words)
+    twin[6] = (int.from_bytes(words[6], "big") + scalar_field).to_bytes(32, "big")
+    account = dev_accounts(1)[0]
+    # On the verifier alone (anyone may register there) the twin accepts the proof.
+    bare = chain.w3.eth.contract(
+        address=verifier, abi=verifier_contract().abi
+    ).functions.registerVka(twin)
+    chain.transact(account, bare)
+    assert verify_on_chain(chain, verifier, proven_a.proof, twin)
+    zkpot = ZKPoTContract.deploy(chain, account, verifier)
+    with pytest.raises(ContractRevertError) as err:
+        zkpot.register_circuit(account, twin)
+    assert err.value.name == "ZKPoTNonCanonicalKeyArtefact"
+    assert err.value.error_args["index"] == 6
+    assert zkpot.contract.functions.circuitProofLength(vka_digest(twin)).call() == 0
+    zkpot.register_circuit(account, words)
+    assert zkpot.contract.functions.circuitProofLength(vka_digest(words)).call() == len(
+        proven_a.proof.proof
+    )

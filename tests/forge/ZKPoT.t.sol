@@ -4,6 +4,7 @@ pragma solidity 0.8.20;
 import {Vm} from "forge-std/Vm.sol";
 import {ZKPoT} from "../../contracts/ZKPoT.sol";
 import {ZKPoTBase} from "./ZKPoTBase.sol";
+import {Halo2VerifierReusable} from "../../contracts/verifier/Halo2VerifierReusable.sol";
 
 /// @notice Refuses ETH: its withdrawals fail.
 contract RejectsEther {
@@ -109,6 +110,108 @@ contract ZKPoTTest is ZKPoTBase {
         vm.prank(publisher);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTInsufficientFunding.selector, BOND - 1, BOND));
         zkpot.createTask{value: BOND - 1}(defaultConfig());
+    }
+
+    // ================================================================= registerCircuit
+
+    uint256 internal constant SCALAR_FIELD =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    function tampered(uint256 index, uint256 word) internal view returns (bytes32[] memory twin) {
+        twin = new bytes32[](vka.length);
+        for (uint256 i = 0; i < vka.length; i++) {
+            twin[i] = vka[i];
+        }
+        twin[index] = bytes32(word);
+    }
+
+    function verifies(bytes32[] memory artefact, uint256 fixture) internal returns (bool) {
+        Halo2VerifierReusable(verifier).registerVka(artefact);
+        Submission memory s = submission(fixture, bytes32(0));
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, artefact)
+        );
+        return ok && ret.length >= 32 && abi.decode(ret, (uint256)) == 1;
+    }
+
+    function test_registerCircuit_refusesAFieldWordPlusTheModulus() public {
+        // Words the verifier reads only modulo the field: n^-1, omega, omega^-1 and the
+        // constants before the gate program. Each twin accepts every proof of the circuit.
+        uint256[5] memory words = [uint256(6), 7, 8, 154, 168];
+        for (uint256 k = 0; k < words.length; k++) {
+            uint256 i = words[k];
+            bytes32[] memory twin = tampered(i, uint256(vka[i]) + SCALAR_FIELD);
+            assertTrue(verifies(twin, A), "the verifier alone accepts the twin");
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNonCanonicalKeyArtefact.selector, i, twin[i]));
+            zkpot.registerCircuit(twin);
+        }
+    }
+
+    function test_registerCircuit_refusesIgnoredBitsInCountsAndPointers() public {
+        uint256[6] memory words = [uint256(3), 11, 25, 30, 31, 32];
+        uint256[6] memory values = [
+            uint256(vka[3]) | (1 << 255), // the evaluation count: multiplied by 32, top bits lost
+            1, // accumulator fields while there is no accumulator
+            uint256(vka[25]) ^ 1, // the quotient pointer
+            uint256(vka[30]) + SCALAR_FIELD, // the rescaling pointer
+            uint256(vka[31]) | (1 << 255),
+            uint256(vka[32]) | (1 << 200)
+        ];
+        for (uint256 k = 0; k < words.length; k++) {
+            bytes32[] memory twin = tampered(words[k], values[k]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNonCanonicalKeyArtefact.selector, words[k], twin[words[k]]));
+            zkpot.registerCircuit(twin);
+        }
+        bytes32[] memory shortened = new bytes32[](33);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTMalformedKeyArtefact.selector, 33));
+        zkpot.registerCircuit(shortened);
+    }
+
+    function test_registerCircuit_registersHereAndOnTheVerifierOnce() public {
+        ZKPoT fresh = new ZKPoT(address(new Halo2VerifierReusable()));
+        vm.recordLogs();
+        vm.expectEmit(address(fresh));
+        emit CircuitRegistered(vkaDigest, fixtures[A].proof.length, address(this));
+        assertEq(fresh.registerCircuit(vka), vkaDigest);
+        Submission memory s = submission(A, bytes32(0)); // the verifier knows the artefact now
+        (bool ok, bytes memory ret) = fresh.verifier()
+            .staticcall(abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, vka));
+        assertTrue(ok && abi.decode(ret, (uint256)) == 1);
+        assertEq(fresh.circuitProofLength(vkaDigest), fixtures[A].proof.length);
+        vm.recordLogs();
+        assertEq(fresh.registerCircuit(vka), vkaDigest); // again: nothing happens
+        assertEq(vm.getRecordedLogs().length, 0);
+    }
+
+    function test_submitProof_aProofCannotBeReplayedUnderASecondArtefactOfTheCircuit() public {
+        // An unused bit of the gate program: the twin has another digest, accepts the
+        // circuit's proofs, and passes the header checks; it shares the circuit key.
+        bytes32[] memory twin = tampered(220, uint256(vka[220]) ^ (1 << 8));
+        assertTrue(verifies(twin, A));
+        bytes32 twinDigest = zkpot.registerCircuit(twin);
+        assertTrue(twinDigest != vkaDigest);
+        uint256 first = startedTask();
+        playRound(first, models(A));
+        assertEq(
+            zkpot.modelSubmittedAt(twinDigest, fixtures[A].weightsHash),
+            zkpot.modelSubmittedAt(vkaDigest, fixtures[A].weightsHash)
+        );
+
+        TaskConfig memory cfg = defaultConfig();
+        cfg.vkaDigest = twinDigest;
+        uint256 second = createTask(cfg, POOL);
+        register(second, clients[1]);
+        vm.roll(zkpot.getTask(second).startBlock);
+        bytes32 salt = keccak256("mine");
+        bytes32 cm = zkpot.commitmentOf(clients[1], second, 1, fixtures[A].weightsHash, salt);
+        vm.prank(clients[1]);
+        zkpot.commit(second, 1, cm);
+        toProofPhase(second);
+        Submission memory replay = submission(A, salt);
+        replay.vka = twin;
+        vm.prank(clients[1]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, second, 1, fixtures[A].weightsHash));
+        zkpot.submitProof(second, 1, replay);
     }
 
     // ================================================================= cancelTask

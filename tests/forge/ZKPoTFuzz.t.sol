@@ -197,6 +197,48 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(r.aggregateEnd, uint256(r.proofEnd) + c.aggregateBlocks);
     }
 
+    // ================================================================= registerCircuit
+
+    /// @notice One word of the circuit's key artefact changed by a fuzzed amount (plus the
+    ///         field modulus, a flipped bit, or any value): either ZKPoT refuses the
+    ///         artefact, or it accepts no proof of the circuit, or it keeps word 0 and so
+    ///         shares the circuit's key (its proofs cannot be replayed under it). Fewer
+    ///         runs: a broken artefact can send the verifier through long loops.
+    /// forge-config: default.fuzz.runs = 64
+    function testFuzz_registerCircuit_anEquivalentArtefactIsRefusedOrSharesTheCircuitKey(
+        uint256 index,
+        uint256 change,
+        uint8 how
+    ) public {
+        index = bound(index, 0, vka.length - 1);
+        bytes32[] memory twin = new bytes32[](vka.length);
+        for (uint256 i = 0; i < vka.length; i++) {
+            twin[i] = vka[i];
+        }
+        uint256 w = uint256(vka[index]);
+        uint256 field = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+        if (how % 3 == 0) twin[index] = bytes32(w < type(uint256).max - field ? w + field : w - field);
+        else if (how % 3 == 1) twin[index] = bytes32(w ^ (1 << (change % 256)));
+        else twin[index] = bytes32(change);
+        vm.assume(twin[index] != vka[index]);
+
+        try zkpot.registerCircuit(twin) returns (bytes32 digest) {
+            Submission memory s = submission(A, bytes32(0));
+            (bool ok, bytes memory ret) = verifier.staticcall(
+                abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, twin)
+            );
+            bool accepts = ok && ret.length >= 32 && abi.decode(ret, (uint256)) == 1;
+            if (accepts) assertEq(twin[0], vka[0], "an equivalent artefact with another circuit key");
+            assertEq(zkpot.circuitProofLength(digest) > 0, true);
+        } catch (bytes memory err) {
+            bytes4 selector = bytes4(err);
+            assertTrue(
+                selector == ZKPoTNonCanonicalKeyArtefact.selector || selector == ZKPoTMalformedKeyArtefact.selector,
+                "refused for another reason"
+            );
+        }
+    }
+
     // ================================================================= cancelTask
 
     /// @notice Cancelling with a fuzzed pool, bond, caller and block: only the publisher,
@@ -500,9 +542,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     ///         the round: a proof of it is refused as stale exactly when the publication
     ///         came no later than the round's commit end, when the client could have
     ///         copied it; after that, nothing can void the commitment.
-    function testFuzz_submitProof_onlyAModelPublicBeforeTheCommitEndIsStale(uint256 markAt, uint256 submitAt)
-        public
-    {
+    function testFuzz_submitProof_onlyAModelPublicBeforeTheCommitEndIsStale(uint256 markAt, uint256 submitAt) public {
         uint256 id = startedTask();
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
@@ -536,9 +576,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         s.proof = pad ? bytes.concat(s.proof, new bytes(change)) : _prefix(s.proof, length - change);
         vm.prank(clients[0]);
         if (change != 0) {
-            vm.expectRevert(
-                abi.encodeWithSelector(ZKPoTWrongProofLength.selector, id, length, s.proof.length)
-            );
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongProofLength.selector, id, length, s.proof.length));
         }
         zkpot.submitProof(id, 1, s);
         assertEq(zkpot.getContribution(id, 1, clients[0]).submitted, change == 0);

@@ -493,7 +493,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         uint256 n = fixtures.length;
         uint256 k = seed % n;
         if ((seed >> 32) % 8 != 0) {
-            for (uint256 tries = 0; tries < n && zkpot.modelSubmittedAt(vkaDigest, fixtures[k].weightsHash) != 0; tries++) {
+            for (
+                uint256 tries = 0;
+                tries < n && zkpot.modelSubmittedAt(vkaDigest, fixtures[k].weightsHash) != 0;
+                tries++
+            ) {
                 k = (k + 1) % n;
             }
         }
