@@ -74,7 +74,7 @@ contract ZKPoT is IZKPoT {
         bytes32 tieBreakSeed;
     }
 
-    /// @notice A registered client of a task. `bondSettled` once a proof of its verified
+    /// @notice A registered client of a task. `bondSettled` once one of its proofs verified
     ///         or it was slashed for a missed proof: then leaving forfeits nothing more.
     struct Member {
         bool registered;

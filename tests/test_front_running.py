@@ -71,7 +71,9 @@ def send_pending(
             "maxFeePerGas": 2 * base_fee + tip,
         }
     )
-    return bytes(chain.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+    return bytes(
+        chain.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    )
 
 
 def pending_weights_hash(d: Deployment, tx_hash: bytes) -> bytes:
@@ -129,7 +131,10 @@ def test_a_front_run_create_task_leaves_the_honest_proof_accepted(
 
     with mempool(d.chain):
         honest = send_pending(
-            d.chain, victim, honest_submission(d, victim, proven_a, salt), tip=HONEST_TIP
+            d.chain,
+            victim,
+            honest_submission(d, victim, proven_a, salt),
+            tip=HONEST_TIP,
         )
         seen = pending_weights_hash(d, honest)
         attack = send_pending(
@@ -163,9 +168,7 @@ def test_a_publisher_voiding_its_own_clients_proofs_gains_nothing(
     d.to_proof_phase()
     with mempool(d.chain):
         honest = [
-            send_pending(
-                d.chain, c, honest_submission(d, c, p, s), tip=HONEST_TIP
-            )
+            send_pending(d.chain, c, honest_submission(d, c, p, s), tip=HONEST_TIP)
             for (c, p), s in zip(clients, salts, strict=True)
         ]
         attacks = [
@@ -213,7 +216,9 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
     terms = replace(FREE_TASK, registration_blocks=2, commit_blocks=3, proof_blocks=50)
     config = replace(
         TaskConfig.from_struct(
-            d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"]["config"]
+            d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"][
+                "config"
+            ]
         ),
         aggregator=attacker.address,
         terms=terms,
@@ -237,7 +242,10 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
 
     with mempool(d.chain):
         honest = send_pending(
-            d.chain, victim, honest_submission(d, victim, proven_a, salt), tip=HONEST_TIP
+            d.chain,
+            victim,
+            honest_submission(d, victim, proven_a, salt),
+            tip=HONEST_TIP,
         )
         replay = send_pending(
             d.chain,
@@ -246,7 +254,10 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
                 other,
                 1,
                 submission_of(
-                    proven_a.proof, d.task_vka, salt=attacker_salt, sealed_weights_cid="x"
+                    proven_a.proof,
+                    d.task_vka,
+                    salt=attacker_salt,
+                    sealed_weights_cid="x",
                 ),
             ),
             tip=ATTACKER_TIP,

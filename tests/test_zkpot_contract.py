@@ -55,6 +55,16 @@ def reverts(name: str):
     return pytest.raises(ContractRevertError, match=rf"^{name}\(")
 
 
+def round_one_then_global_model(d: Deployment, contribution, global_model) -> None:
+    """Account 1 contributes `contribution` in round 1 and the aggregator publishes
+    `global_model`'s weights as round 1's global model."""
+    d.contribute(d.accounts[1], contribution)
+    d.to_aggregate_phase()
+    d.zkpot.publish_global_model(
+        d.publisher, d.task_id, 1, global_model.proof.weights_hash, "bafkreimodel1"
+    )
+
+
 # ---------------------------------------------------------------- accepted path
 def test_accepts_a_valid_proof_and_records_the_verified_count(
     deployment: Deployment, proven_a
@@ -514,11 +524,7 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
 ) -> None:
     """Committing to such weights could only end in a slash for a missed proof."""
     d = deployment
-    d.contribute(d.accounts[1], proven_a)
-    d.to_aggregate_phase()
-    d.zkpot.publish_global_model(
-        d.publisher, d.task_id, 1, proven_b.proof.weights_hash, "bafkreimodel1"
-    )
+    round_one_then_global_model(d, proven_a, proven_b)
     client = Client(
         "late",
         d.accounts[2],
@@ -556,11 +562,7 @@ def test_a_lazy_client_handing_back_its_tasks_global_model_is_refused(
     deployment: Deployment, proven_a, proven_b
 ) -> None:
     d = deployment
-    d.contribute(d.accounts[1], proven_a)
-    d.to_aggregate_phase()
-    d.zkpot.publish_global_model(
-        d.publisher, d.task_id, 1, proven_b.proof.weights_hash, "bafkreimodel1"
-    )
+    round_one_then_global_model(d, proven_a, proven_b)
     lazy = d.accounts[2]  # proves round 1's global model, unchanged, in round 2
     salt = d.commit(lazy, proven_b.proof.weights_hash)
     d.to_proof_phase()
@@ -581,7 +583,9 @@ def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -
     assert verify_on_chain(
         d.chain,
         d.verifier,
-        type(proven_a.proof)(proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances),
+        type(proven_a.proof)(
+            proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances
+        ),
         d.task_vka,
     )  # the verifier alone would take it
     salt = d.commit(client, proven_a.proof.weights_hash)
@@ -599,7 +603,9 @@ def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -
     assert_nothing_recorded(d, client)
 
 
-def test_refuses_a_key_artefact_that_is_not_canonical(chain, verifier, tiny, proven_a) -> None:
+def test_refuses_a_key_artefact_that_is_not_canonical(
+    chain, verifier, tiny, proven_a
+) -> None:
     """Word 6 of the artefact is read only modulo the scalar field: the same word plus
     the modulus gives a second digest under which every proof of the circuit
     verifies. ZKPoT refuses to register it, so a circuit has one digest."""

@@ -67,21 +67,19 @@ library KeyArtefact {
         if (uint256(vka[24]) != uint256(vka[25]) + lastPhase - 0x40) _refuse(vka, 24);
 
         // Programs: gate, permutation, lookup and PCS, in this order, then the rescaling data.
-        uint256[4] memory starts;
-        for (uint256 j = 0; j < 4; j++) {
-            uint256 pointer = uint256(vka[26 + j]);
-            if (pointer < VKA_START || (pointer - VKA_START) % 0x20 != 0) _refuse(vka, 26 + j);
-            starts[j] = (pointer - VKA_START) / 0x20;
-        }
+        uint256 gate = _programStart(vka, 26);
+        uint256 permutation = _programStart(vka, 27);
+        uint256 lookup = _programStart(vka, 28);
+        uint256 pcs = _programStart(vka, 29);
         uint256 firstProgram = CHALLENGES + phases;
-        bool ordered = firstProgram <= starts[0] && starts[0] < starts[1] && starts[1] < starts[2]
-            && starts[2] < starts[3] && starts[3] < length;
+        bool ordered =
+            firstProgram <= gate && gate < permutation && permutation < lookup && lookup < pcs && pcs < length;
         if (!ordered) _refuse(vka, 26);
-        _checkRescalingData(vka, starts[3]);
+        _checkRescalingData(vka, pcs);
         // Commitments and constants up to the gate program: all below R (a commitment's
         // coordinate at or above R would be a 2^-66 accident).
-        _below(vka, firstProgram, starts[0], R);
-        _checkProgramHeaders(vka, starts);
+        _below(vka, firstProgram, gate, R);
+        _checkProgramHeaders(vka, gate, permutation, lookup);
     }
 
     /// @dev The challenge data: number of words, bytes of all phases' commitments, and
@@ -109,6 +107,15 @@ library KeyArtefact {
         }
     }
 
+    /// @dev The word index where a program starts: words 26-29 hold the memory addresses
+    ///      of the gate, permutation, lookup and PCS programs, word-aligned past the VKA's
+    ///      start.
+    function _programStart(bytes32[] calldata vka, uint256 word) private pure returns (uint256) {
+        uint256 pointer = uint256(vka[word]);
+        if (pointer < VKA_START || (pointer - VKA_START) % 0x20 != 0) _refuse(vka, word);
+        return (pointer - VKA_START) / 0x20;
+    }
+
     /// @dev Word 30 points at the rescaling data, which must be the artefact's tail:
     ///      its first byte counts its words.
     function _checkRescalingData(bytes32[] calldata vka, uint256 pcsStart) private pure {
@@ -120,17 +127,17 @@ library KeyArtefact {
     }
 
     /// @dev The first word of each program is read through masks: no bits beyond them.
-    function _checkProgramHeaders(bytes32[] calldata vka, uint256[4] memory starts) private pure {
-        if (uint256(vka[starts[0]]) % 0x20 != 0) _refuse(vka, starts[0]);
-        uint256 permutation = uint256(vka[starts[1]]);
-        bool permutationOk = permutation >> 40 == 0 && ((permutation >> 8) & 0xffff) % 0x20 == 0
-            && ((permutation >> 24) & 0xffff) % 0x20 == 0;
-        if (!permutationOk) _refuse(vka, starts[1]);
-        uint256 lookup = uint256(vka[starts[2]]);
-        if (lookup >> 24 != 0) _refuse(vka, starts[2]);
-        if (lookup != 0 && (((lookup >> 16) & 0xff) > 1 || (lookup & 0xffff) != uint256(vka[29]))) {
-            _refuse(vka, starts[2]);
-        }
+    function _checkProgramHeaders(bytes32[] calldata vka, uint256 gate, uint256 permutation, uint256 lookup)
+        private
+        pure
+    {
+        if (uint256(vka[gate]) % 0x20 != 0) _refuse(vka, gate);
+        uint256 p = uint256(vka[permutation]);
+        bool permutationOk = p >> 40 == 0 && ((p >> 8) & 0xffff) % 0x20 == 0 && ((p >> 24) & 0xffff) % 0x20 == 0;
+        if (!permutationOk) _refuse(vka, permutation);
+        uint256 l = uint256(vka[lookup]);
+        if (l >> 24 != 0) _refuse(vka, lookup);
+        if (l != 0 && (((l >> 16) & 0xff) > 1 || (l & 0xffff) != uint256(vka[29]))) _refuse(vka, lookup);
     }
 
     /// @dev Refuses any word in [from, to) that is not below `bound`.

@@ -586,7 +586,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     /// @notice Closing at a fuzzed block by a fuzzed caller, with a fuzzed pool, leader share
     ///         and set of accepted contributions: not before proofEnd; then the leader is the
-    ///         best count (lower address on a tie) and exactly bonus + each * accepted moves
+    ///         best count (lower tie-break key on a tie) and exactly bonus + each * accepted moves
     ///         from the pool to the unclaimed rewards; a round with nothing accepted is
     ///         finalised at once with the previous model and the next round opens.
     function testFuzz_closeRound_electsTheLeaderAndFixesTheRewards(

@@ -93,13 +93,13 @@ def contributions_root(accepted: list[ContributionOutcome]) -> bytes:
 def tie_break_key(seed: bytes, client: str) -> bytes:
     """keccak256(abi.encode(seed, client)): among equal counts the lowest key leads."""
     return bytes(
-        Web3.keccak(encode(["bytes32", "address"], [seed, Web3.to_checksum_address(client)]))
+        Web3.keccak(
+            encode(["bytes32", "address"], [seed, Web3.to_checksum_address(client)])
+        )
     )
 
 
-def elect_leader(
-    accepted: list[ContributionOutcome], seed: bytes
-) -> tuple[str, int]:
+def elect_leader(accepted: list[ContributionOutcome], seed: bytes) -> tuple[str, int]:
     """The leader by the contract's rule: the highest count, then the lowest
     tie-break key under the round's seed."""
     if not accepted:
@@ -116,10 +116,14 @@ def expected_tie_break_seed(
     of the round's commit-end block, or of the block before the first proof when the
     commit end was more than 256 blocks back."""
     commit_end = round_schedule(zkpot, task_id, round_)["commitEnd"]
-    source = commit_end if first_proof_block - commit_end <= 256 else first_proof_block - 1
+    source = (
+        commit_end if first_proof_block - commit_end <= 256 else first_proof_block - 1
+    )
     block_hash = bytes(zkpot.chain.w3.eth.get_block(source)["hash"])
     return bytes(
-        Web3.keccak(encode(["bytes32", "uint256", "uint256"], [block_hash, task_id, round_]))
+        Web3.keccak(
+            encode(["bytes32", "uint256", "uint256"], [block_hash, task_id, round_])
+        )
     )
 
 
