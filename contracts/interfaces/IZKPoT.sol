@@ -104,4 +104,98 @@ interface IZKPoT is IZKPoTTypes {
 
     /// @notice Send the sender all its credit (rewards, released stakes, refunds).
     function withdraw() external;
+
+    // ------------------------------------------------------------------ VIEWS
+
+    /// @notice ezkl's reusable Halo2 verifier, fixed at deployment: every task's proofs
+    ///         are checked by this code, under the task's registered key artefact.
+    /// @return The verifier's address.
+    function verifier() external view returns (address);
+
+    /// @notice The proof length of a registered circuit.
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @return The length in bytes, or zero if the artefact was never registered.
+    function circuitProofLength(bytes32 vkaDigest) external view returns (uint256);
+
+    /// @notice Number of tasks created so far (the last task id).
+    /// @return The count.
+    function taskCount() external view returns (uint256);
+
+    /// @notice A task's parameters and state.
+    /// @param taskId The task.
+    /// @return The task.
+    function getTask(uint256 taskId) external view returns (Task memory);
+
+    /// @notice A client's registration and stake in a task.
+    /// @param taskId The task.
+    /// @param client The client.
+    /// @return The membership (all zero if not registered).
+    function getMember(uint256 taskId, address client) external view returns (Member memory);
+
+    /// @notice A round's schedule, outcome and rewards.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @return The round (all zero for a round not opened yet).
+    function getRound(uint256 taskId, uint256 round) external view returns (Round memory);
+
+    /// @notice A client's commitment and contribution in a round.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @param client The client.
+    /// @return The contribution (all zero if the client did not commit).
+    function getContribution(uint256 taskId, uint256 round, address client) external view returns (Contribution memory);
+
+    /// @notice Where the task stands at the current block.
+    /// @param taskId The task.
+    /// @return The phase.
+    function phase(uint256 taskId) external view returns (Phase);
+
+    /// @notice The stored hash of a round's record (zero until the round is finalised).
+    /// @param taskId The task.
+    /// @param round The round (0: the genesis record).
+    /// @return The record hash.
+    function recordHash(uint256 taskId, uint256 round) external view returns (bytes32);
+
+    /// @notice The hash of a round record, as chained and stored.
+    /// @param record The record.
+    /// @return keccak256(abi.encode(record)).
+    function recordHashOf(RoundRecord calldata record) external pure returns (bytes32);
+
+    /// @notice The commitment a client makes to `weightsHash` with `salt`.
+    /// @param client The committing account.
+    /// @param taskId The task.
+    /// @param round The round.
+    /// @param weightsHash Poseidon hash of the weights (the proof's instances[0]).
+    /// @param salt A random 32-byte salt.
+    /// @return The commitment, keccak256(abi.encode(client, taskId, round, weightsHash, salt)).
+    function commitmentOf(address client, uint256 taskId, uint256 round, bytes32 weightsHash, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The first block in which a proof of these weights verified under a
+    ///         circuit (zero: never). A client checks it before committing: a model
+    ///         revealed before its commitment cannot be its contribution.
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @param weightsHash Poseidon hash of the weights.
+    /// @return The block number, or zero.
+    function modelSubmittedAt(bytes32 vkaDigest, bytes32 weightsHash) external view returns (uint256);
+
+    /// @notice The first block in which a model was published as a global model (a
+    ///         task's initial model or an aggregate) under a circuit (zero: never).
+    /// @param vkaDigest The circuit's key artefact digest.
+    /// @param modelHash Poseidon hash of the model's weights.
+    /// @return The block number, or zero.
+    function globalModelPublishedAt(bytes32 vkaDigest, bytes32 modelHash) external view returns (uint256);
+
+    /// @notice Whether a weights hash was already submitted in a task.
+    /// @param taskId The task.
+    /// @param weightsHash Poseidon hash of the weights.
+    /// @return True once a proof of these weights verified in the task.
+    function modelUsedInTask(uint256 taskId, bytes32 weightsHash) external view returns (bool);
+
+    /// @notice What `account` may withdraw.
+    /// @param account The account.
+    /// @return The credit, in wei.
+    function creditOf(address account) external view returns (uint256);
 }

@@ -131,6 +131,140 @@ interface IZKPoTTypes {
         address aggregator;
     }
 
+    /// @notice A task's fixed parameters (first block) and running state (second
+    ///         block), as `getTask` returns it. Amounts in wei.
+    /// @param publisher The account that created the task; refunds are credited to it.
+    /// @param aggregator See `TaskConfig`.
+    /// @param vkaDigest See `TaskConfig`.
+    /// @param circuitKey Word 0 of the key artefact (the circuit's vk digest), by which
+    ///        replayed and stale models are recorded.
+    /// @param proofLength Length in bytes of the circuit's proofs.
+    /// @param evalSamples See `TaskConfig`.
+    /// @param minCorrect See `TaskConfig`.
+    /// @param maxClients See `TaskConfig`.
+    /// @param numRounds See `TaskConfig`.
+    /// @param commitBlocks See `TaskConfig`.
+    /// @param proofBlocks See `TaskConfig`.
+    /// @param aggregateBlocks See `TaskConfig`.
+    /// @param leaderShareBps See `TaskConfig`.
+    /// @param startBlock The block in which round 1 opens (registration ends).
+    /// @param minStake See `TaskConfig`.
+    /// @param missedProofPenalty See `TaskConfig`.
+    /// @param aggregatorPenalty See `TaskConfig`.
+    /// @param status The task's lifecycle status.
+    /// @param currentRound The latest round opened.
+    /// @param clientCount Registered clients.
+    /// @param rewardPool What is left to pay the rounds still to close.
+    /// @param aggregatorBond What is left of the aggregator's bond.
+    /// @param totalStake The registered clients' stakes, summed.
+    /// @param unclaimedRewards Rewards fixed at the close of rounds and not claimed yet.
+    /// @param globalModelHash Poseidon hash of the current global model's weights.
+    /// @param headRecord Hash of the task's latest round record.
+    /// @param globalModelCid Content identifier of the current global model.
+    struct Task {
+        address publisher;
+        address aggregator;
+        bytes32 vkaDigest;
+        bytes32 circuitKey;
+        uint32 proofLength;
+        uint32 evalSamples;
+        uint32 minCorrect;
+        uint32 maxClients;
+        uint32 numRounds;
+        uint32 commitBlocks;
+        uint32 proofBlocks;
+        uint32 aggregateBlocks;
+        uint16 leaderShareBps;
+        uint64 startBlock;
+        uint256 minStake;
+        uint256 missedProofPenalty;
+        uint256 aggregatorPenalty;
+        TaskStatus status;
+        uint32 currentRound;
+        uint32 clientCount;
+        uint256 rewardPool;
+        uint256 aggregatorBond;
+        uint256 totalStake;
+        uint256 unclaimedRewards;
+        bytes32 globalModelHash;
+        bytes32 headRecord;
+        string globalModelCid;
+    }
+
+    /// @notice A round's schedule, outcome and rewards, as `getRound` returns it.
+    /// @param status The round's lifecycle status.
+    /// @param openBlock First block of the commit phase.
+    /// @param commitEnd Last block of the commit phase.
+    /// @param proofEnd Last block of the proof phase.
+    /// @param aggregateEnd Last block in which the aggregator may publish.
+    /// @param leader The best accepted contribution's client so far (zero: none).
+    /// @param leaderCorrect The leader's verified count.
+    /// @param acceptedCount Accepted contributions.
+    /// @param committedCount Commitments.
+    /// @param provedCount Verified proofs, accepted or not.
+    /// @param contributionsRoot Fold of the accepted contributions (see `RoundRecord`).
+    /// @param leaderBonus The leader's bonus, fixed at close.
+    /// @param contributorReward Each accepted contribution's reward: its share at close
+    ///        plus its share of any aggregator penalty.
+    /// @param tieBreakSeed The seed that breaks ties in the count, drawn at the round's
+    ///        first verified proof.
+    struct Round {
+        RoundStatus status;
+        uint64 openBlock;
+        uint64 commitEnd;
+        uint64 proofEnd;
+        uint64 aggregateEnd;
+        address leader;
+        uint32 leaderCorrect;
+        uint32 acceptedCount;
+        uint32 committedCount;
+        uint32 provedCount;
+        bytes32 contributionsRoot;
+        uint256 leaderBonus;
+        uint256 contributorReward;
+        bytes32 tieBreakSeed;
+    }
+
+    /// @notice A registered client of a task, as `getMember` returns it.
+    /// @param registered Whether the client is registered (false again once it left).
+    /// @param bondSettled Set once one of its proofs verified or it was slashed for a
+    ///        missed proof: then leaving forfeits nothing more.
+    /// @param pendingRound The round in which it committed and has not proved yet (zero: none).
+    /// @param stake Its stake, in wei.
+    struct Member {
+        bool registered;
+        bool bondSettled;
+        uint32 pendingRound;
+        uint256 stake;
+    }
+
+    /// @notice A client's commitment and contribution in a round, as `getContribution`
+    ///         returns it.
+    /// @param commitment The salted commitment (zero: none).
+    /// @param weightsHash The weights hash its proof revealed.
+    /// @param correct The proven count of correct predictions.
+    /// @param submitted Whether its proof verified.
+    /// @param accepted Whether the count reached the task's `minCorrect`.
+    /// @param rewardClaimed Whether its reward was claimed.
+    struct Contribution {
+        bytes32 commitment;
+        bytes32 weightsHash;
+        uint32 correct;
+        bool submitted;
+        bool accepted;
+        bool rewardClaimed;
+    }
+
+    /// @notice A registered key artefact: the circuit it keys (its word 0, the vk digest
+    ///         that opens every proof's transcript, so every artefact that accepts the
+    ///         circuit's proofs has the same one) and the length of its proofs.
+    /// @param key Word 0 of the artefact.
+    /// @param proofLength Length in bytes of the circuit's proofs (zero: not registered).
+    struct Circuit {
+        bytes32 key;
+        uint32 proofLength;
+    }
+
     // ------------------------------------------------------------------ ERRORS
 
     /// @notice The verifier given at deployment has no code.

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {IZKPoT} from "../interfaces/IZKPoT.sol";
+import {ZKPoTProofs} from "./ZKPoTProofs.sol";
+
+/// @title ZKPoTRounds
+/// @notice A task's rounds: commitments, verified contributions, the election of each
+///         round's leader, the close that fixes its rewards, the global model, and the
+///         hash chain of round records.
+/// @dev Each round runs Commit -> Prove -> Aggregate, all in blocks, then is closed
+///      (Closed) and finalised (Finalized): with the aggregator's global model, or
+///      without it once its deadline passed. Leader tie-break: the higher count wins,
+///      and among equal counts the lower keccak256(abi.encode(seed, client)), where the
+///      round's seed derives from the hash of its commit-end block.
+abstract contract ZKPoTRounds is ZKPoTProofs {
+    // ----------------------------------------------------------------- EXTERNAL
+
+    /// @inheritdoc IZKPoT
+    function commit(uint256 taskId, uint256 round, bytes32 commitment) external {
+        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
+        if (block.number < r.openBlock || block.number > r.commitEnd) {
+            revert ZKPoTNotInCommitPhase(taskId, round, block.number, r.openBlock, r.commitEnd);
+        }
+        if (commitment == bytes32(0)) revert ZKPoTEmptyCommitment(msg.sender);
+        Contribution storage c = _contributions[taskId][round][msg.sender];
+        if (c.commitment != bytes32(0)) revert ZKPoTAlreadyCommitted(taskId, round, msg.sender);
+        // A missed proof in an earlier round is punished before eligibility is judged.
+        _settleMissedProof(taskId, t, msg.sender);
+        Member storage m = _members[taskId][msg.sender];
+        if (!m.registered || m.stake < t.minStake) revert ZKPoTNotEligible(taskId, msg.sender, m.stake);
+        _commit(taskId, round, r, c, m, commitment);
+    }
+
+    /// @inheritdoc IZKPoT
+    function submitProof(uint256 taskId, uint256 round, Submission calldata submission) external {
+        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
+        if (block.number <= r.commitEnd || block.number > r.proofEnd) {
+            revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(r.commitEnd) + 1, r.proofEnd);
+        }
+        Contribution storage c = _contributions[taskId][round][msg.sender];
+        bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
+        _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
+        uint256 proven = submission.instances[1];
+        if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
+        if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
+        _checkProof(t, taskId, submission);
+        _recordContribution(taskId, t, round, r, c, weightsHash, submission);
+    }
+
+    /// @inheritdoc IZKPoT
+    function closeRound(uint256 taskId) external {
+        Task storage t = _activeTask(taskId);
+        uint256 round = t.currentRound;
+        Round storage r = _rounds[taskId][round];
+        if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+        if (block.number <= r.proofEnd) revert ZKPoTRoundNotOver(taskId, round, block.number, r.proofEnd);
+
+        _close(taskId, t, round, r);
+        if (r.acceptedCount == 0) _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
+    }
+
+    /// @inheritdoc IZKPoT
+    function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external {
+        Task storage t = _activeTask(taskId);
+        if (msg.sender != t.aggregator) revert ZKPoTNotAggregator(taskId, msg.sender);
+        if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
+        Round storage r = _rounds[taskId][round];
+        if (block.number <= r.proofEnd || block.number > r.aggregateEnd) {
+            revert ZKPoTNotInAggregatePhase(taskId, round, block.number, uint256(r.proofEnd) + 1, r.aggregateEnd);
+        }
+        if (r.acceptedCount == 0) revert ZKPoTNothingToAggregate(taskId, round);
+        if (modelHash == bytes32(0) || bytes(cid).length == 0) revert ZKPoTEmptyModel();
+
+        // Open or Closed here: a round with an accepted contribution is finalised only below.
+        if (r.status == RoundStatus.Open) _close(taskId, t, round, r);
+        _finalize(taskId, t, round, r, modelHash, cid, msg.sender);
+    }
+
+    /// @inheritdoc IZKPoT
+    function finalizeWithoutAggregator(uint256 taskId) external {
+        Task storage t = _activeTask(taskId);
+        uint256 round = t.currentRound;
+        Round storage r = _rounds[taskId][round];
+        if (r.status != RoundStatus.Closed) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+        if (block.number <= r.aggregateEnd) {
+            revert ZKPoTAggregationNotOverdue(taskId, round, block.number, r.aggregateEnd);
+        }
+
+        _slashAggregator(taskId, t, round, r);
+        _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
+    }
+
+    // ----------------------------------------------------------------- VIEWS
+
+    /// @inheritdoc IZKPoT
+    function getRound(uint256 taskId, uint256 round) external view returns (Round memory) {
+        _task(taskId);
+        return _rounds[taskId][round];
+    }
+
+    /// @inheritdoc IZKPoT
+    function getContribution(uint256 taskId, uint256 round, address client)
+        external
+        view
+        returns (Contribution memory)
+    {
+        _task(taskId);
+        return _contributions[taskId][round][client];
+    }
+
+    /// @inheritdoc IZKPoT
+    function phase(uint256 taskId) external view returns (Phase) {
+        Task storage t = _task(taskId);
+        if (t.status == TaskStatus.Completed) return Phase.Completed;
+        if (t.status == TaskStatus.Cancelled) return Phase.Cancelled;
+        Round storage r = _rounds[taskId][t.currentRound];
+        if (block.number < r.openBlock) return Phase.Registration;
+        if (block.number <= r.commitEnd) return Phase.Commit;
+        if (block.number <= r.proofEnd) return Phase.Prove;
+        if (block.number <= r.aggregateEnd) return Phase.Aggregate;
+        return Phase.AggregationOverdue;
+    }
+
+    /// @inheritdoc IZKPoT
+    function recordHash(uint256 taskId, uint256 round) external view returns (bytes32) {
+        _task(taskId);
+        return _recordHashes[taskId][round];
+    }
+
+    /// @inheritdoc IZKPoT
+    function recordHashOf(RoundRecord memory record) public pure returns (bytes32) {
+        return keccak256(abi.encode(record));
+    }
+
+    // ----------------------------------------------------------------- INTERNAL
+
+    /// @dev Locks the sender's `commitment` in round `r`; its proof is now pending.
+    function _commit(
+        uint256 taskId,
+        uint256 round,
+        Round storage r,
+        Contribution storage c,
+        Member storage m,
+        bytes32 commitment
+    ) internal {
+        c.commitment = commitment;
+        // Safe cast: rounds are numbered up to numRounds, a uint32.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        m.pendingRound = uint32(round);
+        r.committedCount += 1;
+        emit Committed(taskId, round, msg.sender, commitment);
+    }
+
+    /// @dev Records the sender's verified contribution `c`, revealing `weightsHash`,
+    ///      settles its registration bond, and counts it towards the round's leader if
+    ///      its count reaches the task's threshold.
+    function _recordContribution(
+        uint256 taskId,
+        Task storage t,
+        uint256 round,
+        Round storage r,
+        Contribution storage c,
+        bytes32 weightsHash,
+        Submission calldata submission
+    ) internal {
+        uint256 proven = submission.instances[1];
+        // Safe cast: proven <= evalSamples, itself a uint32 (checked by the caller).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 count = uint32(proven);
+        bool accepted = count >= t.minCorrect;
+        c.submitted = true;
+        c.weightsHash = weightsHash;
+        c.correct = count;
+        c.accepted = accepted;
+        _markSubmitted(taskId, t.circuitKey, weightsHash);
+        Member storage m = _members[taskId][msg.sender];
+        m.pendingRound = 0;
+        m.bondSettled = true;
+        r.provedCount += 1;
+        if (r.tieBreakSeed == bytes32(0)) r.tieBreakSeed = _drawTieBreakSeed(taskId, round, r.commitEnd);
+        if (accepted) _recordAccepted(r, msg.sender, weightsHash, count);
+        emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);
+    }
+
+    /// @dev Closes an open round: fixes its rewards, to be claimed. The round's share of
+    ///      the pool is pool / rounds left; the leader's bonus is `leaderShareBps` of
+    ///      it and the rest is split equally among accepted contributions (leader
+    ///      included). Division dust stays in the pool.
+    function _close(uint256 taskId, Task storage t, uint256 round, Round storage r) internal {
+        r.status = RoundStatus.Closed;
+        if (r.acceptedCount > 0) {
+            uint256 reward = t.rewardPool / (t.numRounds - round + 1);
+            uint256 bonus = reward * t.leaderShareBps / BPS;
+            t.rewardPool -= reward;
+            r.leaderBonus = bonus;
+            t.unclaimedRewards += bonus;
+            _shareAmongAccepted(t, r, reward - bonus);
+        }
+        emit RoundClosed(
+            taskId,
+            round,
+            r.leader,
+            r.leaderCorrect,
+            r.acceptedCount,
+            r.leaderBonus,
+            r.contributorReward,
+            r.tieBreakSeed
+        );
+    }
+
+    /// @dev Slashes the aggregator of a closed round whose deadline passed. The round
+    ///      has accepted contributions (else it was finalised at close): the clients
+    ///      whose work went unused share the penalty.
+    function _slashAggregator(uint256 taskId, Task storage t, uint256 round, Round storage r) internal {
+        uint256 penalty = _min(t.aggregatorPenalty, t.aggregatorBond);
+        t.aggregatorBond -= penalty;
+        _shareAmongAccepted(t, r, penalty);
+        emit AggregatorSlashed(taskId, round, t.aggregator, penalty, r.contributorReward);
+    }
+
+    /// @dev Appends the round's record, adopts its global model and opens the next
+    ///      round, or completes the task after the last one.
+    function _finalize(
+        uint256 taskId,
+        Task storage t,
+        uint256 round,
+        Round storage r,
+        bytes32 modelHash,
+        string memory cid,
+        address aggregator
+    ) internal {
+        r.status = RoundStatus.Finalized;
+        RoundRecord memory record = RoundRecord({
+            taskId: taskId,
+            // Safe cast: rounds are numbered up to numRounds, a uint32.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            round: uint32(round),
+            prevRecordHash: t.headRecord,
+            leader: r.leader,
+            leaderCorrect: r.leaderCorrect,
+            acceptedCount: r.acceptedCount,
+            contributionsRoot: r.contributionsRoot,
+            globalModelHash: modelHash,
+            globalModelCid: cid,
+            aggregator: aggregator
+        });
+        bytes32 head = _appendRecord(t, record);
+        if (aggregator != address(0)) {
+            t.globalModelHash = modelHash;
+            t.globalModelCid = cid;
+            _markPublished(t.circuitKey, modelHash);
+        }
+        if (round == t.numRounds) {
+            uint256 refund = _endTask(t, TaskStatus.Completed);
+            emit TaskCompleted(taskId, head, modelHash, refund);
+        } else {
+            _openRound(taskId, t, uint64(block.number));
+        }
+    }
+
+    /// @dev Stores `record`'s hash as its round's and as the task's chain head.
+    function _appendRecord(Task storage t, RoundRecord memory record) internal returns (bytes32 hash) {
+        hash = recordHashOf(record);
+        _recordHashes[record.taskId][record.round] = hash;
+        t.headRecord = hash;
+        emit RoundRecorded(record.taskId, record.round, hash, record);
+    }
+
+    /// @dev Opens the task's next round, its commit phase starting at `openBlock`.
+    function _openRound(uint256 taskId, Task storage t, uint64 openBlock) internal {
+        uint32 round = t.currentRound + 1;
+        t.currentRound = round;
+        Round storage r = _rounds[taskId][round];
+        r.status = RoundStatus.Open;
+        r.openBlock = openBlock;
+        r.commitEnd = openBlock + t.commitBlocks - 1;
+        r.proofEnd = r.commitEnd + t.proofBlocks;
+        r.aggregateEnd = r.proofEnd + t.aggregateBlocks;
+        emit RoundOpened(taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.proofEnd, r.aggregateEnd);
+    }
+
+    /// @dev Adds an equal share of `amount` (already taken from where it came from) to
+    ///      each accepted contribution of the round; the division dust goes to the pool.
+    function _shareAmongAccepted(Task storage t, Round storage r, uint256 amount) private {
+        uint256 each = amount / r.acceptedCount;
+        r.contributorReward += each;
+        t.unclaimedRewards += each * r.acceptedCount;
+        t.rewardPool += amount - each * r.acceptedCount;
+    }
+
+    /// @dev The task and `round`, checked to be its current round and still open.
+    function _openRoundOf(uint256 taskId, uint256 round) private view returns (Task storage t, Round storage r) {
+        t = _activeTask(taskId);
+        if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
+        r = _rounds[taskId][round];
+        if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+    }
+
+    /// @dev Counts the accepted contribution of `client` in the round's root and, if it
+    ///      beats the leader so far (a higher count, or an equal count and a lower
+    ///      tie-break key), makes it the leader.
+    function _recordAccepted(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
+        r.acceptedCount += 1;
+        r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
+        bool better = r.leader == address(0) || correct > r.leaderCorrect
+            || (correct == r.leaderCorrect && _tieKey(r.tieBreakSeed, client) < _tieKey(r.tieBreakSeed, r.leader));
+        if (better) {
+            r.leader = client;
+            r.leaderCorrect = correct;
+        }
+    }
+
+    /// @dev The round's tie-break seed: the hash of its commit-end block, unknown when
+    ///      clients registered and committed, mixed with the task and round. Drawn at
+    ///      the round's first verified proof; if that comes more than 256 blocks after
+    ///      the commit end (no block hash left to read), the latest block hash serves.
+    function _drawTieBreakSeed(uint256 taskId, uint256 round, uint64 commitEnd) private view returns (bytes32) {
+        bytes32 entropy = blockhash(commitEnd);
+        if (entropy == bytes32(0)) entropy = blockhash(block.number - 1);
+        return keccak256(abi.encode(entropy, taskId, round));
+    }
+
+    /// @dev The tie-break key of `client` in a round: lower keys win ties.
+    function _tieKey(bytes32 seed, address client) private pure returns (bytes32) {
+        return keccak256(abi.encode(seed, client));
+    }
+}
