@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tiny import SCALE, TINY_SPEC, proven, tiny_task, trained_weights, twin_of  # noqa: E402
 
-from zkpot_client.chain.contracts import vka_digest  # noqa: E402
+from zkpot_client.circuit.keys import vka_digest  # noqa: E402
 from zkpot_client.model import flatten, quantise  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "tiny-proofs.json"

@@ -2,7 +2,8 @@
 # Install everything ZKPoT needs into this checkout: a Python virtual environment
 # (.venv) with pinned packages, the pinned npm toolchain (solc-js, anvil, forge,
 # cast) in node_modules/, and the solc command-line wrapper where py-solc-x, ape,
-# forge and ezkl look for solc 0.8.20. Idempotent: a second run only checks.
+# forge and ezkl look for solc 0.8.20; then the contracts' ABI and bytecode into
+# the package. Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -71,4 +72,11 @@ done
 .venv/bin/anvil --version >/dev/null || die "anvil does not run"
 .venv/bin/python -c "import torch, ezkl, web3, eth_tester, solcx, nacl, multiformats" \
   || die "a Python package does not import"
+
+# ---------------------------------------------------------------- compiled contracts
+# The package ships ZKPoT's and the verifier's ABI and bytecode (read at run time,
+# so no role needs the compiler); rebuilt here from contracts/ when they changed.
+say "compiling the contracts into the package"
+PATH="$root/.venv/bin:$PATH" .venv/bin/python -m zkpot_client.chain.artefacts \
+  || die "compiling the contracts failed"
 say "ready: .venv/bin/zkpot demo   |   ./scripts/test.sh"

@@ -22,15 +22,33 @@ from tiny import (
 
 from zkpot_client.chain.backend import AnvilNode, Chain, dev_accounts
 from zkpot_client.chain.contracts import (
-    ETHER,
-    TaskConfig,
-    TaskTerms,
     ZKPoTContract,
     commitment_of,
     deploy_verifier,
     new_salt,
 )
-from zkpot_client.chain.events import TaskInfo, task_info
+from zkpot_client.chain.events import task_info
+from zkpot_client.rounds import RoundDriver
+from zkpot_client.types import ETHER, Phase, Task, TaskConfig, TaskTerms
+
+PROOF_FIXTURES = {
+    "tiny",
+    "other_tiny",
+    "proven_a",
+    "proven_b",
+    "proven_a_twin",
+    "proven_other",
+    "deployment",
+}
+"""Fixtures that set the tiny circuit up or prove with it (minutes on a cold cache)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `proof` every test that uses the tiny circuit, so that
+    `-m "not slow and not proof"` leaves only the quick tests."""
+    for item in items:
+        if PROOF_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.proof)
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +112,7 @@ class Deployment:
     chain: Chain
     zkpot: ZKPoTContract
     verifier: str
-    task: TaskInfo
+    task: Task
     publisher: LocalAccount
     accounts: list[LocalAccount]
     task_vka: list[bytes]
@@ -103,8 +121,15 @@ class Deployment:
     def task_id(self) -> int:
         return self.task.task_id
 
+    @property
+    def driver(self) -> RoundDriver:
+        """The round driver, for moving between phases."""
+        return RoundDriver(
+            chain=self.chain, zkpot=self.zkpot, task=self.task, keeper=self.publisher
+        )
+
     def current_round(self) -> int:
-        return int(self.zkpot.task(self.task_id)["currentRound"])
+        return self.zkpot.task(self.task_id).current_round
 
     def commit(
         self,
@@ -151,17 +176,14 @@ class Deployment:
             self.submit(a, p, salt) for (a, p), salt in zip(entries, salts, strict=True)
         ]
 
-    def _schedule(self) -> dict:
-        return self.zkpot.round(self.task_id, self.current_round())
-
     def to_proof_phase(self) -> None:
-        self.chain.advance_to(self._schedule()["commitEnd"] + 1)
+        self.driver.advance_to(Phase.PROVE)
 
     def to_aggregate_phase(self) -> None:
-        self.chain.advance_to(self._schedule()["proofEnd"] + 1)
+        self.driver.advance_to(Phase.AGGREGATE)
 
     def past_aggregate_deadline(self) -> None:
-        self.chain.advance_to(self._schedule()["aggregateEnd"] + 1)
+        self.driver.advance_to(Phase.AGGREGATION_OVERDUE)
 
 
 TEST_TERMS = TaskTerms(
@@ -209,17 +231,17 @@ def open_task(
     )
     for account in accounts[1:]:
         zkpot.register(account, task_id, terms.min_stake)
-    info = task_info(zkpot, task_id)
-    chain.advance_to(info.start_block)
-    return Deployment(
+    d = Deployment(
         chain,
         zkpot,
         verifier,
-        info,
+        task_info(zkpot, task_id),
         publisher,
         accounts,
         task.artifacts.vka_words(),
     )
+    d.driver.start()
+    return d
 
 
 @pytest.fixture

@@ -18,23 +18,23 @@ from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
 
 from zkpot_client.aggregation import fedavg
 from zkpot_client.chain.backend import AnvilNode, dev_accounts
-from zkpot_client.chain.contracts import TaskTerms, ZKPoTContract
-from zkpot_client.chain.events import (
-    TaskInfo,
-    contributions,
-    logs,
-    round_schedule,
-)
+from zkpot_client.chain.contracts import ZKPoTContract
+from zkpot_client.chain.events import contributions, logs
+from zkpot_client.config import TrainingConfig
 from zkpot_client.crypto import new_keypair
 from zkpot_client.data import load_task_data
 from zkpot_client.model import quantise
 from zkpot_client.roles import client as client_module
-from zkpot_client.roles.aggregator import AggregationResult, Aggregator
+from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.roles.byzantine import ATTACKS, FLOOD_SIZE, ByzantineClient
-from zkpot_client.roles.client import Client, TrainingConfig
+from zkpot_client.roles.client import Client
 from zkpot_client.roles.global_model import load_global_model
 from zkpot_client.roles.publisher import TaskDefinition, TaskPublisher
+from zkpot_client.rounds import RoundDriver
 from zkpot_client.storage import LocalDirStore
+from zkpot_client.types import AggregationResult, Task, TaskTerms
+
+pytestmark = pytest.mark.slow
 
 HONEST_SHARDS = (3, 2)
 """Shards (of nine, Dirichlet alpha 0.5) whose models pass the threshold."""
@@ -52,7 +52,7 @@ ATTACK_SHARDS = {
 @dataclass
 class AttackRun:
     zkpot: ZKPoTContract
-    task: TaskInfo
+    task: Task
     store: LocalDirStore
     honest: list[Client]
     attackers: dict[str, ByzantineClient]
@@ -104,9 +104,13 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     )
     assert definition.min_correct == 3
     store = LocalDirStore(tempfile.mkdtemp(prefix="zkpot-attacks-"))
-    publisher = TaskPublisher(accounts[0], chain, store, definition)
+    publisher = TaskPublisher(
+        account=accounts[0], chain=chain, store=store, definition=definition
+    )
     zkpot = publisher.deploy()
-    aggregator = Aggregator(accounts[0], zkpot, store, new_keypair(), SCALE)
+    aggregator = Aggregator(
+        account=accounts[0], zkpot=zkpot, store=store, key=new_keypair(), scale=SCALE
+    )
     task = publisher.create_task(
         zkpot,
         tiny.artifacts,
@@ -116,14 +120,14 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
 
     def make(cls: type[Client], name: str, account_index: int, shard: int) -> Any:
         return cls(
-            name,
-            accounts[account_index],
-            zkpot,
-            store,
-            data.shards[shard],
-            TINY_SPEC,
-            SCALE,
-            TrainingConfig(epochs=10),
+            name=name,
+            account=accounts[account_index],
+            zkpot=zkpot,
+            store=store,
+            shard=data.shards[shard],
+            spec=TINY_SPEC,
+            scale=SCALE,
+            training=TrainingConfig(epochs=10),
             seed=shard,
         )
 
@@ -141,27 +145,33 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     nonces = {
         c.address: chain.w3.eth.get_transaction_count(c.address) for c in everyone
     }
-    chain.advance_to(task.start_block)
-    vka = tiny.artifacts.vka_words()
-    aggregations = {}
+    driver = RoundDriver(
+        chain=chain,
+        zkpot=zkpot,
+        task=task,
+        keeper=accounts[0],
+        artifacts=tiny.artifacts,
+        aggregator=aggregator,
+    )
+    driver.start()
     honest_weights = {}
     for r, active in [(1, [*honest, attackers["free-ride"]]), (2, everyone)]:
-        for c in active:
-            c.contribute(task, r)
-        for c in active:
-            c.prove(tiny.artifacts)
+        driver.commit(r, active)
+        driver.prove(r, active)
         honest_weights[r] = [c.current.weights for c in honest]
-        schedule = round_schedule(zkpot, task.task_id, r)
-        chain.advance_to(schedule["commitEnd"] + 1)
-        for c in active:
-            c.submit(task, vka)
-        chain.advance_to(schedule["proofEnd"] + 1)
-        zkpot.close_round(accounts[0], task.task_id)
-        aggregations[r] = aggregator.aggregate(task.task_id, r)
-        aggregator.publish(task.task_id, aggregations[r])
+        driver.submit(r, active)
+        driver.close(r)
+        driver.aggregate(r)
     monkeypatch.undo()
     return AttackRun(
-        zkpot, task, store, honest, attackers, aggregations, nonces, honest_weights
+        zkpot,
+        task,
+        store,
+        honest,
+        attackers,
+        driver.aggregations,
+        nonces,
+        honest_weights,
     )
 
 

@@ -15,6 +15,8 @@ from tools import run
 from zkpot_client.chain.compiler import zkpot_contract
 from zkpot_client.paths import PROJECT_ROOT, tool
 
+pytestmark = pytest.mark.slow
+
 DOCS = PROJECT_ROOT / "docs"
 TEST_SOURCES = [
     *sorted((PROJECT_ROOT / "tests").glob("test_*.py")),

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from tiny import SCALE
 
-from zkpot_client.chain.contracts import VERIFIER_SOL
 from zkpot_client.circuit.commitment import weights_hash
 from zkpot_client.circuit.export import export_onnx
-from zkpot_client.circuit.keys import compile_only, read_vka
-from zkpot_client.circuit.prover import Proof, circuit_count
+from zkpot_client.circuit.keys import compile_only, generate_verifier, read_vka
+from zkpot_client.circuit.prover import circuit_count, load_proof
 from zkpot_client.data import load_task_data
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec, count_correct, flatten, quantise
+from zkpot_client.paths import CONTRACTS_DIR
 from zkpot_client.training import train_local
 
 
@@ -68,12 +68,13 @@ def test_proof_carries_the_float_count_and_the_weights_hash(
         assert proven.proof.weights_hash == weights_hash(proven.weights, SCALE)
 
 
-def test_generated_verifier_is_the_committed_one(tiny, other_tiny) -> None:
+def test_generated_verifier_is_the_committed_one(tiny, other_tiny, tmp_path) -> None:
     """ezkl's reusable verifier does not depend on the circuit: one deployment serves
     every task, and the committed copy is exactly what ezkl generates."""
-    committed = VERIFIER_SOL.read_text()
-    assert tiny.artifacts.verifier_sol.read_text() == committed
-    assert other_tiny.artifacts.verifier_sol.read_text() == committed
+    committed = (CONTRACTS_DIR / "verifier" / "Halo2VerifierReusable.sol").read_text()
+    for i, task in enumerate((tiny, other_tiny)):
+        sol = generate_verifier(task.artifacts, tmp_path / f"V{i}.sol")
+        assert sol.read_text() == committed
     assert tiny.artifacts.vka_words() != other_tiny.artifacts.vka_words()
 
 
@@ -103,13 +104,13 @@ def test_the_circuit_digest_binds_the_srs(tiny, tmp_path) -> None:
 
 def test_malformed_files_give_clear_errors(tmp_path) -> None:
     with pytest.raises(ZKPoTFileNotFoundError):
-        Proof.load(tmp_path / "missing.json")
+        load_proof(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ZKPoTValueError, match="not a JSON proof"):
-        Proof.load(tmp_path / "bad.json")
+        load_proof(tmp_path / "bad.json")
     (tmp_path / "wrong.json").write_text('{"proof": 1}')
     with pytest.raises(ZKPoTValueError, match="not an ezkl proof"):
-        Proof.load(tmp_path / "wrong.json")
+        load_proof(tmp_path / "wrong.json")
     (tmp_path / "x.vka").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00" + b"\x00" * 40)
     with pytest.raises(ZKPoTValueError, match="bad length"):
         read_vka(tmp_path / "x.vka")

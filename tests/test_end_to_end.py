@@ -14,72 +14,72 @@ from tiny import SCALE
 
 from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
-from zkpot_client.chain.records import verify_record_chain
+from zkpot_client.chain.events import round_outcomes
+from zkpot_client.chain.records import elect_leader, verify_record_chain
 from zkpot_client.circuit.commitment import weights_hash
+from zkpot_client.config import FederationConfig, TrainingConfig
 from zkpot_client.crypto import new_keypair, seal, weights_to_bytes
-from zkpot_client.demo import DemoConfig, run_demo
+from zkpot_client.demo import run_demo
 from zkpot_client.report import write_json
 from zkpot_client.roles.aggregator import Aggregator
-from zkpot_client.roles.client import TrainingConfig
 from zkpot_client.storage import LocalDirStore
+from zkpot_client.summary import rounds_json
+from zkpot_client.types import Phase
 
 
 @pytest.mark.e2e
+@pytest.mark.proof
 def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
     chain = Chain.embedded()
-    cfg = DemoConfig(
+    cfg = FederationConfig.demo(
         clients=2,
         rounds=2,
         eval_samples=8,
         hidden=8,
         threshold=0.25,
         training=TrainingConfig(epochs=5),
-        store_dir=tmp_path / "store",
     )
-    result = run_demo(cfg, chain=chain)
-    assert [r["round"] for r in result.rounds] == [1, 2]
+    result = run_demo(cfg, chain=chain, store_dir=tmp_path / "store")
+    assert [r.round for r in result.rounds] == [1, 2]
     zkpot = ZKPoTContract(chain, result.zkpot_address)
-    for r in result.rounds:
-        contributions = r["contributions"]
+    outcomes = round_outcomes(zkpot, result.task_id)
+    for r, outcome in zip(result.rounds, outcomes, strict=True):
+        contributions = r.contributions
         assert len(contributions) == 2
         for c in contributions:
-            assert c["accuracy"] == c["correct"] / 8
-            assert c["accepted"] == (c["correct"] >= 2)
-            assert 1_000_000 < c["gas_used"] < 3_000_000 and c["prove_seconds"] > 0
-            stored = zkpot.contribution(result.task_id, r["round"], c["client"])
-            assert (
-                stored["correct"] == c["correct"]
-                and stored["accepted"] == c["accepted"]
-            )
-        accepted = [c for c in contributions if c["accepted"]]
-        best = max(accepted, key=lambda c: (c["correct"], -int(c["client"], 16)))
-        assert (
-            r["leader"]
-            == best["client"]
-            == zkpot.round(result.task_id, r["round"])["leader"]
-        )
-        assert r["global_model_cid"] and 0.0 <= r["global_accuracy"] <= 1.0
-        paid = sum(c["reward_wei"] for c in contributions)
+            assert c.accuracy == c.correct / 8
+            assert c.accepted == (c.correct >= 2)
+            assert 1_000_000 < c.gas_used < 3_000_000 and c.prove_seconds > 0
+            stored = zkpot.contribution(result.task_id, r.round, c.client)
+            assert stored.correct == c.correct and stored.accepted == c.accepted
+        accepted = [c for c in outcome.contributions if c.accepted]
+        leader, _ = elect_leader(accepted, outcome.tie_break_seed)
+        assert r.leader == leader == zkpot.round(result.task_id, r.round).leader
+        assert r.global_model_cid and 0.0 <= r.global_accuracy <= 1.0
+        paid = sum(c.reward_wei for c in contributions)
         assert (paid > 0) == bool(accepted)
-    assert zkpot.phase(result.task_id) == "Completed"
+    assert zkpot.phase(result.task_id) == Phase.COMPLETED
     records = verify_record_chain(zkpot, result.task_id)
     assert [rec.round for rec in records] == [0, 1, 2]
     # Every client claimed its rewards, released its stake and withdrew.
-    for c in result.rounds[0]["contributions"]:
-        assert zkpot.member(result.task_id, c["client"])["stake"] == 0
-        assert zkpot.credit_of(c["client"]) == 0
+    for c in result.rounds[0].contributions:
+        assert zkpot.member(result.task_id, c.client).stake == 0
+        assert zkpot.credit_of(c.client) == 0
     path = tmp_path / "summary.json"
-    write_json(result.rounds, path)
+    write_json(rounds_json(result.rounds), path)
     loaded = json.loads(path.read_text())
-    assert set(loaded[0]) >= {
+    assert set(loaded[0]) == {
         "round",
         "leader",
+        "leader_bonus_wei",
         "contributions",
         "global_accuracy",
         "global_model_cid",
+        "global_model_by_aggregator",
     }
-    assert set(loaded[0]["contributions"][0]) >= {
+    assert set(loaded[0]["contributions"][0]) == {
         "client",
+        "name",
         "correct",
         "accuracy",
         "accepted",
@@ -97,7 +97,9 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
         chain, deploy_verifier(chain, dev_accounts(1)[0]), tiny, min_correct=0
     )
     store = LocalDirStore(tmp_path)
-    aggregator = Aggregator(d.publisher, d.zkpot, store, new_keypair(), SCALE)
+    aggregator = Aggregator(
+        account=d.publisher, zkpot=d.zkpot, store=store, key=new_keypair(), scale=SCALE
+    )
     swapper, honest = d.accounts[1], d.accounts[2]
     salt_s = d.commit(swapper, proven_a.proof.weights_hash)
     salt_h = d.commit(honest, proven_b.proof.weights_hash)
@@ -120,7 +122,7 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     result = aggregator.aggregate(d.task.task_id, 1)
-    assert result.included == [honest.address]
+    assert result.included == (honest.address,)
     assert "do not hash" in result.excluded[swapper.address]
     assert result.model_hash == weights_hash(proven_b.weights, SCALE)
 

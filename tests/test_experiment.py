@@ -14,6 +14,8 @@ from tools import run
 from zkpot_client.experiment.grid import RULES
 from zkpot_client.roles.byzantine import ATTACKS, byzantine_indices
 
+pytestmark = pytest.mark.slow
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

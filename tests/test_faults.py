@@ -20,10 +20,14 @@ from typing import Any
 import pytest
 from tiny import TINY_EVAL, TINY_SPEC
 
-from zkpot_client.chain.contracts import ROUND_FINALIZED
 from zkpot_client.chain.events import contributions, logs, round_outcomes
 from zkpot_client.chain.records import verify_record_chain
-from zkpot_client.processes.sim import AGGREGATOR, Federation, SimConfig
+from zkpot_client.config import FederationConfig
+from zkpot_client.processes.aggregator_process import aggregation_path
+from zkpot_client.processes.sim import AGGREGATOR, Federation, SimOptions
+from zkpot_client.types import Phase, RoundStatus
+
+pytestmark = pytest.mark.slow
 
 
 @dataclass
@@ -65,33 +69,35 @@ class Blows:
         round_1 = fed.zkpot.round(fed.task_id, 1)
         if (
             "aggregator_killed" not in e
-            and fed.node.chain.block_number >= round_1["proofEnd"] - 2
+            and fed.node.chain.block_number >= round_1.proof_end - 2
         ):
             # From just before the round can close, watch for the saved aggregation
             # closely enough to kill the aggregator before it publishes.
-            saved = fed.run_dir / "aggregator" / "round-1.json"
+            saved = aggregation_path(
+                fed.run_dir / "aggregator",
+                fed.node.chain.w3.eth.chain_id,
+                fed.contract,
+                fed.task_id,
+                1,
+            )
             deadline = time.monotonic() + 120
             while not saved.exists() and time.monotonic() < deadline:
                 time.sleep(0.002)
             fed.kill("aggregator")
             e["aggregator_killed"] = json.loads(saved.read_text())
             e["finalized_before_restart"] = (
-                fed.zkpot.round(fed.task_id, 1)["status"] == ROUND_FINALIZED
+                fed.zkpot.round(fed.task_id, 1).status == RoundStatus.FINALIZED
             )
             fed.start("aggregator")
 
 
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
-    cfg = SimConfig(
-        clients=3,
-        rounds=2,
-        eval_samples=TINY_EVAL,
-        hidden=TINY_SPEC.hidden,
-        slots=1,
-        run_dir=tmp_path_factory.mktemp("faults"),
+    cfg = FederationConfig.sim(
+        clients=3, rounds=2, eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden
     )
-    fed = Federation(cfg, node_state=True)
+    options = SimOptions(slots=1, run_dir=tmp_path_factory.mktemp("faults"))
+    fed = Federation(cfg, options, node_state=True)
     fed.plan()
     fed.start_node()
     events: dict[str, Any] = {}
@@ -131,7 +137,7 @@ def test_a_client_killed_while_proving_does_not_stall_the_round(
         Federation.client_account(i).address for i in (0, 1)
     }
     assert all(c.accepted for c in r1.contributions)
-    assert r1.aggregator == fed.zkpot.task(fed.task_id)["aggregator"]
+    assert r1.aggregator == fed.zkpot.task(fed.task_id).aggregator
     # Its commitment was never proven: the aggregator slashed it after the round.
     slashed = logs(fed.zkpot, "ClientSlashed", fed.task_id, client=dead)
     assert [int(e["args"]["round"]) for e in slashed] == [1]
@@ -164,7 +170,7 @@ def test_the_task_resumes_after_the_node_restarts_from_its_state_dump(
     assert (
         e["commits_after_restart"] == e["commits_before_stop"] == 3
     )  # history survived
-    assert fault_run.fed.zkpot.phase(fault_run.fed.task_id) == "Completed"
+    assert fault_run.fed.zkpot.phase(fault_run.fed.task_id) == Phase.COMPLETED
     assert len(fault_run.records) == 3  # type: ignore[attr-defined]  # genesis + 2 rounds, chain checked
     for name in ("aggregator", "client-1", "client-2"):
         assert "node unreachable" in fault_run.fed.log_of(name), name

@@ -20,14 +20,13 @@ from eth_account.signers.local import LocalAccount
 
 from zkpot_client.chain.backend import AnvilNode, Chain, dev_accounts
 from zkpot_client.chain.contracts import (
-    ETHER,
-    TaskConfig,
-    TaskTerms,
     commitment_of,
+    config_struct,
     deploy_verifier,
     new_salt,
     submission_of,
 )
+from zkpot_client.types import ETHER, Phase, TaskConfig, TaskTerms
 
 pytestmark = pytest.mark.anvil
 
@@ -97,7 +96,7 @@ def front_running_task(d: Deployment, attacker: LocalAccount, model_hash: bytes)
         circuit_cid="bafkqaaa",
         terms=FREE_TASK,
     )
-    return d.zkpot.contract.functions.createTask(config.as_struct())
+    return d.zkpot.contract.functions.createTask(config_struct(config))
 
 
 def honest_submission(d: Deployment, client: LocalAccount, proven, salt: bytes) -> Any:
@@ -152,8 +151,8 @@ def test_a_front_run_create_task_leaves_the_honest_proof_accepted(
     # ... and the honest proof stands all the same.
     assert r_honest["status"] == 1
     stored = d.zkpot.contribution(d.task_id, 1, victim.address)
-    assert stored["submitted"] and stored["accepted"]
-    assert stored["correct"] == proven_a.proof.correct
+    assert stored.submitted and stored.accepted
+    assert stored.correct == proven_a.proof.correct
 
 
 def test_a_publisher_voiding_its_own_clients_proofs_gains_nothing(
@@ -185,11 +184,11 @@ def test_a_publisher_voiding_its_own_clients_proofs_gains_nothing(
     assert max(r["transactionIndex"] for r in receipts[:2]) < min(
         r["transactionIndex"] for r in receipts[2:]
     )
-    assert d.zkpot.round(d.task_id, 1)["acceptedCount"] == 2
+    assert d.zkpot.round(d.task_id, 1).accepted_count == 2
 
     d.to_aggregate_phase()
     d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
-    assert d.zkpot.phase(d.task_id) == "Completed"
+    assert d.zkpot.phase(d.task_id) == Phase.COMPLETED
     paid = 0
     for client, _ in clients:
         d.zkpot.claim_reward(client, d.task_id, 1)
@@ -215,18 +214,14 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
     # The attacker's task on the same circuit, with the attacker as its only client.
     terms = replace(FREE_TASK, registration_blocks=2, commit_blocks=3, proof_blocks=50)
     config = replace(
-        TaskConfig.from_struct(
-            d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"][
-                "config"
-            ]
-        ),
+        d.task.config(),
         aggregator=attacker.address,
         terms=terms,
     )
     other, _ = d.zkpot.create_task(attacker, config, reward_pool=ETHER)
     d.zkpot.register(attacker, other, terms.min_stake)
     attacker_salt = new_salt()
-    start = d.zkpot.round(other, 1)["openBlock"]
+    start = d.zkpot.round(other, 1).open_block
     d.chain.advance_to(start)
     d.zkpot.commit(
         attacker,
@@ -236,9 +231,9 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
             attacker.address, other, 1, proven_a.proof.weights_hash, attacker_salt
         ),
     )
-    d.chain.advance_to(d.zkpot.round(other, 1)["commitEnd"] + 1)
+    d.chain.advance_to(d.zkpot.round(other, 1).commit_end + 1)
     d.to_proof_phase()
-    assert d.zkpot.phase(other) == "Prove"
+    assert d.zkpot.phase(other) == Phase.PROVE
 
     with mempool(d.chain):
         honest = send_pending(
@@ -267,4 +262,4 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
     assert r_replay["transactionIndex"] < r_honest["transactionIndex"]
     assert r_replay["status"] == 1  # the replay got in first (a residual: see docs)
     assert r_honest["status"] == 1
-    assert d.zkpot.contribution(d.task_id, 1, victim.address)["accepted"]
+    assert d.zkpot.contribution(d.task_id, 1, victim.address).accepted

@@ -66,7 +66,7 @@ def test_a_data_file_round_trips_and_bad_ones_are_named(tmp_path: Path) -> None:
 def test_a_circuit_package_rebuilds_the_task_key_or_is_refused(
     tiny: TinyTask, tmp_path: Path
 ) -> None:
-    from zkpot_client.chain.contracts import vka_digest
+    from zkpot_client.circuit.keys import vka_digest
 
     store = LocalDirStore(tmp_path / "store")
     spec = tiny.definition.spec

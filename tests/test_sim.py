@@ -19,6 +19,7 @@ from tiny import SCALE, TINY_EVAL, TINY_SPEC
 from tools import run
 
 from zkpot_client.chain.backend import AnvilNode
+from zkpot_client.config import FederationConfig
 from zkpot_client.crypto import weights_from_bytes
 from zkpot_client.data import load_arrays
 from zkpot_client.experiment.grid import Federation as GridFederation
@@ -26,7 +27,10 @@ from zkpot_client.experiment.grid import GridConfig, trace_to_json
 from zkpot_client.experiment.runner import circuit_of, compare
 from zkpot_client.privacy import chain_haystack, find, sample_needles, weight_needles
 from zkpot_client.roles.byzantine import ModelSwapClient
-from zkpot_client.roles.client import Contribution
+from zkpot_client.roles.client import load_contribution
+from zkpot_client.types import RoundSummary
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +153,7 @@ def test_no_weight_and_no_training_sample_is_public(sim_run) -> None:
     local_models, samples = {}, {}
     for i in (1, 2, 3):
         client_dir = run_dir / f"client-{i}"
-        mine = Contribution.load(client_dir / "state", 1)
+        mine = load_contribution(client_dir / "state", 1)
         assert mine is not None
         local_models |= weight_needles(mine.weights, SCALE, f"client-{i}")
         samples |= sample_needles(load_arrays(client_dir / "data.npz").x, f"client-{i}")
@@ -174,17 +178,16 @@ def test_the_experiment_grid_replays_this_run_round_by_round(sim_run) -> None:
     every verified count, who was accepted, the global model's accuracy."""
     result, _ = sim_run
     cfg = GridConfig(
-        clients=3,
+        federation=FederationConfig.sim(
+            clients=3, rounds=1, eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden
+        ),
         byzantine_levels=(1,),
         attacks=(ModelSwapClient.attack,),
         seeds=(0,),
-        rounds=1,
-        eval_samples=TINY_EVAL,
-        hidden=TINY_SPEC.hidden,
-        test_samples=0,
     )
     fed = GridFederation(cfg, 1, ModelSwapClient.attack, 0, circuit_of(cfg, 0).compiled)
     trace = trace_to_json(fed.run("zkpot"))
-    agreement = compare(result["rounds"], trace, 3, ModelSwapClient.attack, 0.0, {})
+    rounds = [RoundSummary.from_json(r) for r in result["rounds"]]
+    agreement = compare(rounds, trace, 3, ModelSwapClient.attack, 0.0, {})
     assert agreement["rounds_compared"] == 1
     assert agreement["agree"], agreement

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from tools import run
 
 from zkpot_client.chain.compiler import zkpot_contract
 from zkpot_client.paths import PROJECT_ROOT, tool
+
+pytestmark = pytest.mark.slow
 
 
 def test_solc_wrapper_reports_0_8_20() -> None:

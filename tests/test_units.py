@@ -122,30 +122,34 @@ def test_the_rounds_table_shows_rewards_and_the_leader() -> None:
     from rich.console import Console
 
     from zkpot_client.report import print_rounds
+    from zkpot_client.types import ContributionSummary, RoundSummary
 
     leader, other = "0x" + "11" * 20, "0x" + "22" * 20
     rounds = [
-        {
-            "round": 1,
-            "leader": leader,
-            "global_accuracy": 0.75,
-            "contributions": [
-                {
-                    "client": c,
-                    "name": name,
-                    "correct": correct,
-                    "accuracy": correct / 8,
-                    "accepted": True,
-                    "reward_wei": reward,
-                    "gas_used": 1_830_000,
-                    "prove_seconds": 16.0,
-                }
+        RoundSummary(
+            round=1,
+            leader=leader,
+            leader_bonus_wei=2 * 10**17,
+            global_accuracy=0.75,
+            global_model_cid="bafk",
+            global_model_by_aggregator=True,
+            contributions=tuple(
+                ContributionSummary(
+                    client=c,
+                    name=name,
+                    correct=correct,
+                    accuracy=correct / 8,
+                    accepted=True,
+                    reward_wei=reward,
+                    gas_used=1_830_000,
+                    prove_seconds=16.0,
+                )
                 for c, name, correct, reward in [
                     (leader, "client-1", 6, 6 * 10**17),
                     (other, "client-2", 5, 4 * 10**17),
                 ]
-            ],
-        }
+            ),
+        )
     ]
     console = Console(width=140, record=True)
     print_rounds(rounds, console)
@@ -155,3 +159,62 @@ def test_the_rounds_table_shows_rewards_and_the_leader() -> None:
         line for line in text.splitlines() if "client-1" in line and "★" in line
     ]
     assert "0.75" in leader_row
+
+
+def test_the_attack_names_the_cli_offers_are_the_strategies() -> None:
+    from zkpot_client.config import ATTACK_NAMES
+    from zkpot_client.roles.byzantine import ATTACKS
+
+    assert tuple(ATTACKS) == ATTACK_NAMES
+
+
+def test_role_command_lines_come_from_the_commands_own_options() -> None:
+    """`zkpot sim` builds each role's command line from the option declarations, so
+    a renamed option fails loudly here instead of silently in a simulation."""
+    from zkpot_client.cli import main
+    from zkpot_client.cli_options import command_line
+
+    args = command_line(
+        "client",
+        rpc="http://127.0.0.1:8545",
+        contract="0x" + "11" * 20,
+        task_id=1,
+        key_file="k",
+        store_dir="store",
+        data_path="d.npz",
+        state_dir="s",
+        attack=None,
+    )
+    assert args[3:6] == ["client", "--rpc", "http://127.0.0.1:8545"]
+    assert "--store" in args and "--task" in args and "--data" in args
+    assert "--attack" not in args  # None leaves an option out
+    ctx = main.commands["client"].make_context("client", args[4:])
+    assert ctx.params["store_dir"].name == "store" and ctx.params["task_id"] == 1
+    watch = command_line("watch", rpc="u", contract="c", follow=True)
+    assert "--follow" in watch
+    assert "--once" in command_line("watch", rpc="u", contract="c", follow=False)
+    with pytest.raises(ValueError, match="no option for 'store'"):
+        command_line("client", store="store")
+    with pytest.raises(ValueError, match="no command"):
+        command_line("publisher")
+
+
+def test_every_help_answers_without_loading_torch_ezkl_or_web3() -> None:
+    """`zkpot --help` and each sub-command's --help import only the CLI's light
+    modules (the heavy ones load inside the commands)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from zkpot_client.cli import main\n"
+        "for name in [None, *main.commands]:\n"
+        "    args = ['--help'] if name is None else [name, '--help']\n"
+        "    try: main(args)\n"
+        "    except SystemExit: pass\n"
+        "heavy = {'torch', 'ezkl', 'web3', 'sklearn'} & set(sys.modules)\n"
+        "print('HEAVY', sorted(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]

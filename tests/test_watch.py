@@ -44,14 +44,14 @@ def test_watch_reads_rounds_and_checks_the_record_chain(
         a.address: proven_a.proof.correct,
         b.address: proven_b.proof.correct,
     }
-    assert r1["leader"] == d.zkpot.round(d.task_id, 1)["leader"]
+    assert r1["leader"] == d.zkpot.round(d.task_id, 1).leader
     assert (
         r1["global_model_cid"] == "bafkreimodel1" and r1["global_model_by_aggregator"]
     )
     on_chain = d.zkpot.round(d.task_id, 1)
     for c in r1["contributions"]:
-        bonus = on_chain["leaderBonus"] if c["client"] == r1["leader"] else 0
-        assert c["reward_wei"] == on_chain["contributorReward"] + bonus
+        bonus = on_chain.leader_bonus if c["client"] == r1["leader"] else 0
+        assert c["reward_wei"] == on_chain.contributor_reward + bonus
 
     # Round 2 has no contribution: closing it completes the task; --follow then
     # reports the rest and stops by itself.

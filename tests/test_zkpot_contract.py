@@ -6,6 +6,8 @@ nothing: no contribution stored, no event emitted, no acceptance counted.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -15,14 +17,11 @@ from web3.logs import DISCARD
 
 from zkpot_client.chain.backend import dev_accounts
 from zkpot_client.chain.contracts import (
-    TaskConfig,
-    TaskTerms,
     ZKPoTContract,
     commitment_of,
     new_salt,
-    verifier_contract,
+    verifier_at,
     verify_on_chain,
-    vka_digest,
 )
 from zkpot_client.chain.events import ZERO_ADDRESS, round_outcomes
 from zkpot_client.chain.records import (
@@ -30,29 +29,39 @@ from zkpot_client.chain.records import (
     tie_break_key,
     verify_record_chain,
 )
+from zkpot_client.circuit.keys import vka_digest
 from zkpot_client.exceptions import (
     ContractRevertError,
     RecordChainError,
     ZKPoTValueError,
 )
 from zkpot_client.roles.client import Client
+from zkpot_client.roles.watcher import Watcher
 from zkpot_client.storage import LocalDirStore
+from zkpot_client.summary import rounds_json, summarise_task
+from zkpot_client.types import Phase, TaskConfig, TaskTerms
 
 
 def assert_nothing_recorded_for(d: Deployment, account) -> None:
     c = d.zkpot.contribution(d.task.task_id, 1, account.address)
-    assert not c["submitted"] and c["correct"] == 0 and not c["accepted"]
+    assert not c.submitted and c.correct == 0 and not c.accepted
     logs = d.zkpot.contract.events.ContributionVerified().get_logs(from_block=0)
     assert [log for log in logs if log["args"]["client"] == account.address] == []
 
 
 def assert_nothing_recorded(d: Deployment, account) -> None:
     assert_nothing_recorded_for(d, account)
-    assert d.zkpot.round(d.task.task_id, 1)["acceptedCount"] == 0
+    assert d.zkpot.round(d.task.task_id, 1).accepted_count == 0
 
 
-def reverts(name: str):
-    return pytest.raises(ContractRevertError, match=rf"^{name}\(")
+@contextmanager
+def reverts(name: str, **args: object) -> Iterator[None]:
+    """Expect a revert with custom error `name` whose arguments include `args`."""
+    with pytest.raises(ContractRevertError) as err:
+        yield
+    assert err.value.name == name, str(err.value)
+    got = {k: err.value.error_args.get(k) for k in args}
+    assert got == args, f"{name}: {err.value.error_args}"
 
 
 def round_one_then_global_model(d: Deployment, contribution, global_model) -> None:
@@ -82,7 +91,7 @@ def test_accepts_a_valid_proof_and_records_the_verified_count(
     )
     assert event["args"]["accepted"] == (proven_a.proof.correct >= d.task.min_correct)
     stored = d.zkpot.contribution(d.task.task_id, 1, client.address)
-    assert stored["submitted"] and stored["correct"] == proven_a.proof.correct
+    assert stored.submitted and stored.correct == proven_a.proof.correct
     assert 1_000_000 < receipt["gasUsed"] < 3_000_000
 
 
@@ -92,7 +101,12 @@ def test_elects_the_highest_verified_count_as_leader(
     d = deployment
     a, b = d.accounts[1], d.accounts[2]
     d.contribute_all([(a, proven_a), (b, proven_b)])
-    with reverts("ZKPoTRoundNotOver"):
+    with reverts(
+        "ZKPoTRoundNotOver",
+        taskId=d.task_id,
+        round=1,
+        endsAt=d.zkpot.round(d.task_id, 1).proof_end,
+    ):
         d.zkpot.close_round(d.accounts[3], d.task.task_id)
     d.to_aggregate_phase()
     receipt = d.zkpot.close_round(d.accounts[3], d.task.task_id)  # anyone may close
@@ -100,14 +114,14 @@ def test_elects_the_highest_verified_count_as_leader(
         receipt, errors=DISCARD
     )
     ca, cb = proven_a.proof.correct, proven_b.proof.correct
-    seed = closed["args"]["tieBreakSeed"]
+    seed = closed.args["tieBreakSeed"]
     expected = min(
         [(a.address, ca), (b.address, cb)],
         key=lambda e: (-e[1], tie_break_key(seed, e[0])),
     )[0]
-    assert closed["args"]["leader"] == expected
-    assert closed["args"]["leaderCorrect"] == max(ca, cb)
-    assert closed["args"]["acceptedCount"] == 2
+    assert closed.args["leader"] == expected
+    assert closed.args["leaderCorrect"] == max(ca, cb)
+    assert closed.args["acceptedCount"] == 2
 
 
 def test_a_tie_goes_to_the_lower_key_under_the_commit_end_block_hash(
@@ -131,10 +145,10 @@ def test_a_tie_goes_to_the_lower_key_under_the_commit_end_block_hash(
     winner, loser = sorted([x, y], key=lambda a: tie_break_key(seed, a.address))
     for account in (loser, winner):
         d.submit(account, models[account.address], salts[account.address])
-    assert d.zkpot.round(d.task_id, 1)["tieBreakSeed"] == seed
+    assert d.zkpot.round(d.task_id, 1).tie_break_seed == seed
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
-    assert d.zkpot.round(d.task.task_id, 1)["leader"] == winner.address
+    assert d.zkpot.round(d.task.task_id, 1).leader == winner.address
     d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
     assert verify_record_chain(d.zkpot, d.task_id)[1].leader == winner.address
 
@@ -150,7 +164,12 @@ def test_rejects_the_same_model_submitted_twice_in_a_round(
     )  # had the same weights somehow
     d.to_proof_phase()
     d.submit(first, proven_a, salt_first)
-    with reverts("ZKPoTDuplicateModel"):
+    with reverts(
+        "ZKPoTDuplicateModel",
+        taskId=d.task_id,
+        round=1,
+        weightsHash=proven_a.proof.weights_hash.to_bytes(32, "big"),
+    ):
         d.submit(second, proven_a, salt_second)
     assert_nothing_recorded_for(d, second)
 
@@ -165,10 +184,10 @@ def test_a_proof_below_the_threshold_verifies_but_is_not_accepted(
     d.zkpot.close_round(d.publisher, d.task.task_id)
     r = d.zkpot.round(d.task.task_id, 1)
     assert (
-        r["acceptedCount"] == 0
-        and r["leader"] == "0x0000000000000000000000000000000000000000"
+        r.accepted_count == 0
+        and r.leader == "0x0000000000000000000000000000000000000000"
     )
-    assert d.zkpot.contribution(d.task.task_id, 1, client.address)["submitted"]
+    assert d.zkpot.contribution(d.task.task_id, 1, client.address).submitted
 
 
 # ---------------------------------------------------------------- rejections
@@ -178,7 +197,7 @@ def test_rejects_a_tampered_proof(deployment: Deployment, proven_a) -> None:
     d.to_proof_phase()
     tampered = bytearray(proven_a.proof.proof)
     tampered[200] ^= 0x01
-    bad = type(proven_a.proof)(bytes(tampered), proven_a.proof.instances)
+    bad = replace(proven_a.proof, proof=bytes(tampered))
     with reverts("ZKPoTProofRejected"):
         d.zkpot.submit_proof(
             client,
@@ -198,7 +217,8 @@ def test_rejects_a_proof_made_for_another_tasks_circuit(
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_other.proof.weights_hash)
     d.to_proof_phase()
-    with reverts("ZKPoTProofRejected"):  # under this task's key the proof fails
+    # Under this task's key the proof fails.
+    with reverts("ZKPoTProofRejected", taskId=d.task_id, client=client.address):
         d.submit(client, proven_other, salt)
     with reverts(
         "ZKPoTVerifyingKeyMismatch"
@@ -220,7 +240,7 @@ def test_rejects_a_claim_that_differs_from_the_proven_count(
     assert err.value.error_args == {"claimed": claim, "proven": proven_a.proof.correct}
     # Raising the public count itself breaks the proof.
     forged = (proven_a.proof.instances[0], proven_a.proof.instances[1] + 1)
-    with reverts("ZKPoTProofRejected"):
+    with reverts("ZKPoTProofRejected", taskId=d.task_id, client=client.address):
         d.submit(client, proven_a, salt, claimed_correct=forged[1], instances=forged)
     assert_nothing_recorded(d, client)
 
@@ -241,7 +261,7 @@ def test_rejects_a_proof_replayed_by_another_account(
     assert err.value.name == "ZKPoTCommitmentMismatch"
     assert err.value.error_args["client"] == thief.address
     # An account that never committed cannot submit at all.
-    with reverts("ZKPoTNoCommitment"):
+    with reverts("ZKPoTNoCommitment", taskId=d.task_id, round=1, client=lazy.address):
         d.submit(lazy, proven_a, victim_salt)
     assert_nothing_recorded(d, thief)
     assert_nothing_recorded(d, lazy)
@@ -263,7 +283,9 @@ def test_rejects_a_commitment_copied_by_another_account(
         copier, d.task.task_id, 1, victim_commitment
     )  # copied from the Committed event
     d.to_proof_phase()
-    with reverts("ZKPoTCommitmentMismatch"):
+    with reverts(
+        "ZKPoTCommitmentMismatch", client=copier.address, expected=victim_commitment
+    ):
         d.submit(copier, proven_a, salt)
     assert_nothing_recorded(d, copier)
 
@@ -273,14 +295,20 @@ def test_rejects_submissions_outside_the_proof_window_and_twice(
 ) -> None:
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_a.proof.weights_hash)
-    with reverts("ZKPoTNotInProofPhase"):  # the window has not opened yet
+    schedule = d.zkpot.round(d.task_id, 1)
+    window = {"opensAt": schedule.commit_end + 1, "closesAt": schedule.proof_end}
+    with reverts("ZKPoTNotInProofPhase", **window):  # the window has not opened yet
         d.submit(client, proven_a, salt)
     assert_nothing_recorded(d, client)
     d.to_proof_phase()
-    with reverts("ZKPoTNotInCommitPhase"):  # and commits are over
+    with reverts(  # and commits are over
+        "ZKPoTNotInCommitPhase",
+        opensAt=schedule.open_block,
+        closesAt=schedule.commit_end,
+    ):
         d.zkpot.commit(d.accounts[2], d.task.task_id, 1, b"\x02" * 32)
     d.submit(client, proven_a, salt)
-    with reverts("ZKPoTAlreadySubmitted"):
+    with reverts("ZKPoTAlreadySubmitted", round=1, client=client.address):
         d.submit(client, proven_a, salt)
     assert (
         len(d.zkpot.contract.events.ContributionVerified().get_logs(from_block=0)) == 1
@@ -315,7 +343,7 @@ def test_rejects_a_submission_to_an_unknown_task(
     assert err.value.name == "ZKPoTUnknownTask" and err.value.error_args == {
         "taskId": 999
     }
-    with reverts("ZKPoTUnknownTask"):
+    with reverts("ZKPoTUnknownTask", taskId=999):
         d.zkpot.commit(client, 999, 1, b"\x01" * 32)
     assert_nothing_recorded(d, client)
 
@@ -323,11 +351,11 @@ def test_rejects_a_submission_to_an_unknown_task(
 def test_rejects_a_commitment_twice_and_a_wrong_round(deployment: Deployment) -> None:
     d, client = deployment, deployment.accounts[1]
     d.zkpot.commit(client, d.task.task_id, 1, b"\x01" * 32)
-    with reverts("ZKPoTAlreadyCommitted"):
+    with reverts("ZKPoTAlreadyCommitted", round=1, client=client.address):
         d.zkpot.commit(client, d.task.task_id, 1, b"\x02" * 32)
-    with reverts("ZKPoTEmptyCommitment"):
+    with reverts("ZKPoTEmptyCommitment", client=d.accounts[2].address):
         d.zkpot.commit(d.accounts[2], d.task.task_id, 1, b"\x00" * 32)
-    with reverts("ZKPoTWrongRound"):
+    with reverts("ZKPoTWrongRound", round=2, currentRound=1):
         d.zkpot.commit(d.accounts[2], d.task.task_id, 2, b"\x01" * 32)
 
 
@@ -349,7 +377,7 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     d.submit(a, proven_a, salt_a)
     d.submit(b, proven_b, salt_b)
     d.to_aggregate_phase()
-    with reverts("ZKPoTNotAggregator"):
+    with reverts("ZKPoTNotAggregator", taskId=d.task_id, caller=a.address):
         d.zkpot.publish_global_model(a, d.task_id, 1, 5, "bafkqaaa")
     d.zkpot.close_round(idle, d.task_id)  # anyone may close
     d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
@@ -362,7 +390,7 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     d.to_aggregate_phase()
     d.zkpot.slash_missed_proof(a, d.task_id, idle.address)
     d.zkpot.close_round(a, d.task_id)
-    assert d.zkpot.phase(d.task_id) == "Completed"
+    assert d.zkpot.phase(d.task_id) == Phase.COMPLETED
 
     records = verify_record_chain(d.zkpot, d.task_id)
     assert [r.round for r in records] == [0, 1, 2]
@@ -374,12 +402,12 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     # unspent half went back to the publisher with the bond at completion.
     terms = d.task.terms
     r1 = d.zkpot.round(d.task_id, 1)
-    leader = r1["leader"]
+    leader = r1.leader
     paid = {}
     for account in (a, b):
         d.zkpot.claim_reward(account, d.task_id, 1)
         paid[account.address] = d.zkpot.credit_of(account.address)
-    assert paid[leader] == r1["contributorReward"] + r1["leaderBonus"]
+    assert paid[leader] == r1.contributor_reward + r1.leader_bonus
     assert sum(paid.values()) <= d.task.reward_pool // 2
     refund = d.task.reward_pool - sum(paid.values()) + terms.aggregator_bond
     assert d.zkpot.credit_of(d.publisher.address) == refund + terms.missed_proof_penalty
@@ -404,7 +432,7 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     assert d.chain.w3.eth.get_balance(d.zkpot.address) == balance_before - (
         d.task.reward_pool + terms.aggregator_bond + 5 * terms.min_stake
     )
-    with reverts("ZKPoTNothingToWithdraw"):
+    with reverts("ZKPoTNothingToWithdraw", account=a.address):
         d.zkpot.withdraw(a)
 
 
@@ -415,23 +443,34 @@ def test_an_aggregator_that_misses_its_deadline_is_slashed_and_the_model_kept(
     d.contribute(client, proven_a)
     d.to_aggregate_phase()
     d.zkpot.close_round(client, d.task_id)
-    with reverts("ZKPoTAggregationNotOverdue"):
+    with reverts(
+        "ZKPoTAggregationNotOverdue",
+        round=1,
+        aggregateEnd=d.zkpot.round(d.task_id, 1).aggregate_end,
+    ):
         d.zkpot.finalize_without_aggregator(client, d.task_id)
     d.past_aggregate_deadline()
-    assert d.zkpot.phase(d.task_id) == "AggregationOverdue"
+    assert d.zkpot.phase(d.task_id) == Phase.AGGREGATION_OVERDUE
     closed = d.zkpot.round(d.task_id, 1)
-    share = closed["contributorReward"] + closed["leaderBonus"]  # it also leads
+    share = closed.contributor_reward + closed.leader_bonus  # it also leads
     d.zkpot.finalize_without_aggregator(client, d.task_id)
     t = d.zkpot.task(d.task_id)
     terms = d.task.terms
-    assert t["aggregatorBond"] == terms.aggregator_bond - terms.aggregator_penalty
+    assert t.aggregator_bond == terms.aggregator_bond - terms.aggregator_penalty
     # The one contribution whose work went unused gets the penalty, and a reader of
     # events alone (the client library, `zkpot watch`) reports what it is paid.
     (outcome,) = round_outcomes(d.zkpot, d.task_id, only_round=1)
     reported = outcome.contributor_reward + outcome.leader_bonus
+    (summary,) = summarise_task(d.zkpot, d.task_id, d.task.eval_samples, only_round=1)
+    (watched,) = Watcher.of(d.zkpot, d.task_id).finalised_rounds()[:1]
+    (in_json,) = rounds_json([summary])[0]["contributions"]
     d.zkpot.claim_reward(client, d.task_id, 1)
-    assert d.zkpot.credit_of(client.address) == share + terms.aggregator_penalty
-    assert reported == d.zkpot.credit_of(client.address)
+    paid = d.zkpot.credit_of(client.address)
+    assert paid == share + terms.aggregator_penalty
+    assert reported == paid
+    assert summary.contributions[0].reward_wei == paid  # the run's summary
+    assert in_json["reward_wei"] == paid  # its JSON
+    assert watched.contributions[0].reward_wei == paid  # zkpot watch
     record = verify_record_chain(d.zkpot, d.task_id)[1]
     assert record.aggregator == ZERO_ADDRESS and record.leader == client.address
     assert int.from_bytes(record.global_model_hash, "big") == d.task.initial_model_hash
@@ -451,10 +490,7 @@ def test_a_tampered_event_log_fails_the_record_check(
     real = records.contributions
 
     def inflated(*args, **kwargs):
-        out = real(*args, **kwargs)
-        for c in out:
-            c.correct += 1
-        return out
+        return [replace(c, correct=c.correct + 1) for c in real(*args, **kwargs)]
 
     monkeypatch.setattr(records, "contributions", inflated)
     with pytest.raises(RecordChainError, match="contributions root"):
@@ -472,7 +508,7 @@ def test_a_proof_can_be_checked_on_chain_before_staking(
     assert verify_on_chain(chain, verifier, proven_a.proof, words)
     tampered = bytearray(proven_a.proof.proof)
     tampered[300] ^= 1
-    bad = type(proven_a.proof)(bytes(tampered), proven_a.proof.instances)
+    bad = replace(proven_a.proof, proof=bytes(tampered))
     assert not verify_on_chain(chain, verifier, bad, words)
     other = other_tiny.artifacts.vka_words()
     zkpot.register_circuit(dev_accounts(1)[0], other)
@@ -482,9 +518,10 @@ def test_a_proof_can_be_checked_on_chain_before_staking(
 def test_registration_and_cancellation(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
     late = dev_accounts(7)[6]
-    with reverts("ZKPoTRegistrationClosed"):
+    with reverts("ZKPoTRegistrationClosed", startBlock=d.task.start_block):
         d.zkpot.register(late, d.task_id, d.task.terms.min_stake)
-    with reverts("ZKPoTNotEligible"):  # not registered, cannot commit
+    # Not registered, cannot commit.
+    with reverts("ZKPoTNotEligible", client=late.address, stake=0):
         d.zkpot.commit(late, d.task_id, 1, b"\x01" * 32)
     with reverts("ZKPoTRegistrationClosed"):
         d.zkpot.cancel_task(d.publisher, d.task_id)
@@ -526,34 +563,30 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
     d = deployment
     round_one_then_global_model(d, proven_a, proven_b)
     client = Client(
-        "late",
-        d.accounts[2],
-        d.zkpot,
-        LocalDirStore(tmp_path),
-        tiny.data.shards[0],
-        TINY_SPEC,
-        SCALE,
+        name="late",
+        account=d.accounts[2],
+        zkpot=d.zkpot,
+        store=LocalDirStore(tmp_path),
+        shard=tiny.data.shards[0],
+        spec=TINY_SPEC,
+        scale=SCALE,
     )
     with pytest.raises(ZKPoTValueError, match="already submitted"):
         client.commit(d.task, 2, proven_a.weights)
     with pytest.raises(ZKPoTValueError, match="published global model"):
         client.commit(d.task, 2, proven_b.weights)
-    assert d.zkpot.contribution(d.task_id, 2, d.accounts[2].address)[
-        "commitment"
-    ] == bytes(32)
+    assert d.zkpot.contribution(
+        d.task_id, 2, d.accounts[2].address
+    ).commitment == bytes(32)
 
 
 def test_refuses_a_task_on_a_circuit_never_registered(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
     unknown = replace(
-        TaskConfig.from_struct(
-            d.zkpot.contract.events.TaskCreated().get_logs(from_block=0)[0]["args"][
-                "config"
-            ]
-        ),
+        d.task.config(),
         vka_digest=b"\x01" * 32,
     )
-    with reverts("ZKPoTUnknownCircuit"):
+    with reverts("ZKPoTUnknownCircuit", vkaDigest=b"\x01" * 32):
         d.zkpot.create_task(d.publisher, unknown, reward_pool=0)
 
 
@@ -579,20 +612,16 @@ def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -
     to its circuit's length, fixed when the circuit was registered."""
     d, client = deployment, deployment.accounts[1]
     length = len(proven_a.proof.proof)
-    assert d.zkpot.task(d.task_id)["proofLength"] == length
+    assert d.zkpot.task(d.task_id).proof_length == length
     assert verify_on_chain(
         d.chain,
         d.verifier,
-        type(proven_a.proof)(
-            proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances
-        ),
+        replace(proven_a.proof, proof=proven_a.proof.proof + b"\x00" * 32),
         d.task_vka,
     )  # the verifier alone would take it
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
-    padded = type(proven_a.proof)(
-        proven_a.proof.proof + b"\x00" * 32, proven_a.proof.instances
-    )
+    padded = replace(proven_a.proof, proof=proven_a.proof.proof + b"\x00" * 32)
     with pytest.raises(ContractRevertError) as err:
         d.zkpot.submit_proof(
             client, d.task_id, 1, padded, d.task_vka, salt=salt, sealed_weights_cid="x"
@@ -617,9 +646,7 @@ def test_refuses_a_key_artefact_that_is_not_canonical(
     twin[6] = (int.from_bytes(words[6], "big") + scalar_field).to_bytes(32, "big")
     account = dev_accounts(1)[0]
     # On the verifier alone (anyone may register there) the twin accepts the proof.
-    bare = chain.w3.eth.contract(
-        address=verifier, abi=verifier_contract().abi
-    ).functions.registerVka(twin)
+    bare = verifier_at(chain, verifier).functions.registerVka(twin)
     chain.transact(account, bare)
     assert verify_on_chain(chain, verifier, proven_a.proof, twin)
     zkpot = ZKPoTContract.deploy(chain, account, verifier)

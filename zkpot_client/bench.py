@@ -8,31 +8,17 @@ import resource
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from .chain.backend import Chain, dev_accounts
+from .config import FederationConfig
 from .crypto import new_keypair
-from .data import load_task_data
-from .model import ModelSpec
 from .roles.client import Client
-from .roles.publisher import TaskDefinition, TaskPublisher
+from .roles.publisher import TaskPublisher
+from .rounds import RoundDriver
 from .storage import LocalDirStore
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """What to measure."""
-
-    eval_samples: int = 100
-    hidden: int = 16
-    scale: int = 13
-    proofs: int = 2
-    """How many proofs to time (each of a freshly trained model)."""
-    srs: Path | None = None
-    cache: Path | None = None
+from .types import Phase
 
 
 def machine() -> str:
@@ -43,21 +29,19 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}"
 
 
-def run_bench(cfg: BenchConfig) -> dict[str, Any]:
-    """Measure one configuration end to end on the embedded chain."""
+def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
+    """Measure one configuration end to end on the embedded chain: set-up, `proofs`
+    proofs of one freshly trained model, and its submission."""
     chain = Chain.embedded()
     publisher_account, client_account = dev_accounts(2)
     store = LocalDirStore(tempfile.mkdtemp(prefix="zkpot-bench-"))
-    spec = ModelSpec(hidden=cfg.hidden)
-    data = load_task_data(eval_samples=cfg.eval_samples, num_clients=4, seed=0)
-    definition = TaskDefinition(
-        spec=spec,
-        eval_x=data.eval_x,
-        eval_y=data.eval_y,
-        scale=cfg.scale,
-        threshold=0.0,
+    cfg = cfg.with_(clients=max(cfg.clients, 1), threshold=0.0, rounds=1)
+    data = cfg.data()
+    definition = cfg.definition(data)
+    spec = definition.spec
+    publisher = TaskPublisher(
+        account=publisher_account, chain=chain, store=store, definition=definition
     )
-    publisher = TaskPublisher(publisher_account, chain, store, definition)
     started, wall = time.perf_counter(), time.time()
     artifacts = publisher.setup_circuit(srs=cfg.srs, cache=cfg.cache)
     setup_seconds = time.perf_counter() - started
@@ -70,18 +54,33 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
         aggregator_key=bytes(new_keypair().public_key),
     )
     client = Client(
-        "bench", client_account, zkpot, store, data.shards[0], spec, cfg.scale
+        name="bench",
+        account=client_account,
+        zkpot=zkpot,
+        store=store,
+        shard=data.shards[0],
+        spec=spec,
+        scale=cfg.scale,
+        training=cfg.training,
     )
     client.register(task)
-    chain.advance_to(task.start_block)
-    weights = client.train(task, 1)
-    client.commit(task, 1, weights)
+    driver = RoundDriver(
+        chain=chain,
+        zkpot=zkpot,
+        task=task,
+        keeper=publisher_account,
+        artifacts=artifacts,
+    )
+    driver.start()
+    driver.commit(1, [client])
     prove_seconds = []
-    for _ in range(max(cfg.proofs, 1)):
-        prove_seconds.append(client.prove(artifacts).prove_seconds)
+    for _ in range(max(proofs, 1)):
+        driver.prove(1, [client])
+        prove_seconds.append(driver.prove_seconds[(1, client.address)])
     peak_child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    chain.advance_to(zkpot.round(task.task_id, 1)["commitEnd"] + 1)
+    driver.advance_to(Phase.PROVE, 1)
     receipt = client.submit(task, artifacts.vka_words())
+    assert receipt is not None
     tx = chain.w3.eth.get_transaction(receipt["transactionHash"])
     proof = client.current.proof if client.current else None
     return {

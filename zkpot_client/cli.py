@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from .cli_options import JSON, circuit_options, federation_options
+from .cli_options import (
+    JSON,
+    SEED,
+    circuit_options,
+    clients_option,
+    federation_config,
+    federation_options,
+    rounds_option,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,19 +30,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--clients",
-    default=4,
-    show_default=True,
-    help="Number of federated-learning clients.",
-)
-@click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
-@click.option(
-    "--seed",
-    default=0,
-    show_default=True,
-    help="Seed for data split, initial model and training.",
-)
+@clients_option(4)
+@rounds_option(3)
+@SEED
 @click.option(
     "--store-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -68,37 +66,41 @@ def demo(
     chain is checked from events and everyone is paid out. The outcome is read
     back from contract events. --json writes the per-round summary.
     """
-    from .demo import DemoConfig, run_demo
+    from .config import FederationConfig
+    from .demo import run_demo
     from .exceptions import ZKPoTError
     from .report import print_rounds, rounds_table, wide_console, write_json
-    from .roles.client import TrainingConfig
+    from .summary import rounds_json
 
-    cfg = DemoConfig(
-        clients=clients,
-        rounds=rounds,
-        eval_samples=eval_samples,
-        hidden=hidden,
-        threshold=threshold,
-        alpha=alpha,
-        training=TrainingConfig(epochs=epochs),
-        seed=seed,
-        srs=srs,
-        store_dir=store_dir,
-        cache=cache_dir,
-    )
     try:
+        cfg = federation_config(
+            FederationConfig.demo,
+            clients=clients,
+            rounds=rounds,
+            threshold=threshold,
+            alpha=alpha,
+            epochs=epochs,
+            seed=seed,
+            eval_samples=eval_samples,
+            hidden=hidden,
+            srs=srs,
+            cache_dir=cache_dir,
+        )
         table_console = wide_console()
         result = run_demo(
-            cfg, on_round=lambda r: table_console.print(rounds_table([r]))
+            cfg,
+            store_dir=store_dir,
+            on_round=lambda r: table_console.print(rounds_table([r])),
         )
     except (ZKPoTError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     print_rounds(result.rounds)
-    final = result.rounds[-1]["global_accuracy"]
-    click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
+    final = result.rounds[-1].global_accuracy
+    if final is not None:
+        click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
     if json_path:
-        write_json(result.rounds, json_path)
+        write_json(rounds_json(result.rounds), json_path)
         click.echo(f"summary written to {json_path}")
 
 
@@ -135,15 +137,18 @@ def watch(
     contributions, leader, rewards and global model, read from contract events,
     then the record chain rebuilt from events and checked against the contract."""
     from .chain.backend import Chain
-    from .chain.contracts import ETHER, ZKPoTContract
+    from .chain.contracts import ZKPoTContract
+    from .chain.records import record_hash
     from .exceptions import ZKPoTError
     from .report import rounds_table, wide_console, write_json
     from .roles.watcher import Watcher
+    from .summary import rounds_json
+    from .types import ETHER, RoundSummary
 
     console = wide_console()
-    rounds: list[dict] = []
+    rounds: list[RoundSummary] = []
 
-    def show(summary: dict) -> None:
+    def show(summary: RoundSummary) -> None:
         rounds.append(summary)
         console.print(rounds_table([summary]))
 
@@ -163,10 +168,10 @@ def watch(
         sys.exit(130)
     click.echo(
         f"record chain verified from events: {len(records)} records, "
-        f"head 0x{records[-1].hash.hex()}"
+        f"head 0x{record_hash(records[-1]).hex()}"
     )
     if json_path:
-        write_json(rounds, json_path)
+        write_json(rounds_json(rounds), json_path)
         click.echo(f"summary written to {json_path}")
 
 
@@ -190,16 +195,18 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from .bench import BenchConfig, run_bench
+    from .bench import run_bench
+    from .config import FederationConfig
 
     figures = run_bench(
-        BenchConfig(
+        federation_config(
+            FederationConfig.demo,
             eval_samples=eval_samples,
             hidden=hidden,
-            proofs=proofs,
             srs=srs,
-            cache=cache_dir,
-        )
+            cache_dir=cache_dir,
+        ),
+        proofs=proofs,
     )
     table = Table(title="ZKPoT benchmark")
     table.add_column("measure")

@@ -1,12 +1,16 @@
-"""Options shared by several `zkpot` commands, defined once."""
+"""Options shared by several `zkpot` commands, defined once, and the command line
+that gives a command chosen values (how `zkpot sim` starts the role processes)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+from .config import ATTACK_NAMES
 
 
 def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -20,11 +24,61 @@ def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
+def command_line(command: str, **values: Any) -> list[str]:
+    """The command line that runs `zkpot <command>` with these values, given by the
+    parameters' Python names (None and False leave an option out). The flags come
+    from the command's own declaration, so a renamed option cannot silently break
+    a caller: an unknown name raises."""
+    from .cli import main
+
+    cmd = main.commands.get(command)
+    if cmd is None:
+        raise ValueError(f"zkpot has no command {command!r}")
+    params = {p.name: p for p in cmd.params if isinstance(p, click.Option)}
+    args: list[str] = []
+    for name, value in values.items():
+        param = params.get(name)
+        if param is None:
+            raise ValueError(f"zkpot {command} has no option for {name!r}")
+        if value is None:
+            continue
+        if param.is_flag:
+            if value:
+                args.append(param.opts[0])
+            elif param.secondary_opts:
+                args.append(param.secondary_opts[0])
+            continue
+        args += [param.opts[0], str(value)]
+    return [sys.executable, "-m", "zkpot_client.cli", command, *args]
+
+
+# ---------------------------------------------------------------- the federation
+def clients_option(default: int) -> Callable[[Any], Any]:
+    return click.option(
+        "--clients",
+        default=default,
+        show_default=True,
+        help="Number of federated-learning clients.",
+    )
+
+
+def rounds_option(default: int) -> Callable[[Any], Any]:
+    return click.option(
+        "--rounds", default=default, show_default=True, help="Number of rounds."
+    )
+
+
 JSON = click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the results as JSON here.",
+)
+SEED = click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    help="Seed of the data split, the Byzantine draw, the initial model and training.",
 )
 EVAL_SAMPLES = click.option(
     "--eval-samples",
@@ -62,8 +116,41 @@ ALPHA = click.option(
 EPOCHS = click.option(
     "--epochs", default=10, show_default=True, help="Local training epochs per round."
 )
+BYZANTINE = click.option(
+    "--byzantine", default=0, show_default=True, help="How many of the clients attack."
+)
+ATTACK = click.option(
+    "--attack",
+    type=click.Choice(sorted(ATTACK_NAMES)),
+    help="The Byzantine clients' strategy (see docs/attacks.md).",
+)
 
 circuit_options = options(EVAL_SAMPLES, HIDDEN, SRS, CACHE_DIR)
 """What fixes a task's circuit and where its keys are kept."""
 federation_options = options(THRESHOLD, ALPHA, EPOCHS)
 """How a simulated federation accepts, splits its data and trains."""
+
+
+def federation_config(preset: Callable[..., Any], **kw: Any) -> Any:
+    """A FederationConfig from a command's options (those it declares), on top of
+    `preset` (FederationConfig.demo, .sim, ...)."""
+    from .config import TrainingConfig
+
+    fields = {
+        "clients",
+        "byzantine",
+        "attack",
+        "rounds",
+        "seed",
+        "eval_samples",
+        "hidden",
+        "threshold",
+        "alpha",
+        "srs",
+    }
+    given = {k: v for k, v in kw.items() if k in fields}
+    if "cache_dir" in kw:
+        given["cache"] = kw["cache_dir"]
+    if "epochs" in kw:
+        given["training"] = TrainingConfig(epochs=kw["epochs"])
+    return preset(**given)

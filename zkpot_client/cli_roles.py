@@ -14,15 +14,20 @@ import click
 
 from .cli_options import (
     ALPHA,
+    ATTACK,
+    BYZANTINE,
     CACHE_DIR,
     EPOCHS,
     EVAL_SAMPLES,
     HIDDEN,
+    SEED,
     SRS,
     THRESHOLD,
+    clients_option,
+    federation_config,
     options,
+    rounds_option,
 )
-from .roles.byzantine import ATTACKS
 
 _RPC = click.option(
     "--rpc",
@@ -97,7 +102,7 @@ def _guard(fn: Callable[[], int | None]) -> None:
 
 
 def _ether(value: float) -> int:
-    from .chain.contracts import ETHER
+    from .types import ETHER
 
     return round(value * ETHER)
 
@@ -191,12 +196,13 @@ def _publish(**kw: Any) -> int:
 
     from .chain.accounts import load_account
     from .chain.backend import Chain
-    from .chain.contracts import TaskTerms, ZKPoTContract
+    from .chain.contracts import ZKPoTContract
     from .data import load_arrays, load_task_data
     from .model import ModelSpec
     from .report import write_json
     from .roles.publisher import TaskDefinition, TaskPublisher
     from .storage import LocalDirStore
+    from .types import TaskTerms
 
     spec = ModelSpec(hidden=kw["hidden"])
     if kw["eval_data"]:
@@ -235,7 +241,10 @@ def _publish(**kw: Any) -> int:
         ),
     )
     publisher = TaskPublisher(
-        account, chain, LocalDirStore(kw["store_dir"]), definition
+        account=account,
+        chain=chain,
+        store=LocalDirStore(kw["store_dir"]),
+        definition=definition,
     )
     artifacts = publisher.setup_circuit(srs=kw["srs"], cache=kw["cache_dir"])
     click.echo(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
@@ -328,11 +337,7 @@ def _aggregate(**kw: Any) -> int:
 @EPOCHS
 @click.option("--lr", default=0.1, show_default=True, help="SGD learning rate.")
 @click.option("--seed", default=0, show_default=True, help="Training seed.")
-@click.option(
-    "--attack",
-    type=click.Choice(sorted(ATTACKS)),
-    help="Behave as a Byzantine client with this strategy (for experiments; see docs/attacks.md).",
-)
+@ATTACK
 @click.option(
     "--prover-slots",
     type=click.Path(file_okay=False, path_type=Path),
@@ -358,11 +363,13 @@ def client(**kw: Any) -> None:
 def _client(**kw: Any) -> int:
     from .chain.accounts import load_account
     from .circuit.package import setup_from_package
+    from .config import TrainingConfig
     from .data import check_features, load_arrays
     from .processes.client_process import ClientProcess
     from .processes.common import RoleContext, exit_on_interrupt
     from .processes.provers import default_slots
-    from .roles.client import Client, TrainingConfig
+    from .roles.byzantine import ATTACKS
+    from .roles.client import Client
     from .storage import LocalDirStore
 
     account = load_account(kw["key_file"], kw["dev_account"])
@@ -377,49 +384,40 @@ def _client(**kw: Any) -> int:
     check_features(shard, package.spec.inputs, kw["data_path"])
     cls = ATTACKS[kw["attack"]] if kw["attack"] else Client
     c = cls(
-        kw["name"],
-        account,
-        ctx.zkpot,
-        store,
-        shard,
-        package.spec,
-        package.scale,
-        TrainingConfig(epochs=kw["epochs"], lr=kw["lr"]),
+        name=kw["name"],
+        account=account,
+        zkpot=ctx.zkpot,
+        store=store,
+        shard=shard,
+        spec=package.spec,
+        scale=package.scale,
+        training=TrainingConfig(epochs=kw["epochs"], lr=kw["lr"]),
         seed=kw["seed"],
         state_dir=kw["state_dir"],
     )
     member = ctx.call(ctx.zkpot.member, ctx.task_id, c.address)
-    if not member["registered"]:
+    if not member.registered:
         c.register(ctx.task, None if kw["stake"] is None else _ether(kw["stake"]))
         ctx.log(
             f"registered {c.address}"
             + (f" (Byzantine: {cls.attack})" if kw["attack"] else "")
         )
     process = ClientProcess(
-        ctx, c, artifacts, kw["prover_slots"], kw["slots"] or default_slots()
+        ctx=ctx,
+        client=c,
+        artifacts=artifacts,
+        slot_dir=kw["prover_slots"],
+        slots=kw["slots"] or default_slots(),
     )
     return exit_on_interrupt(process.run)
 
 
 @click.command()
-@click.option(
-    "--clients", default=10, show_default=True, help="Federated-learning clients."
-)
-@click.option(
-    "--byzantine", default=0, show_default=True, help="How many of them attack."
-)
-@click.option(
-    "--attack",
-    type=click.Choice(sorted(ATTACKS)),
-    help="The Byzantine clients' strategy.",
-)
-@click.option("--rounds", default=5, show_default=True, help="Number of rounds.")
-@click.option(
-    "--seed",
-    default=0,
-    show_default=True,
-    help="Seed of the data split, the Byzantine draw, the models.",
-)
+@clients_option(10)
+@BYZANTINE
+@ATTACK
+@rounds_option(5)
+@SEED
 @EVAL_SAMPLES
 @HIDDEN
 @THRESHOLD
@@ -462,14 +460,19 @@ def sim(**kw: Any) -> None:
 
 def _sim(**kw: Any) -> int:
 
+    from .config import FederationConfig
     from .processes.provers import default_slots
-    from .processes.sim import SimConfig, run_sim
+    from .processes.sim import SimOptions, run_sim
     from .report import print_rounds, write_json
 
-    json_path = kw.pop("json_path")
-    kw["cache"] = kw.pop("cache_dir")
-    kw["slots"] = kw["slots"] or default_slots()
-    result = run_sim(SimConfig(**kw))
+    cfg = federation_config(FederationConfig.sim, **kw)
+    options = SimOptions(
+        block_time=kw["block_time"],
+        slots=kw["slots"] or default_slots(),
+        run_dir=kw["run_dir"],
+    )
+    json_path = kw["json_path"]
+    result = run_sim(cfg, options)
     print_rounds(result.rounds)
     for client, journal in result.journals.items():
         for entry in journal:
@@ -479,7 +482,7 @@ def _sim(**kw: Any) -> int:
     for r, excluded in result.excluded.items():
         for client, why in excluded.items():
             click.echo(f"  round {r}: the aggregator left out {client[:10]}…: {why}")
-    final = result.rounds[-1]["global_accuracy"] if result.rounds else None
+    final = result.rounds[-1].global_accuracy if result.rounds else None
     if final is not None:
         click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
     click.echo(
@@ -522,6 +525,7 @@ def experiment(quick: bool, real_proofs: bool, out: Path) -> None:
 
 
 def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
+    from .config import FederationConfig
     from .experiment.grid import GridConfig
     from .experiment.report import write_report
     from .experiment.runner import (
@@ -534,7 +538,11 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
     from .progress import info
 
     cfg = (
-        GridConfig(seeds=(0,), rounds=2, byzantine_levels=(0, 3))
+        GridConfig(
+            federation=FederationConfig.experiment(rounds=2),
+            seeds=(0,),
+            byzantine_levels=(0, 3),
+        )
         if quick
         else GridConfig()
     )

@@ -10,6 +10,7 @@ import ast
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +98,8 @@ class Chain:
     w3: Web3
     name: str
     can_mine: bool
+    in_process: bool = False
+    """True for the in-process eth-tester chain (whatever its name)."""
     errors: dict[bytes, tuple[str, list[str], list[str]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ construction
@@ -117,7 +120,7 @@ class Chain:
         backend = PyEVMBackend(genesis_parameters=params, genesis_state=state)
         w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
         w3.eth.default_account = dev_accounts(1)[0].address  # pays for eth_call's gas
-        return cls(w3, "embedded (eth-tester/py-evm)", True)
+        return cls(w3, "embedded (eth-tester/py-evm)", True, in_process=True)
 
     @classmethod
     def connect(
@@ -141,7 +144,7 @@ class Chain:
     @property
     def is_embedded(self) -> bool:
         """True for the in-process eth-tester chain."""
-        return self.name.startswith("embedded")
+        return self.in_process
 
     def mine(self, blocks: int = 1) -> None:
         """Mine `blocks` empty blocks (development chains only)."""
@@ -228,7 +231,7 @@ class Chain:
                     int(call.estimate_gas(tx_params) * 1.25) + 50_000, BLOCK_GAS_LIMIT
                 )
         except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
-            error = self.decode_revert(_revert_data(exc))
+            error = self.decode_revert(revert_data(exc))
             if not (send_reverting and gas):
                 raise error from exc
             receipt = self._send(account, call, tx_params, gas)
@@ -267,7 +270,7 @@ class Chain:
 _ETH_TESTER_REVERT = "execution reverted: "
 
 
-def _revert_data(exc: BaseException) -> bytes | None:
+def revert_data(exc: BaseException) -> bytes | None:
     """The revert data carried by web3's errors (`.data`, hex) or eth-tester's
     (raw bytes in the exception or in the one it was raised from, or a bytes
     literal in its message)."""
@@ -345,10 +348,13 @@ class AnvilNode:
             args += ["--block-time", str(block_time)]
         if state is not None:
             args += ["--state", str(state)]
+        # anvil's messages go to a file: a pipe nobody reads would fill up and
+        # block the node.
+        self.log = tempfile.NamedTemporaryFile(prefix="zkpot-anvil-", suffix=".log")
         self.process = subprocess.Popen(
             args,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             env=os.environ.copy(),
         )
         deadline = time.monotonic() + 30
@@ -360,12 +366,8 @@ class AnvilNode:
                 return
             except ChainConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    err = (
-                        self.process.stderr.read().decode()
-                        if self.process.stderr
-                        else ""
-                    )
                     self.stop()
+                    err = Path(self.log.name).read_text(errors="replace")[-2000:]
                     raise ToolchainError(
                         f"anvil did not start: {err.strip()}"
                     ) from None
@@ -378,6 +380,7 @@ class AnvilNode:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
 
     def __enter__(self) -> AnvilNode:
         return self

@@ -1,72 +1,68 @@
-"""Compile the Solidity contracts with solc 0.8.20 (the solc-js wrapper)."""
+"""Compile the Solidity contracts with solc 0.8.20 (the solc-js wrapper).
+
+A development step: the client library runs on the builds shipped in the package
+(see artefacts), which `python -m zkpot_client.chain.artefacts` writes from here.
+Sources are named relative to `contracts/`, so a build does not depend on where
+the checkout lives.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
-
-import solcx
 
 from ..exceptions import ToolchainError
 from ..paths import CONTRACTS_DIR, tool
+from .artefacts import VERIFIER, ZKPOT, CompiledContract
 
 SOLC_VERSION = "0.8.20"
-
-
-@dataclass(frozen=True)
-class CompiledContract:
-    """ABI and creation bytecode of one contract."""
-
-    name: str
-    abi: list[dict[str, object]]
-    bytecode: str
-    runtime_size: int
-
-
-def compile_file(
-    path: Path, name: str, *, optimizer_runs: int = 200
-) -> CompiledContract:
-    """Compile contract `name` from the Solidity file `path` (imports resolved beside it)."""
-    path = Path(path).resolve()
-    return _compile(
-        str(path),
-        name,
-        optimizer_runs,
-        hashlib.sha256(_sources_digest(path)).hexdigest(),
-    )
+SOURCES = {
+    ZKPOT: ("ZKPoT.sol", 200),
+    VERIFIER: (f"verifier/{VERIFIER}.sol", 1),
+}
+"""Contract -> (source file under contracts/, optimizer runs)."""
 
 
 def zkpot_contract() -> CompiledContract:
-    """The ZKPoT consensus contract."""
-    return compile_file(CONTRACTS_DIR / "ZKPoT.sol", "ZKPoT")
+    """The ZKPoT consensus contract, compiled from contracts/."""
+    return compile_contract(ZKPOT)
 
 
-def _sources_digest(path: Path) -> bytes:
-    # The file and every Solidity file under contracts/: enough to notice edits.
-    parts = [path.read_bytes()] + [
-        p.read_bytes() for p in sorted(CONTRACTS_DIR.rglob("*.sol"))
-    ]
-    return b"\0".join(parts)
+def verifier_contract() -> CompiledContract:
+    """ezkl's reusable Halo2 verifier, as generated (the same for every circuit;
+    each circuit brings its own verification-key artefact)."""
+    return compile_contract(VERIFIER)
 
 
-@functools.lru_cache(maxsize=16)
-def _compile(
-    path: str, name: str, optimizer_runs: int, digest: str
-) -> CompiledContract:
-    del digest  # part of the cache key only
+def sources_digest() -> str:
+    """sha256 over every Solidity file under contracts/ (names and contents)."""
+    h = hashlib.sha256()
+    for p in sorted(CONTRACTS_DIR.rglob("*.sol")):
+        h.update(p.relative_to(CONTRACTS_DIR).as_posix().encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def compile_contract(name: str) -> CompiledContract:
+    """Compile contract `name` (a key of SOURCES) from contracts/."""
+    return _compile(name, sources_digest())
+
+
+@functools.lru_cache(maxsize=8)
+def _compile(name: str, digest: str) -> CompiledContract:
+    import solcx
+
     solc = tool("solc")
     if solc is None:
         raise ToolchainError("solc not found: run ./scripts/setup.sh")
-    base = str(Path(path).parent)
+    source, runs = SOURCES[name]
     try:
         out = solcx.compile_standard(
             {
                 "language": "Solidity",
-                "sources": {Path(path).name: {"urls": [path]}},
+                "sources": {source: {"urls": [source]}},
                 "settings": {
-                    "optimizer": {"enabled": True, "runs": optimizer_runs},
+                    "optimizer": {"enabled": True, "runs": runs},
                     "outputSelection": {
                         "*": {
                             "*": [
@@ -79,18 +75,18 @@ def _compile(
                 },
             },
             solc_binary=solc,
-            allow_paths=[base, str(CONTRACTS_DIR)],
-            base_path=base,
+            allow_paths=[str(CONTRACTS_DIR)],
+            base_path=str(CONTRACTS_DIR),
         )
     except solcx.exceptions.SolcError as exc:
-        raise ToolchainError(f"compiling {path} failed: {exc.message}") from exc
-    for source in out["contracts"].values():
-        if name in source:
-            c = source[name]
-            return CompiledContract(
-                name=name,
-                abi=c["abi"],
-                bytecode="0x" + c["evm"]["bytecode"]["object"],
-                runtime_size=len(c["evm"]["deployedBytecode"]["object"]) // 2,
-            )
-    raise ToolchainError(f"{path} defines no contract {name}")
+        raise ToolchainError(f"compiling {source} failed: {exc.message}") from exc
+    c = out["contracts"].get(source, {}).get(name)
+    if c is None:
+        raise ToolchainError(f"{source} defines no contract {name}")
+    return CompiledContract(
+        name=name,
+        abi=c["abi"],
+        bytecode="0x" + c["evm"]["bytecode"]["object"],
+        runtime_size=len(c["evm"]["deployedBytecode"]["object"]) // 2,
+        sources_digest=digest,
+    )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, fields
-from typing import Any
+import types as pytypes
+import typing
+from dataclasses import fields
+from enum import IntEnum
+from typing import Any, TypeVar
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
@@ -14,14 +17,24 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ..circuit.prover import Proof
+from ..circuit.keys import vka_digest
 from ..exceptions import ZKPoTValueError
-from ..paths import CONTRACTS_DIR
-from .backend import Chain
-from .compiler import CompiledContract, compile_file, zkpot_contract
+from ..types import (
+    ETHER,
+    ContributionState,
+    MemberState,
+    Phase,
+    Proof,
+    RoundState,
+    TaskConfig,
+    TaskState,
+)
+from .artefacts import VERIFIER, ZKPOT, CompiledContract, load
+from .backend import Chain, revert_data
 
-VERIFIER_NAME = "Halo2VerifierReusable"
-VERIFIER_SOL = CONTRACTS_DIR / "verifier" / f"{VERIFIER_NAME}.sol"
+__all__ = ["ETHER", "ZKPoTContract", "commitment_of", "deploy_verifier", "new_salt"]
+
+S = TypeVar("S")
 
 
 def deploy(
@@ -33,20 +46,15 @@ def deploy(
     return str(receipt["contractAddress"])
 
 
-def verifier_contract() -> CompiledContract:
-    """ezkl's reusable Halo2 verifier, as generated (the same for every circuit;
-    each circuit brings its own verification-key artefact)."""
-    return compile_file(VERIFIER_SOL, VERIFIER_NAME, optimizer_runs=1)
-
-
 def deploy_verifier(chain: Chain, account: LocalAccount) -> str:
     """Deploy ezkl's reusable verifier; return its address."""
-    return deploy(chain, account, verifier_contract())
+    return deploy(chain, account, load(VERIFIER))
 
 
-def _verifier_at(chain: Chain, verifier: str) -> Any:
+def verifier_at(chain: Chain, verifier: str) -> Any:
+    """The reusable verifier deployed at `verifier`, as a web3 contract."""
     return chain.w3.eth.contract(
-        address=Web3.to_checksum_address(verifier), abi=verifier_contract().abi
+        address=Web3.to_checksum_address(verifier), abi=load(VERIFIER).abi
     )
 
 
@@ -56,7 +64,7 @@ def verify_on_chain(
     """Whether the verifier at `verifier` accepts `proof` under the key artefact
     `words`, by a call (no transaction). A client checks a proof this way before it
     stakes: a key that does not match the proving key would fail every proof."""
-    contract = _verifier_at(chain, verifier)
+    contract = verifier_at(chain, verifier)
     data = contract.encode_abi(
         "verifyProof", [proof.proof, list(proof.instances), words]
     )
@@ -70,11 +78,6 @@ def verify_on_chain(
         and int.from_bytes(out[:32], "big") == 1
         and out[32:64] == vka_digest(words)
     )
-
-
-def vka_digest(words: list[bytes]) -> bytes:
-    """keccak256 of the artefact's words, as the verifier and ZKPoT compute it."""
-    return bytes(Web3.keccak(b"".join(words)))
 
 
 def new_salt() -> bytes:
@@ -99,103 +102,71 @@ def commitment_of(
     return bytes(Web3.keccak(data))
 
 
-ETHER = 10**18
-
-PHASES = (
-    "None",
-    "Registration",
-    "Commit",
-    "Prove",
-    "Aggregate",
-    "AggregationOverdue",
-    "Completed",
-    "Cancelled",
-)
-"""Names of the contract's `Phase` enum, by value."""
-
-ROUND_OPEN, ROUND_CLOSED, ROUND_FINALIZED = 1, 2, 3
-"""Values of the contract's `RoundStatus` enum."""
-TASK_ACTIVE = 1
-"""The contract's `TaskStatus.Active`."""
+# ---------------------------------------------------------------- ABI <-> vocabulary
+def camel(name: str) -> str:
+    """`min_stake` -> `minStake`: a vocabulary field's name in the contract's ABI."""
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
 
 
-@dataclass(frozen=True)
-class TaskTerms:
-    """A task's schedule (blocks) and economics (wei). docs/protocol.md explains
-    each; the defaults suit a local chain that mines a block per transaction."""
+def from_abi(cls: type[S], values: Any, **extra: Any) -> S:
+    """An instance of the vocabulary dataclass `cls` from a struct or event
+    arguments as web3 decodes them (by Solidity name); fields missing there come
+    from `extra`. bytes32 becomes int where the field is an int (hashes), enums
+    their member, addresses their checksum form."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in extra:
+            out[f.name] = extra[f.name]
+            continue
+        key = camel(f.name)
+        if key not in values:
+            continue  # a default of the dataclass
+        out[f.name] = _convert(hints[f.name], values[key])
+    return cls(**out)
 
-    max_clients: int = 16
-    registration_blocks: int = 10
-    commit_blocks: int = 10
-    proof_blocks: int = 10
-    aggregate_blocks: int = 10
-    leader_share_bps: int = 2_000
-    """Share of each round's reward paid to the leader on top of its contributor share."""
-    min_stake: int = ETHER // 10
-    missed_proof_penalty: int = ETHER // 20
-    aggregator_bond: int = ETHER
-    aggregator_penalty: int = ETHER // 4
+
+def _convert(hint: Any, value: Any) -> Any:
+    if isinstance(hint, pytypes.UnionType):  # Optional fields: the first member
+        hint = typing.get_args(hint)[0]
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        return hint(value)
+    if hint is int:
+        return int.from_bytes(value, "big") if isinstance(value, bytes) else int(value)
+    if hint is bytes:
+        return bytes(value)
+    if hint is bool:
+        return bool(value)
+    if hint is str and isinstance(value, str) and Web3.is_address(value):
+        return Web3.to_checksum_address(value)
+    return value
 
 
-@dataclass(frozen=True)
-class TaskConfig:
-    """What a publisher fixes when creating a task (the contract's TaskConfig)."""
-
-    vka_digest: bytes
-    aggregator: str
-    aggregator_key: bytes
-    eval_samples: int
-    min_correct: int
-    num_rounds: int
-    initial_model_hash: int
-    initial_model_cid: str
-    circuit_cid: str
-    """CID of the task's circuit package (see circuit.package)."""
-    terms: TaskTerms = field(default_factory=TaskTerms)
-
-    def as_struct(self) -> tuple[Any, ...]:
-        """The ABI tuple, in the Solidity struct's field order."""
-        t = self.terms
-        return (
-            self.vka_digest,
-            Web3.to_checksum_address(self.aggregator),
-            self.aggregator_key,
-            self.eval_samples,
-            self.min_correct,
-            t.max_clients,
-            self.num_rounds,
-            t.registration_blocks,
-            t.commit_blocks,
-            t.proof_blocks,
-            t.aggregate_blocks,
-            t.leader_share_bps,
-            t.min_stake,
-            t.missed_proof_penalty,
-            t.aggregator_bond,
-            t.aggregator_penalty,
-            self.initial_model_hash.to_bytes(32, "big"),
-            self.initial_model_cid,
-            self.circuit_cid,
-        )
-
-    @classmethod
-    def from_struct(cls, v: Any) -> TaskConfig:
-        """Inverse of `as_struct`, from the struct as web3 decodes it in an event
-        (a mapping by Solidity field name)."""
-        return cls(
-            vka_digest=bytes(v["vkaDigest"]),
-            aggregator=Web3.to_checksum_address(v["aggregator"]),
-            aggregator_key=bytes(v["aggregatorKey"]),
-            eval_samples=int(v["evalSamples"]),
-            min_correct=int(v["minCorrect"]),
-            num_rounds=int(v["numRounds"]),
-            initial_model_hash=int.from_bytes(v["initialModelHash"], "big"),
-            initial_model_cid=v["initialModelCid"],
-            circuit_cid=v["circuitCid"],
-            terms=TaskTerms(
-                **{f.name: int(v[_camel(f.name)]) for f in fields(TaskTerms)}
-            ),
-        )
+def config_struct(config: TaskConfig) -> tuple[Any, ...]:
+    """The contract's TaskConfig as an ABI tuple, in the Solidity field order."""
+    t = config
+    return (
+        t.vka_digest,
+        Web3.to_checksum_address(t.aggregator),
+        t.aggregator_key,
+        t.eval_samples,
+        t.min_correct,
+        t.terms.max_clients,
+        t.num_rounds,
+        t.terms.registration_blocks,
+        t.terms.commit_blocks,
+        t.terms.proof_blocks,
+        t.terms.aggregate_blocks,
+        t.terms.leader_share_bps,
+        t.terms.min_stake,
+        t.terms.missed_proof_penalty,
+        t.terms.aggregator_bond,
+        t.terms.aggregator_penalty,
+        t.initial_model_hash.to_bytes(32, "big"),
+        t.initial_model_cid,
+        t.circuit_cid,
+    )
 
 
 def submission_of(
@@ -219,21 +190,21 @@ def submission_of(
     )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.title() for w in rest)
-
-
 class ZKPoTContract:
     """Typed access to a deployed ZKPoT contract: one method per external function."""
 
+    log_page_blocks: int = 2_000
+    """Blocks per event query: public RPC providers cap a query's block range."""
+
     def __init__(self, chain: Chain, address: str) -> None:
-        compiled = zkpot_contract()
+        compiled = load(ZKPOT)
         self.chain = chain
         self.address = Web3.to_checksum_address(address)
         if not chain.w3.eth.get_code(self.address):
             raise ZKPoTValueError(f"no contract at {self.address} on {chain.name}")
         self.contract = chain.w3.eth.contract(address=self.address, abi=compiled.abi)
+        self.created_logs: dict[int, Any] = {}
+        """TaskCreated log of each task looked up so far (see events.task_info)."""
         chain.register_errors(compiled.abi)
 
     @classmethod
@@ -243,9 +214,7 @@ class ZKPoTContract:
         """Deploy a new ZKPoT contract bound to the reusable verifier at `verifier`."""
         return cls(
             chain,
-            deploy(
-                chain, account, zkpot_contract(), Web3.to_checksum_address(verifier)
-            ),
+            deploy(chain, account, load(ZKPOT), Web3.to_checksum_address(verifier)),
         )
 
     @property
@@ -284,7 +253,7 @@ class ZKPoTContract:
         receipt = self._send(
             account,
             "createTask",
-            config.as_struct(),
+            config_struct(config),
             value=reward_pool + config.terms.aggregator_bond,
         )
         (event,) = self.contract.events.TaskCreated().process_receipt(
@@ -399,23 +368,33 @@ class ZKPoTContract:
         return self._send(account, "withdraw")
 
     # ------------------------------------------------------------ views
-    def task(self, task_id: int) -> dict[str, Any]:
-        """The task's parameters and state, by field name."""
-        return self._view("getTask", task_id)
+    def task(self, task_id: int) -> TaskState:
+        """The task's live state."""
+        return from_abi(TaskState, self.raw_view("getTask", task_id))
 
-    def round(self, task_id: int, round_: int) -> dict[str, Any]:
-        """A round's schedule, outcome and rewards, by field name."""
-        return self._view("getRound", task_id, round_)
+    def round(self, task_id: int, round_: int) -> RoundState:
+        """A round's schedule, outcome and rewards."""
+        return from_abi(RoundState, self.raw_view("getRound", task_id, round_))
 
-    def contribution(self, task_id: int, round_: int, client: str) -> dict[str, Any]:
-        """A client's commitment and contribution in a round, by field name."""
-        return self._view(
-            "getContribution", task_id, round_, Web3.to_checksum_address(client)
+    def contribution(self, task_id: int, round_: int, client: str) -> ContributionState:
+        """A client's commitment and contribution in a round."""
+        return from_abi(
+            ContributionState,
+            self.raw_view(
+                "getContribution", task_id, round_, Web3.to_checksum_address(client)
+            ),
         )
 
-    def member(self, task_id: int, client: str) -> dict[str, Any]:
-        """A client's registration and stake, by field name."""
-        return self._view("getMember", task_id, Web3.to_checksum_address(client))
+    def member(self, task_id: int, client: str) -> MemberState:
+        """A client's registration and stake."""
+        return from_abi(
+            MemberState,
+            self.raw_view("getMember", task_id, Web3.to_checksum_address(client)),
+        )
+
+    def task_count(self) -> int:
+        """How many tasks were created (ids run from 1)."""
+        return int(self.contract.functions.taskCount().call())
 
     def record_hash(self, task_id: int, round_: int) -> bytes:
         """The stored hash of a round's record (zero until finalised)."""
@@ -444,12 +423,17 @@ class ZKPoTContract:
             self.contract.functions.creditOf(Web3.to_checksum_address(account)).call()
         )
 
-    def phase(self, task_id: int) -> str:
-        """Where the task stands at the latest block (a name from `PHASES`)."""
-        return PHASES[self.contract.functions.phase(task_id).call()]
+    def phase(self, task_id: int) -> Phase:
+        """Where the task stands at the latest block."""
+        return Phase(self.contract.functions.phase(task_id).call())
 
-    def _view(self, fn: str, *args: Any) -> dict[str, Any]:
-        values = getattr(self.contract.functions, fn)(*args).call()
+    def raw_view(self, fn: str, *args: Any) -> dict[str, Any]:
+        """A view returning one struct, as a mapping by Solidity field name (a
+        revert raises ContractRevertError naming the custom error)."""
+        try:
+            values = getattr(self.contract.functions, fn)(*args).call()
+        except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
+            raise self.chain.decode_revert(revert_data(exc)) from exc
         (item,) = [i for i in self.contract.abi if i.get("name") == fn]
         names = [c["name"] for c in item["outputs"][0]["components"]]
         return dict(zip(names, values, strict=True))

@@ -3,84 +3,91 @@
 Everything here comes from the chain: what a task is, who contributed what in
 each round, who led, what each earned, which global model resulted. Nothing is
 taken from the memory of the process that ran the clients.
+
+Queries start at the block the task was created in and page through bounded
+block ranges (`ZKPoTContract.log_page_blocks`), since public RPC providers cap a
+query's range; what is reported is read from the logs themselves, with one
+receipt per contribution only where its gas is asked for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from .contracts import TaskConfig, ZKPoTContract
+from ..exceptions import ContractRevertError
+from ..types import (
+    RoundOutcome,
+    RoundSchedule,
+    Task,
+    TaskTerms,
+    VerifiedContribution,
+)
+from .contracts import ZKPoTContract, from_abi
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-@dataclass
-class ContributionOutcome:
-    """A verified contribution, from a ContributionVerified event and its receipt."""
-
-    client: str
-    weights_hash: int
-    correct: int
-    accepted: bool
-    sealed_weights_cid: str
-    gas_used: int
-    tx_hash: str
-    block_number: int = 0
+def block_ranges(first: int, last: int, page: int) -> list[tuple[int, int]]:
+    """`[first, last]` cut into consecutive inclusive ranges of at most `page` blocks."""
+    return [(lo, min(lo + page - 1, last)) for lo in range(first, last + 1, page)]
 
 
-@dataclass
-class RoundOutcome:
-    """A round as recorded on chain."""
-
-    round: int
-    global_model_hash_in: int
-    contributions: list[ContributionOutcome] = field(default_factory=list)
-    closed: bool = False
-    leader: str | None = None
-    leader_correct: int = 0
-    accepted_count: int = 0
-    leader_bonus: int = 0
-    contributor_reward: int = 0
-    """Each accepted contribution's reward as `claimReward` pays it: the share fixed at
-    close, plus the share of the aggregator's penalty if it missed its deadline."""
-    tie_break_seed: bytes = bytes(32)
-    """The seed that decided ties in the count (see records.elect_leader)."""
-    finalized: bool = False
-    global_model_hash: int | None = None
-    global_model_cid: str | None = None
-    aggregator: str | None = None
-    """Who published the round's global model; None when the previous one was kept."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class TaskInfo(TaskConfig):
-    """A task as created on chain: its configuration, id, publisher, pool and start."""
-
-    task_id: int
-    publisher: str
-    reward_pool: int
-    start_block: int
+def _get_logs(
+    zkpot: ZKPoTContract, event: str, first: int, last: int, filters: dict[str, Any]
+) -> list[Any]:
+    ev = getattr(zkpot.contract.events, event)()
+    found: list[Any] = []
+    for lo, hi in block_ranges(first, last, zkpot.log_page_blocks):
+        found += ev.get_logs(from_block=lo, to_block=hi, argument_filters=filters)
+    return sorted(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
 
 def logs(zkpot: ZKPoTContract, event: str, task_id: int, **filters: Any) -> list[Any]:
-    """The task's `event` logs matching `filters`, in chain order."""
-    ev = getattr(zkpot.contract.events, event)()
-    return sorted(
-        ev.get_logs(from_block=0, argument_filters={"taskId": task_id, **filters}),
-        key=lambda e: (e["blockNumber"], e["logIndex"]),
+    """The task's `event` logs matching `filters`, in chain order, from the block
+    the task was created in to the head."""
+    first = created_block(zkpot, task_id)
+    return _get_logs(
+        zkpot, event, first, zkpot.chain.block_number, {"taskId": task_id, **filters}
     )
 
 
-def task_info(zkpot: ZKPoTContract, task_id: int) -> TaskInfo:
-    """The task's configuration as published when it was created."""
-    created = logs(zkpot, "TaskCreated", task_id)
-    if not created:
+def created_block(zkpot: ZKPoTContract, task_id: int) -> int:
+    """The block the task was created in."""
+    return int(_task_created(zkpot, task_id)["blockNumber"])
+
+
+def _task_created(zkpot: ZKPoTContract, task_id: int) -> Any:
+    """The TaskCreated log of `task_id` (found once per contract object, then
+    remembered). The task's start block bounds it from above (creation block +
+    registration blocks), so the search walks back from there a page at a time."""
+    if task_id in zkpot.created_logs:
+        return zkpot.created_logs[task_id]
+    try:
+        start = int(zkpot.raw_view("getTask", task_id)["startBlock"])
+    except ContractRevertError:
+        start = 0
+    if start == 0:
         raise LookupError(f"no task {task_id} on {zkpot.address}")
-    a = created[0]["args"]
-    config = TaskConfig.from_struct(a["config"])
-    return TaskInfo(
-        **vars(config),
+    page = zkpot.log_page_blocks
+    hi = min(start, zkpot.chain.block_number)
+    while hi >= 0:
+        lo = max(0, hi - page + 1)
+        found = _get_logs(zkpot, "TaskCreated", lo, hi, {"taskId": task_id})
+        if found:
+            zkpot.created_logs[task_id] = found[0]
+            return found[0]
+        hi = lo - 1
+    raise LookupError(f"no TaskCreated event for task {task_id} on {zkpot.address}")
+
+
+def task_info(zkpot: ZKPoTContract, task_id: int) -> Task:
+    """The task as created: its configuration, id, publisher, pool and start block."""
+    log = _task_created(zkpot, task_id)
+    a = log["args"]
+    return from_abi(
+        Task,
+        a["config"],
+        terms=from_abi(TaskTerms, a["config"]),
         task_id=task_id,
         publisher=a["publisher"],
         reward_pool=int(a["rewardPool"]),
@@ -88,15 +95,12 @@ def task_info(zkpot: ZKPoTContract, task_id: int) -> TaskInfo:
     )
 
 
-def round_schedule(zkpot: ZKPoTContract, task_id: int, round_: int) -> dict[str, int]:
-    """`openBlock`, `commitEnd`, `proofEnd` and `aggregateEnd` of a round."""
+def round_schedule(zkpot: ZKPoTContract, task_id: int, round_: int) -> RoundSchedule:
+    """The blocks that bound a round's phases, from its RoundOpened event."""
     found = logs(zkpot, "RoundOpened", task_id, round=round_)
     if not found:
         raise LookupError(f"round {round_} of task {task_id} has not opened")
-    a = found[-1]["args"]
-    return {
-        k: int(a[k]) for k in ("openBlock", "commitEnd", "proofEnd", "aggregateEnd")
-    }
+    return from_abi(RoundSchedule, found[-1]["args"])
 
 
 def global_model(
@@ -113,80 +117,98 @@ def global_model(
 
 def accepted_contributions(
     zkpot: ZKPoTContract, task_id: int, round_: int
-) -> list[ContributionOutcome]:
+) -> list[VerifiedContribution]:
     """The round's accepted contributions, in the order they were verified."""
     return [c for c in contributions(zkpot, task_id, round_) if c.accepted]
 
 
 def contributions(
     zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool = False
-) -> list[ContributionOutcome]:
-    """The round's verified contributions, in the order they were verified."""
+) -> list[VerifiedContribution]:
+    """The round's verified contributions, in the order they were verified (with
+    each submission's gas, one receipt each, if asked)."""
+    found = logs(zkpot, "ContributionVerified", task_id, round=round_)
+    return _verified(zkpot, found, with_gas)
+
+
+def _verified(
+    zkpot: ZKPoTContract, found: list[Any], with_gas: bool
+) -> list[VerifiedContribution]:
     out = []
-    for log in logs(zkpot, "ContributionVerified", task_id, round=round_):
-        a = log["args"]
+    for log in found:
+        tx_hash = "0x" + bytes(log["transactionHash"]).hex()
         gas = (
-            int(
-                zkpot.chain.w3.eth.get_transaction_receipt(log["transactionHash"])[
-                    "gasUsed"
-                ]
-            )
+            int(zkpot.chain.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
             if with_gas
-            else 0
+            else None
         )
         out.append(
-            ContributionOutcome(
-                client=a["client"],
-                weights_hash=int.from_bytes(a["weightsHash"], "big"),
-                correct=int(a["correct"]),
-                accepted=bool(a["accepted"]),
-                sealed_weights_cid=a["sealedWeightsCid"],
-                gas_used=gas,
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            from_abi(
+                VerifiedContribution,
+                log["args"],
+                tx_hash=tx_hash,
                 block_number=int(log["blockNumber"]),
+                gas_used=gas,
             )
         )
     return out
 
 
 def round_outcomes(
-    zkpot: ZKPoTContract, task_id: int, only_round: int | None = None
+    zkpot: ZKPoTContract,
+    task_id: int,
+    only_round: int | None = None,
+    *,
+    with_gas: bool = False,
 ) -> list[RoundOutcome]:
     """Every round of the task so far (or only `only_round`), rebuilt from events
-    (gas from receipts)."""
+    (and each submission's gas from its receipt, if asked)."""
     which = {} if only_round is None else {"round": only_round}
-    rounds: dict[int, RoundOutcome] = {}
-    for log in logs(zkpot, "RoundOpened", task_id, **which):
-        r = int(log["args"]["round"])
-        rounds[r] = RoundOutcome(
-            round=r,
-            global_model_hash_in=int.from_bytes(log["args"]["globalModelHash"], "big"),
-        )
-    for r, outcome in rounds.items():
-        outcome.contributions = contributions(zkpot, task_id, r, with_gas=True)
-    for log in logs(zkpot, "RoundClosed", task_id, **which):
-        a = log["args"]
-        outcome = rounds[int(a["round"])]
-        outcome.closed = True
-        outcome.leader = None if a["leader"] == ZERO_ADDRESS else a["leader"]
-        outcome.leader_correct = int(a["leaderCorrect"])
-        outcome.accepted_count = int(a["acceptedCount"])
-        outcome.leader_bonus = int(a["leaderBonus"])
-        outcome.contributor_reward = int(a["contributorReward"])
-        outcome.tie_break_seed = bytes(a["tieBreakSeed"])
-    for log in logs(zkpot, "AggregatorSlashed", task_id, **which):
-        # The penalty was shared among the accepted contributions after the close.
-        rounds[int(log["args"]["round"])].contributor_reward = int(
-            log["args"]["contributorReward"]
-        )
-    for log in logs(zkpot, "RoundRecorded", task_id, **which):
-        record = log["args"]["record"]
-        r = int(record["round"])
-        if r in rounds:
-            outcome = rounds[r]
-            outcome.finalized = True
-            outcome.global_model_hash = int.from_bytes(record["globalModelHash"], "big")
-            outcome.global_model_cid = record["globalModelCid"]
+
+    def by_round(event: str) -> dict[int, list[Any]]:
+        grouped: dict[int, list[Any]] = {}
+        for log in logs(zkpot, event, task_id, **which):
+            grouped.setdefault(int(log["args"]["round"]), []).append(log)
+        return grouped
+
+    opened = by_round("RoundOpened")
+    verified = by_round("ContributionVerified")
+    closed = by_round("RoundClosed")
+    slashed = by_round("AggregatorSlashed")
+    recorded = by_round("RoundRecorded")
+    outcomes = []
+    for r in sorted(opened):
+        fields: dict[str, Any] = {
+            "round": r,
+            "global_model_hash_in": int.from_bytes(
+                opened[r][-1]["args"]["globalModelHash"], "big"
+            ),
+            "contributions": tuple(_verified(zkpot, verified.get(r, []), with_gas)),
+        }
+        if r in closed:
+            a = closed[r][-1]["args"]
+            fields |= {
+                "closed": True,
+                "leader": None if a["leader"] == ZERO_ADDRESS else a["leader"],
+                "leader_correct": int(a["leaderCorrect"]),
+                "accepted_count": int(a["acceptedCount"]),
+                "leader_bonus": int(a["leaderBonus"]),
+                "contributor_reward": int(a["contributorReward"]),
+                "tie_break_seed": bytes(a["tieBreakSeed"]),
+            }
+        if r in slashed:
+            # The penalty was shared among the accepted contributions after the close.
+            fields["contributor_reward"] = int(
+                slashed[r][-1]["args"]["contributorReward"]
+            )
+        if r in recorded:
+            record = recorded[r][-1]["args"]["record"]
             aggregator = record["aggregator"]
-            outcome.aggregator = None if aggregator == ZERO_ADDRESS else aggregator
-    return [rounds[r] for r in sorted(rounds)]
+            fields |= {
+                "finalized": True,
+                "global_model_hash": int.from_bytes(record["globalModelHash"], "big"),
+                "global_model_cid": record["globalModelCid"],
+                "aggregator": None if aggregator == ZERO_ADDRESS else aggregator,
+            }
+        outcomes.append(RoundOutcome(**fields))
+    return outcomes

@@ -11,21 +11,16 @@ any client's memory: only the event log and keccak.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from typing import Any
 
 from eth_abi import encode
 from web3 import Web3
 
 from ..exceptions import RecordChainError
-from .contracts import ZKPoTContract
-from .events import (
-    ZERO_ADDRESS,
-    ContributionOutcome,
-    contributions,
-    logs,
-    round_schedule,
-)
+from ..types import RoundRecord, VerifiedContribution
+from .contracts import ZKPoTContract, from_abi
+from .events import ZERO_ADDRESS, contributions, logs, round_schedule
 
 RECORD_TYPE = (
     "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
@@ -33,43 +28,17 @@ RECORD_TYPE = (
 ZERO32 = bytes(32)
 
 
-@dataclass(frozen=True)
-class RoundRecord:
-    """One round record, field for field as the contract's RoundRecord."""
-
-    task_id: int
-    round: int
-    prev_record_hash: bytes
-    leader: str
-    leader_correct: int
-    accepted_count: int
-    contributions_root: bytes
-    global_model_hash: bytes
-    global_model_cid: str
-    aggregator: str
-
-    @classmethod
-    def from_event(cls, record: Any) -> RoundRecord:
-        return cls(
-            task_id=int(record["taskId"]),
-            round=int(record["round"]),
-            prev_record_hash=bytes(record["prevRecordHash"]),
-            leader=Web3.to_checksum_address(record["leader"]),
-            leader_correct=int(record["leaderCorrect"]),
-            accepted_count=int(record["acceptedCount"]),
-            contributions_root=bytes(record["contributionsRoot"]),
-            global_model_hash=bytes(record["globalModelHash"]),
-            global_model_cid=record["globalModelCid"],
-            aggregator=Web3.to_checksum_address(record["aggregator"]),
-        )
-
-    @property
-    def hash(self) -> bytes:
-        """keccak256(abi.encode(record)), as the contract chains it."""
-        return bytes(Web3.keccak(encode([RECORD_TYPE], [astuple(self)])))
+def record_hash(record: RoundRecord) -> bytes:
+    """keccak256(abi.encode(record)), as the contract chains it."""
+    return bytes(Web3.keccak(encode([RECORD_TYPE], [astuple(record)])))
 
 
-def contributions_root(accepted: list[ContributionOutcome]) -> bytes:
+def record_from_event(record: Any) -> RoundRecord:
+    """A RoundRecord from a RoundRecorded event's `record` argument."""
+    return from_abi(RoundRecord, record)
+
+
+def contributions_root(accepted: list[VerifiedContribution]) -> bytes:
     """The fold r = keccak256(abi.encode(r, client, weightsHash, correct)) from r = 0,
     over accepted contributions in the order they were verified."""
     root = ZERO32
@@ -99,7 +68,7 @@ def tie_break_key(seed: bytes, client: str) -> bytes:
     )
 
 
-def elect_leader(accepted: list[ContributionOutcome], seed: bytes) -> tuple[str, int]:
+def elect_leader(accepted: list[VerifiedContribution], seed: bytes) -> tuple[str, int]:
     """The leader by the contract's rule: the highest count, then the lowest
     tie-break key under the round's seed."""
     if not accepted:
@@ -115,7 +84,7 @@ def expected_tie_break_seed(
     `first_proof_block`): keccak256(abi.encode(h, taskId, round)) where h is the hash
     of the round's commit-end block, or of the block before the first proof when the
     commit end was more than 256 blocks back."""
-    commit_end = round_schedule(zkpot, task_id, round_)["commitEnd"]
+    commit_end = round_schedule(zkpot, task_id, round_).commit_end
     source = (
         commit_end if first_proof_block - commit_end <= 256 else first_proof_block - 1
     )
@@ -137,21 +106,21 @@ def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]
     records: list[RoundRecord] = []
     prev = ZERO32
     for number, event in enumerate(events):
-        record = RoundRecord.from_event(event["args"]["record"])
+        record = record_from_event(event["args"]["record"])
         where = f"task {task_id}, record {number}"
         if record.task_id != task_id or record.round != number:
             raise RecordChainError(f"{where}: numbered round {record.round}")
         if record.prev_record_hash != prev:
             raise RecordChainError(f"{where}: does not link to the previous record")
-        if bytes(event["args"]["recordHash"]) != record.hash:
+        if bytes(event["args"]["recordHash"]) != record_hash(record):
             raise RecordChainError(f"{where}: emitted hash is not the record's hash")
-        if zkpot.record_hash(task_id, number) != record.hash:
+        if zkpot.record_hash(task_id, number) != record_hash(record):
             raise RecordChainError(f"{where}: the contract stores another hash")
         if number > 0:
             _check_summary(zkpot, record, where)
         records.append(record)
-        prev = record.hash
-    if bytes(zkpot.task(task_id)["headRecord"]) != prev:
+        prev = record_hash(record)
+    if zkpot.task(task_id).head_record != prev:
         raise RecordChainError(
             f"task {task_id}: the chain's head is not the last record"
         )

@@ -23,7 +23,8 @@ from ..paths import ezkl_home
 
 def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
     """Run `fn(*args)` (a function of this module, JSON arguments and result) in a
-    child Python process and return its result."""
+    child Python process and return its result. The child's HOME is where ezkl
+    finds the project's solc (only `create_verifier` compiles anything)."""
     fd, out = tempfile.mkstemp(prefix="zkpot-ezkl-", suffix=".json")
     os.close(fd)
     try:
@@ -80,23 +81,29 @@ def setup(compiled_path: str, vk_path: str, pk_path: str, srs_path: str) -> None
         raise RuntimeError("ezkl setup failed")
 
 
-def create_verifier(
-    vk_path: str,
-    settings_path: str,
-    sol_path: str,
-    abi_path: str,
-    vka_path: str,
-    srs_path: str,
-) -> None:
+def create_vka(vk_path: str, settings_path: str, vka_path: str, srs_path: str) -> None:
+    """The verification-key artefact (no Solidity compiler needed)."""
     import ezkl
 
-    async def both() -> None:
+    async def run() -> None:  # ezkl's coroutines need a running loop to be made
+        await ezkl.create_evm_vka(vk_path, settings_path, vka_path, srs_path=srs_path)
+
+    asyncio.run(run())
+
+
+def create_verifier(
+    vk_path: str, settings_path: str, sol_path: str, abi_path: str, srs_path: str
+) -> None:
+    """ezkl's reusable Solidity verifier (ezkl compiles it: needs solc 0.8.20 at
+    $HOME/.svm, see paths.ezkl_home)."""
+    import ezkl
+
+    async def run() -> None:
         await ezkl.create_evm_verifier(
             vk_path, settings_path, sol_path, abi_path, srs_path=srs_path, reusable=True
         )
-        await ezkl.create_evm_vka(vk_path, settings_path, vka_path, srs_path=srs_path)
 
-    asyncio.run(both())
+    asyncio.run(run())
 
 
 def witness_outputs(input_paths: list[str], compiled_path: str) -> list[Any]:

@@ -24,7 +24,8 @@ from .ezkl_ops import run_isolated
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
-_LAYOUT_VERSION = "zkpot-circuit-1"
+_LAYOUT_VERSION = "zkpot-circuit-2"
+"""Bumped when the set-up changes what it builds (2: canonical settings)."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,20 @@ class CircuitArtifacts:
     def vka(self) -> Path:
         return self.directory / "vk.vka"
 
-    @property
-    def verifier_sol(self) -> Path:
-        return self.directory / "Halo2VerifierReusable.sol"
-
     def vka_words(self) -> list[bytes]:
         """The verification-key artefact as the bytes32 words the verifier takes."""
         return read_vka(self.vka)
+
+    def vka_digest(self) -> bytes:
+        """The artefact's digest, by which the task names its circuit on chain."""
+        return vka_digest(self.vka_words())
+
+
+def vka_digest(words: list[bytes]) -> bytes:
+    """keccak256 of a key artefact's words, as the verifier and ZKPoT compute it."""
+    from eth_utils import keccak
+
+    return bytes(keccak(b"".join(words)))
 
 
 def read_vka(path: Path) -> list[bytes]:
@@ -205,7 +213,20 @@ def _choose_logrows(work: Path, scale: int) -> int:
         str(work / "settings.json"),
         run_args(scale, logrows),
     )
+    canonicalise_settings(work / "settings.json")
     return logrows
+
+
+def canonicalise_settings(path: Path) -> None:
+    """Sort the lookup and range-check lists of ezkl's settings. ezkl collects them
+    in hash sets, so their order (and with it the circuit's layout and verifying
+    key) changes from one run to the next; sorted, every machine that sets the
+    circuit up from the same package gets the task's key."""
+    settings = json.loads(path.read_text())
+    for key in ("required_lookups", "required_range_checks"):
+        settings[key] = sorted(settings.get(key, []), key=json.dumps)
+    settings.pop("timestamp", None)
+    path.write_text(json.dumps(settings))
 
 
 def _build(work: Path, srs_path: Path, logrows: int) -> None:
@@ -222,17 +243,28 @@ def _build(work: Path, srs_path: Path, logrows: int) -> None:
                 str(work / "pk.key"),
                 str(srs_path),
             )
-        with long_step(
-            "generating the Solidity verifier and verification-key artefact"
-        ):
-            run_isolated(
-                ezkl_ops.create_verifier,
-                str(work / "vk.key"),
-                settings,
-                str(work / "Halo2VerifierReusable.sol"),
-                str(work / "verifier.abi"),
-                str(work / "vk.vka"),
-                str(srs_path),
-            )
+        run_isolated(
+            ezkl_ops.create_vka,
+            str(work / "vk.key"),
+            settings,
+            str(work / "vk.vka"),
+            str(srs_path),
+        )
     except Exception as exc:
         raise ToolchainError(f"circuit setup failed: {exc}") from exc
+
+
+def generate_verifier(artifacts: CircuitArtifacts, sol_path: Path) -> Path:
+    """Have ezkl generate the reusable Solidity verifier for a set-up circuit (the
+    same code for every circuit: contracts/verifier/ holds it). Needs the Solidity
+    compiler, which ezkl runs on it; the client library itself never does."""
+    with long_step("generating the Solidity verifier"):
+        run_isolated(
+            ezkl_ops.create_verifier,
+            str(artifacts.vk),
+            str(artifacts.settings),
+            str(sol_path),
+            str(sol_path.with_suffix(".abi")),
+            str(artifacts.srs_path),
+        )
+    return sol_path

@@ -84,8 +84,6 @@ def setup_from_package(
 ) -> tuple[CircuitPackage, CircuitArtifacts]:
     """Fetch the package `cid`, set its circuit up (cached by digest) and check the
     key artefact against `expected_vka_digest` (the task's, read from the chain)."""
-    from ..chain.contracts import vka_digest
-
     package = CircuitPackage.from_bytes(store.get(cid))
     root = (cache or cache_dir()) / "packages"
     root.mkdir(parents=True, exist_ok=True)
@@ -97,7 +95,7 @@ def setup_from_package(
             "fine for development, NOT for deployments"
         )
     artifacts = setup_circuit(onnx, scale=package.scale, srs=srs, cache=cache)
-    got = vka_digest(artifacts.vka_words())
+    got = artifacts.vka_digest()
     if got != expected_vka_digest:
         raise ZKPoTValueError(
             f"the circuit package {cid} yields key digest 0x{got.hex()}, but the task "

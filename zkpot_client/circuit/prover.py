@@ -5,83 +5,45 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
 from ..progress import long_step
+from ..types import Proof
 from . import ezkl_ops
 from .commitment import felt_to_int
 from .ezkl_ops import run_isolated
 from .keys import CircuitArtifacts
 
 
-@dataclass(frozen=True)
-class Proof:
-    """An ezkl proof with its public instances `[weights_hash, correct]`."""
+def proof_from_ezkl(proof_json: dict[str, object], prove_seconds: float = 0.0) -> Proof:
+    """Read ezkl's proof JSON (hex proof, little-endian hex instances)."""
+    try:
+        hex_proof = str(proof_json["hex_proof"])
+        (instances,) = proof_json["instances"]  # type: ignore[misc]
+        return Proof(
+            proof=bytes.fromhex(hex_proof.removeprefix("0x")),
+            instances=tuple(felt_to_int(str(i)) for i in instances),
+            prove_seconds=prove_seconds,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ZKPoTValueError(f"not an ezkl proof: {exc}") from exc
 
-    proof: bytes
-    instances: tuple[int, ...]
-    prove_seconds: float = 0.0
 
-    @property
-    def weights_hash(self) -> int:
-        return self.instances[0]
-
-    @property
-    def correct(self) -> int:
-        return self.instances[1]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "proof": "0x" + self.proof.hex(),
-            "instances": [hex(i) for i in self.instances],
-            "prove_seconds": self.prove_seconds,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Proof:
-        """Inverse of `to_json`."""
-        try:
-            return cls(
-                proof=bytes.fromhex(str(data["proof"]).removeprefix("0x")),
-                instances=tuple(int(str(i), 16) for i in data["instances"]),  # type: ignore[attr-defined]
-                prove_seconds=float(data.get("prove_seconds", 0.0)),  # type: ignore[arg-type]
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ZKPoTValueError(f"not a ZKPoT proof: {exc}") from exc
-
-    @classmethod
-    def from_ezkl(
-        cls, proof_json: dict[str, object], prove_seconds: float = 0.0
-    ) -> Proof:
-        """Read ezkl's proof JSON (hex proof, little-endian hex instances)."""
-        try:
-            hex_proof = str(proof_json["hex_proof"])
-            (instances,) = proof_json["instances"]  # type: ignore[misc]
-            return cls(
-                proof=bytes.fromhex(hex_proof.removeprefix("0x")),
-                instances=tuple(felt_to_int(str(i)) for i in instances),
-                prove_seconds=prove_seconds,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ZKPoTValueError(f"not an ezkl proof: {exc}") from exc
-
-    @classmethod
-    def load(cls, path: Path) -> Proof:
-        """Load an ezkl proof file; clear errors for a missing or malformed file."""
-        path = Path(path)
-        if not path.is_file():
-            raise ZKPoTFileNotFoundError(f"proof file not found: {path}")
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ZKPoTValueError(f"{path} is not a JSON proof file: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ZKPoTValueError(f"{path} is not an ezkl proof")
-        return cls.from_ezkl(data)
+def load_proof(path: Path) -> Proof:
+    """Load an ezkl proof file; clear errors for a missing or malformed file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ZKPoTFileNotFoundError(f"proof file not found: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ZKPoTValueError(f"{path} is not a JSON proof file: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ZKPoTValueError(f"{path} is not an ezkl proof")
+    return proof_from_ezkl(data)
 
 
 def _write_input(directory: Path, flat: np.ndarray) -> Path:
@@ -115,7 +77,7 @@ def prove(
                 )
         except Exception as exc:
             raise ToolchainError(f"proving failed: {exc}") from exc
-        return Proof.from_ezkl(proof_json, prove_seconds=time.perf_counter() - started)
+        return proof_from_ezkl(proof_json, prove_seconds=time.perf_counter() - started)
 
 
 def circuit_count(compiled: Path, flat: np.ndarray) -> int:

@@ -18,7 +18,8 @@ by `zkpot sim` and compared round by round.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,59 +27,51 @@ import numpy as np
 
 from ..aggregation import fedavg
 from ..circuit.prover import circuit_counts
-from ..data import TaskData, load_task_data
-from ..model import ModelSpec, count_correct, flatten, quantise
+from ..config import ATTACK_NAMES, FederationConfig, client_seed
+from ..model import count_correct, flatten, quantise
+from ..roles.aggregator import exclusion
 from ..roles.byzantine import ATTACKS, byzantine_indices
-from ..roles.client import Client, Contribution, TrainingConfig, client_seed
-from ..roles.publisher import TaskDefinition
+from ..roles.client import Client
+from ..rules import Play, PublicRound, TaskHistory, refusal, submission_of
+from ..rules import accepted as is_accepted
 
 RULES = ("zkpot", "fedavg", "learning")
-#: Attacks the contract refuses outright (their proof never counts).
-REFUSED_ON_CHAIN = {"free-ride", "forge-claim", "lazy", "flood"}
 
 
-@dataclass(frozen=True)
+def model_key(weights: np.ndarray) -> int:
+    """Stands in for the circuit's weights hash in the grid: equal for equal
+    quantised weights, different otherwise (sha-256, much cheaper than Poseidon)."""
+    digest = hashlib.sha256(np.ascontiguousarray(weights, np.float32).tobytes())
+    return int.from_bytes(digest.digest()[:31], "big")
+
+
+@dataclass(frozen=True, kw_only=True)
 class GridConfig:
-    """The experiment's federation; the defaults are the documented experiment."""
+    """The experiment: a federation (FederationConfig.experiment by default) run
+    for every attack, number of Byzantine clients and seed."""
 
-    clients: int = 10
+    federation: FederationConfig = field(default_factory=FederationConfig.experiment)
     byzantine_levels: tuple[int, ...] = (0, 1, 2, 3)
-    attacks: tuple[str, ...] = tuple(ATTACKS)
+    attacks: tuple[str, ...] = ATTACK_NAMES
     seeds: tuple[int, ...] = (0, 1, 2)
-    rounds: int = 5
-    eval_samples: int = 32
-    """Evaluation samples in the circuit (32 with 8 hidden units fit 2^15 rows)."""
-    hidden: int = 8
-    test_samples: int = 300
-    """Held out from clients and circuit, to measure global models."""
-    threshold: float = 0.3
-    alpha: float = 0.5
-    """Dirichlet concentration of the non-IID split."""
-    epochs: int = 10
-    scale: int = 13
 
-    @property
-    def spec(self) -> ModelSpec:
-        return ModelSpec(hidden=self.hidden)
-
-    def data(self, seed: int) -> TaskData:
-        return load_task_data(
-            eval_samples=self.eval_samples,
-            num_clients=self.clients,
-            alpha=self.alpha,
-            seed=seed,
-            test_samples=self.test_samples,
-        )
-
-    def definition(self, data: TaskData) -> TaskDefinition:
-        return TaskDefinition(
-            spec=self.spec,
-            eval_x=data.eval_x,
-            eval_y=data.eval_y,
-            scale=self.scale,
-            threshold=self.threshold,
-            rounds=self.rounds,
-        )
+    def to_json(self) -> dict[str, Any]:
+        """The configuration as the experiment's JSON records it."""
+        f = self.federation
+        return {
+            "clients": f.clients,
+            "byzantine_levels": list(self.byzantine_levels),
+            "attacks": list(self.attacks),
+            "seeds": list(self.seeds),
+            "rounds": f.rounds,
+            "eval_samples": f.eval_samples,
+            "hidden": f.hidden,
+            "test_samples": f.test_samples,
+            "threshold": f.threshold,
+            "alpha": f.alpha,
+            "epochs": f.training.epochs,
+            "scale": f.scale,
+        }
 
 
 @dataclass
@@ -117,26 +110,28 @@ class Federation:
 
     def __post_init__(self) -> None:
         cfg = self.cfg
-        self.data = cfg.data(self.seed)
-        self.definition = cfg.definition(self.data)
-        self.bad = byzantine_indices(cfg.clients, self.byzantine, self.seed)
+        self.data = cfg.federation.data(self.seed)
+        self.definition = cfg.federation.definition(self.data)
+        self.bad = byzantine_indices(cfg.federation.clients, self.byzantine, self.seed)
         self.clients: list[Client] = []
         for i, shard in enumerate(self.data.shards):
             cls = ATTACKS[self.attack] if i in self.bad and self.attack else Client
             self.clients.append(
                 cls(
-                    f"client-{i + 1}",
-                    None,  # type: ignore[arg-type]  # no chain here
-                    None,  # type: ignore[arg-type]
-                    None,  # type: ignore[arg-type]
-                    shard,
-                    cfg.spec,
-                    cfg.scale,
-                    TrainingConfig(epochs=cfg.epochs),
+                    name=f"client-{i + 1}",
+                    account=None,  # type: ignore[arg-type]  # no chain here
+                    zkpot=None,  # type: ignore[arg-type]
+                    store=None,  # type: ignore[arg-type]
+                    shard=shard,
+                    spec=cfg.federation.spec,
+                    scale=cfg.federation.scale,
+                    training=cfg.federation.training,
                     seed=client_seed(self.seed, i),
                 )
             )
-        self.initial = quantise(flatten(cfg.spec.build(seed=self.seed)), cfg.scale)
+        self.initial = quantise(
+            flatten(cfg.federation.spec.build(seed=self.seed)), cfg.federation.scale
+        )
 
     def kind(self, i: int) -> str:
         return self.attack if i in self.bad and self.attack else "honest"
@@ -145,28 +140,43 @@ class Federation:
         trace = RunTrace(rule, self.bad)
         global_model = self.initial
         previous_best: np.ndarray | None = None
-        for r in range(1, self.cfg.rounds + 1):
-            proven, handed = self._round_models(global_model, r, previous_best)
-            # ZKPoT counts what was proven; validators count what they were shown.
-            counts = self._counts(rule, proven if rule == "zkpot" else handed)
+        history = TaskHistory(published={model_key(self.initial)})
+        for r in range(1, self.cfg.federation.rounds + 1):
+            plays = self._plays(global_model, r, previous_best)
+            handed = {
+                i: p.committed if p.handed is None else p.handed
+                for i, p in plays.items()
+            }
+            # ZKPoT counts what the contract verifies; validators count what they see.
+            if rule == "zkpot":
+                counts, proven = self._verified(plays, history)
+            else:
+                counts = self._plain_counts(handed)
+                proven = handed
             accepted = [
                 i
                 for i, c in counts.items()
-                if c is not None and c >= self.definition.min_correct
+                if c is not None and is_accepted(c, self.definition.min_correct)
             ]
-            if rule == "zkpot":
-                included = [i for i in accepted if self.kind(i) != "model-swap"]
+            if rule == "zkpot":  # the aggregator's own filter
+                included = [
+                    i
+                    for i in accepted
+                    if exclusion(model_key(handed[i]), model_key(proven[i])) is None
+                ]
             elif rule == "fedavg":
                 included = sorted(handed)
             else:
                 included = accepted
             if included:
                 global_model = quantise(
-                    fedavg([handed[i] for i in included]), self.cfg.scale
+                    fedavg([handed[i] for i in included]), self.cfg.federation.scale
                 )
             if accepted:
                 best = max(accepted, key=lambda i: (counts[i], -i))
                 previous_best = proven[best]
+            history.published.add(model_key(global_model))
+            history.revealed |= history.used_in_task
             trace.rounds.append(
                 RoundTrace(
                     r,
@@ -181,62 +191,72 @@ class Federation:
         trace.global_model = global_model
         return trace
 
-    def _round_models(
+    def _plays(
         self, global_model: np.ndarray, r: int, previous_best: np.ndarray | None
-    ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-        """Each client's proven model and the weights it hands over (or submits in
-        the clear, for the rules without proofs)."""
-        proven: dict[int, np.ndarray] = {}
-        handed: dict[int, np.ndarray] = {}
-        honest = [i for i in range(self.cfg.clients) if self.kind(i) == "honest"]
+    ) -> dict[int, Play]:
+        """What each client does this round (clients that copy others' work last,
+        once there is something to copy)."""
+        plays: dict[int, Play] = {}
+        public = PublicRound(
+            round=r,
+            global_model=global_model,
+            eval_samples=self.definition.eval_samples,
+            previous_best=previous_best,
+        )
+        honest = [
+            i for i in range(self.cfg.federation.clients) if self.kind(i) == "honest"
+        ]
         for i, c in enumerate(self.clients):
-            kind = self.kind(i)
-            if kind == "free-ride":
-                continue  # filled in below, from others' work
-            if kind == "lazy":
-                w = global_model
-            elif kind == "flood":
-                w = c.random_weights(r)  # type: ignore[attr-defined]
-            else:
-                w = c.local_update(global_model, r)
-            proven[i] = w
-            handed[i] = w
-            if kind == "model-swap":
-                handed[i] = c.handed_over(Contribution(r, w, 0, b""))
-        for i in range(self.cfg.clients):
-            if self.kind(i) == "free-ride":
-                copied = (
-                    previous_best
-                    if r > 1 and previous_best is not None
-                    else proven[honest[0]]
-                    if honest
-                    else global_model
-                )
-                proven[i] = handed[i] = copied
-        return proven, handed
+            if c.proves:
+                play = c.play(public)
+                if play is not None:
+                    plays[i] = play
+        others = tuple(plays[i].committed for i in honest if i in plays)
+        for i, c in enumerate(self.clients):
+            if not c.proves:
+                play = c.play(replace(public, others=others))
+                if play is not None:
+                    plays[i] = play
+        return dict(sorted(plays.items()))
 
-    def _counts(
-        self, rule: str, proven: dict[int, np.ndarray]
-    ) -> dict[int, int | None]:
-        if rule == "zkpot":
-            provable = [
-                i for i in sorted(proven) if self.kind(i) not in REFUSED_ON_CHAIN
-            ]
-            counts = circuit_counts(self.compiled, [proven[i] for i in provable])
-            out: dict[int, int | None] = dict.fromkeys(proven)
-            out.update(zip(provable, counts, strict=True))
-            return out
-        spec, d = self.cfg.spec, self.definition
-        return {
-            i: count_correct(spec, w, d.eval_x, d.eval_y) for i, w in proven.items()
-        }
+    def _verified(
+        self, plays: dict[int, Play], history: TaskHistory
+    ) -> tuple[dict[int, int | None], dict[int, np.ndarray]]:
+        """Each play's verified count under the contract's rules (None: refused),
+        and the model each verified proof was made for."""
+        provable = [i for i, p in plays.items() if p.proven is not None]
+        circuit = dict(
+            zip(
+                provable,
+                circuit_counts(self.compiled, [plays[i].proven for i in provable]),
+                strict=True,
+            )
+        )
+        own = {model_key(plays[i].proven): circuit[i] for i in provable}
+        counts: dict[int, int | None] = {}
+        proven: dict[int, np.ndarray] = {}
+        for i, play in plays.items():
+            s = submission_of(play, model_key, lambda w: own[model_key(w)])
+            if refusal(s, history, self.definition.eval_samples) is None:
+                history.used_in_task.add(s.weights_hash)
+                counts[i] = s.proven_correct
+                assert play.proven is not None
+                proven[i] = play.proven
+            else:
+                counts[i] = None
+        return counts, proven
+
+    def _plain_counts(self, shown: dict[int, np.ndarray]) -> dict[int, int | None]:
+        """Counts on the evaluation set of the models shown in the clear."""
+        spec, d = self.cfg.federation.spec, self.definition
+        return {i: count_correct(spec, w, d.eval_x, d.eval_y) for i, w in shown.items()}
 
     def _test_accuracy(self, w: np.ndarray) -> float:
         """Accuracy on the held-out test set (NaN without one)."""
         test = self.data.test
         if test is None:
             return float("nan")
-        return count_correct(self.cfg.spec, w, test.x, test.y) / len(test.y)
+        return count_correct(self.cfg.federation.spec, w, test.x, test.y) / len(test.y)
 
 
 def trace_to_json(trace: RunTrace) -> dict[str, Any]:

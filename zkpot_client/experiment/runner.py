@@ -7,15 +7,16 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..circuit.keys import CircuitArtifacts
-from ..processes.sim import SimConfig, run_sim
+from ..processes.sim import SimOptions, run_sim
 from ..progress import info
 from ..report import write_json
 from ..roles.publisher import setup_task_circuit
+from ..types import RoundSummary
 from .grid import RULES, Federation, GridConfig, trace_to_json
 from .membership import loss_attack, public_record_attack
 
@@ -36,7 +37,7 @@ def load_grid(cfg: GridConfig, path: Path) -> ExperimentResult | None:
     if not path.is_file():
         return None
     saved = json.loads(path.read_text())
-    if saved.get("config") != json.loads(json.dumps(asdict(cfg))):
+    if saved.get("config") != cfg.to_json():
         return None
     return ExperimentResult(
         cfg,
@@ -62,7 +63,7 @@ def grid_configs(cfg: GridConfig) -> list[tuple[int, str | None, int]]:
 
 def circuit_of(cfg: GridConfig, seed: int) -> CircuitArtifacts:
     """The seed's circuit (its evaluation set is drawn with the seed), set up and cached."""
-    return setup_task_circuit(cfg.definition(cfg.data(seed)))
+    return setup_task_circuit(cfg.federation.definition(cfg.federation.data(seed)))
 
 
 def run_grid(
@@ -94,7 +95,7 @@ def membership_rows(
     test = fed.data.test
     assert test is not None
     nonmembers = (test.x, test.y)
-    spec = fed.cfg.spec
+    spec = fed.cfg.federation.spec
     last_zkpot = traces["zkpot"].rounds[-1]
     rows = []
     for i, shard in enumerate(fed.data.shards):
@@ -148,25 +149,17 @@ def run_real(
             shutil.rmtree(saved.parent)
         info(f"[bold]real-proof run: {byzantine} Byzantine ({attack}), seed {seed}[/]")
         sim = run_sim(
-            SimConfig(
-                clients=cfg.clients,
-                byzantine=byzantine,
-                attack=attack,
-                rounds=cfg.rounds,
-                seed=seed,
-                eval_samples=cfg.eval_samples,
-                hidden=cfg.hidden,
-                scale=cfg.scale,
-                threshold=cfg.threshold,
-                alpha=cfg.alpha,
-                epochs=cfg.epochs,
-                test_samples=cfg.test_samples,
-                run_dir=run_root / attack,
-            )
+            cfg.federation.with_(byzantine=byzantine, attack=attack, seed=seed),
+            SimOptions(run_dir=run_root / attack),
         )
         grid = result.traces[config_key(byzantine, attack, seed)]["zkpot"]
         comparison = compare(
-            sim.rounds, grid, cfg.clients, attack, sim.seconds, sim.exit_codes
+            sim.rounds,
+            grid,
+            cfg.federation.clients,
+            attack,
+            sim.seconds,
+            sim.exit_codes,
         )
         write_json(comparison, saved)
         result.real.append(comparison)
@@ -179,7 +172,7 @@ def _comparison_path(run_root: Path, attack: str) -> Path:
 
 
 def compare(
-    sim_rounds: list[dict[str, Any]],
+    sim_rounds: list[RoundSummary],
     grid: dict[str, Any],
     clients: int,
     attack: str,
@@ -193,19 +186,17 @@ def compare(
     index = {SimFederation.client_account(i).address: i for i in range(clients)}
     rounds = []
     for sim_r, grid_r in zip(sim_rounds, grid["rounds"], strict=False):
-        chain_counts = {
-            index[c["client"]]: c["correct"] for c in sim_r["contributions"]
-        }
+        chain_counts = {index[c.client]: c.correct for c in sim_r.contributions}
         grid_counts = {int(i): c for i, c in grid_r["counts"].items() if c is not None}
         chain_accepted = sorted(
-            index[c["client"]] for c in sim_r["contributions"] if c["accepted"]
+            index[c.client] for c in sim_r.contributions if c.accepted
         )
         rounds.append(
             {
-                "round": sim_r["round"],
+                "round": sim_r.round,
                 "counts_agree": chain_counts == grid_counts,
                 "accepted_agree": chain_accepted == sorted(grid_r["accepted"]),
-                "chain_eval_accuracy": sim_r["global_accuracy"],
+                "chain_eval_accuracy": sim_r.global_accuracy,
                 "grid_eval_accuracy": grid_r["eval_accuracy"],
                 "chain_counts": chain_counts,
                 "grid_counts": grid_counts,

@@ -14,16 +14,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from eth_account.signers.local import LocalAccount
 from nacl.public import PrivateKey
 
-from ..chain.contracts import ROUND_CLOSED
 from ..chain.events import contributions, logs
 from ..exceptions import ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
-from ..roles.aggregator import AggregationResult, Aggregator
+from ..phases import can_finalize_without_aggregator
+from ..roles.aggregator import Aggregator
 from ..storage import ContentStore
+from ..types import AggregationResult, RoundStatus
 from .common import RoleContext
 from .keeper import keep_round
 
@@ -47,7 +47,22 @@ def load_box_key(state_dir: Path, *, create: bool = False) -> PrivateKey:
         raise ZKPoTValueError(f"{path} does not hold an aggregator key") from exc
 
 
-@dataclass
+def aggregation_path(
+    state_dir: Path, chain_id: int, contract: str, task_id: int, round_: int
+) -> Path:
+    """Where the aggregation of a round is kept: under the chain, contract and task
+    it belongs to, so a state directory serving several tasks (or a chain reset)
+    never hands one task's model to another."""
+    return (
+        state_dir
+        / f"chain-{chain_id}"
+        / contract.lower()
+        / f"task-{task_id}"
+        / f"round-{round_}.json"
+    )
+
+
+@dataclass(kw_only=True)
 class AggregatorProcess:
     ctx: RoleContext
     aggregator: Aggregator
@@ -57,7 +72,7 @@ class AggregatorProcess:
 
     def run(self) -> int:
         ctx, zkpot = self.ctx, self.ctx.zkpot
-        if zkpot.task(ctx.task_id)["aggregator"] != self.aggregator.account.address:
+        if zkpot.task(ctx.task_id).aggregator != self.aggregator.account.address:
             raise ZKPoTValueError(
                 f"{self.aggregator.account.address} is not the aggregator of task {ctx.task_id}"
             )
@@ -68,11 +83,14 @@ class AggregatorProcess:
         ctx.log(f"aggregating task {ctx.task_id} ({ctx.task.num_rounds} rounds)")
         for r, state, head in ctx.rounds():
             self.slash_missed_proofs(before_round=r)
-            if state["status"] == ROUND_CLOSED and head <= state["aggregateEnd"]:
+            if (
+                state.status == RoundStatus.CLOSED
+                and not can_finalize_without_aggregator(state, head)
+            ):
                 self.publish(r)
             else:
                 keep_round(ctx, self.aggregator.account, r, state, head)
-        last = int(ctx.call(zkpot.task, ctx.task_id)["currentRound"])
+        last = ctx.call(zkpot.task, ctx.task_id).current_round
         self.slash_missed_proofs(before_round=last + 1)
         ctx.log("task over")
         return 0
@@ -130,34 +148,50 @@ class AggregatorProcess:
         )
 
     def _path(self, round_: int) -> Path:
-        return self.state_dir / f"round-{round_}.json"
+        ctx = self.ctx
+        return aggregation_path(
+            self.state_dir,
+            ctx.chain.w3.eth.chain_id,
+            ctx.zkpot.address,
+            ctx.task_id,
+            round_,
+        )
 
     def save(self, result: AggregationResult) -> None:
+        """Keep a round's aggregation (its model is in the store under its CID)."""
         write_atomically(
             self._path(result.round),
             json.dumps(
                 {
+                    "contract": self.ctx.zkpot.address,
+                    "task": self.ctx.task_id,
                     "round": result.round,
                     "model_hash": hex(result.model_hash),
                     "cid": result.cid,
-                    "included": result.included,
-                    "excluded": result.excluded,
+                    "included": list(result.included),
+                    "excluded": dict(result.excluded),
                 },
                 indent=1,
             ),
         )
 
     def load(self, round_: int) -> AggregationResult | None:
+        """The aggregation saved for `round_` of this contract's task, if any."""
         path = self._path(round_)
         if not path.is_file():
             return None
         raw = json.loads(path.read_text())
+        if (raw.get("contract"), raw.get("task"), raw.get("round")) != (
+            self.ctx.zkpot.address,
+            self.ctx.task_id,
+            round_,
+        ):
+            return None
         return AggregationResult(
             round=raw["round"],
-            weights=np.empty(0, np.float32),  # in the store under `cid`
             model_hash=int(raw["model_hash"], 16),
             cid=raw["cid"],
-            included=raw["included"],
+            included=tuple(raw["included"]),
             excluded=raw["excluded"],
         )
 
@@ -171,5 +205,9 @@ def make_aggregator(
 ) -> AggregatorProcess:
     key = load_box_key(state_dir)
     return AggregatorProcess(
-        ctx, Aggregator(account, ctx.zkpot, store, key, scale), state_dir
+        ctx=ctx,
+        aggregator=Aggregator(
+            account=account, zkpot=ctx.zkpot, store=store, key=key, scale=scale
+        ),
+        state_dir=state_dir,
     )

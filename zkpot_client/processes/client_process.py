@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..chain.backend import TRANSIENT_ERRORS
-from ..chain.contracts import ETHER, ROUND_OPEN
 from ..circuit.keys import CircuitArtifacts
-from ..exceptions import ContractRevertError
+from ..exceptions import ContractRevertError, ZKPoTValueError
+from ..paths import write_atomically
+from ..phases import is_past, phase_at
 from ..roles.client import Client
+from ..types import ETHER, Phase, RoundState, RoundStatus
 from .common import RoleContext
 from .keeper import keep_round
 from .provers import prover_slot
@@ -29,7 +31,11 @@ NEW, COMMITTED, PROVED, DONE = "new", "committed", "proved", "done"
 CLOSE_GRACE_BLOCKS = 3
 
 
-@dataclass
+PROVE_SECONDS = "prove-seconds.json"
+"""File in a client's state directory: round -> seconds its proof took."""
+
+
+@dataclass(kw_only=True)
 class ClientProcess:
     ctx: RoleContext
     client: Client
@@ -42,7 +48,10 @@ class ClientProcess:
         ctx, c = self.ctx, self.client
         vka = self.artifacts.vka_words()
         for r, state, head in ctx.rounds():
-            if state["status"] == ROUND_OPEN and head >= state["openBlock"]:
+            if (
+                state.status == RoundStatus.OPEN
+                and phase_at(state, head) != Phase.REGISTRATION
+            ):
                 try:
                     self.step(r, state, head, vka)
                 except TRANSIENT_ERRORS as exc:
@@ -58,18 +67,16 @@ class ClientProcess:
         self.finish()
         return 0
 
-    def step(self, r: int, state: dict, head: int, vka: list[bytes]) -> None:
+    def step(self, r: int, state: RoundState, head: int, vka: list[bytes]) -> None:
         """Advance this client's part of round `r` as far as the chain allows."""
         ctx, c = self.ctx, self.client
         stage = self.stages.get(r) or self.resume(r)
         if stage == NEW:
-            if head > state["commitEnd"]:
+            if is_past(state, Phase.COMMIT, head):
                 ctx.log(f"round {r}: joined after the commit phase, sitting it out")
                 stage = DONE
             else:
-                c.contribute(ctx.task, r)
-                ctx.log(f"round {r}: committed")
-                stage = COMMITTED
+                stage = self.commit(r)
         if stage == COMMITTED:
             with prover_slot(self.slot_dir, self.slots):
                 proof = c.prove(self.artifacts)
@@ -81,12 +88,12 @@ class ClientProcess:
             stage = PROVED
         if stage == PROVED:
             head = ctx.head()
-            if head > state["proofEnd"]:
+            if is_past(state, Phase.PROVE, head):
                 ctx.log(
                     f"round {r}: the proof phase ended before submission (the stake pays for it)"
                 )
                 stage = DONE
-            elif head > state["commitEnd"]:
+            elif is_past(state, Phase.COMMIT, head):
                 try:
                     c.submit(ctx.task, vka)
                     ctx.log(f"round {r}: submitted")
@@ -95,13 +102,29 @@ class ClientProcess:
                 stage = DONE
         self.stages[r] = stage
 
+    def commit(self, r: int) -> str:
+        """Train and commit; a commitment the contract or the client's own checks
+        refuse (too late after training, not eligible, weights already public) means
+        sitting the round out, not the end of the process."""
+        ctx, c = self.ctx, self.client
+        try:
+            c.contribute(ctx.task, r)
+        except (ContractRevertError, ZKPoTValueError) as exc:
+            ctx.log(f"round {r}: commitment refused ({exc}); sitting this round out")
+            return DONE
+        if c.current is None:
+            ctx.log(f"round {r}: nothing to commit; sitting this round out")
+            return DONE
+        ctx.log(f"round {r}: committed")
+        return COMMITTED
+
     def resume(self, r: int) -> str:
         """Where this client stands in round `r`, from the chain and its state directory."""
         ctx, c = self.ctx, self.client
         mine = ctx.call(ctx.zkpot.contribution, ctx.task_id, r, c.address)
-        if mine["submitted"]:
+        if mine.submitted:
             return DONE
-        if mine["commitment"] == bytes(32):
+        if mine.commitment == bytes(32):
             return NEW
         saved = c.resume(ctx.task, r)
         if saved is None:
@@ -116,10 +139,10 @@ class ClientProcess:
         """Keep proving times (which never reach the chain) for the run's report."""
         if self.client.state_dir is None:
             return
-        path = self.client.state_dir / "prove-seconds.json"
+        path = self.client.state_dir / PROVE_SECONDS
         times = json.loads(path.read_text()) if path.is_file() else {}
         times[str(r)] = round(seconds, 2)
-        path.write_text(json.dumps(times))
+        write_atomically(path, json.dumps(times))
 
     def finish(self) -> None:
         ctx, c = self.ctx, self.client

@@ -7,23 +7,24 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..chain.backend import Chain, ride_out_outages
-from ..chain.contracts import TASK_ACTIVE, ZKPoTContract
-from ..chain.events import TaskInfo, task_info
+from ..chain.contracts import ZKPoTContract
+from ..chain.events import task_info
+from ..types import RoundState, Task, TaskStatus
 
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RoleContext:
     """A role process's connection, task and log."""
 
     name: str
     rpc: str
     zkpot: ZKPoTContract
-    task: TaskInfo
+    task: Task
     poll_seconds: float = 1.0
     patience_seconds: float = 300.0
     """How long the node may stay unreachable before the process gives up."""
@@ -34,7 +35,9 @@ class RoleContext:
     ) -> RoleContext:
         chain = Chain.connect(rpc)
         zkpot = ZKPoTContract(chain, contract)
-        return cls(name, rpc, zkpot, task_info(zkpot, task_id), **kw)
+        return cls(
+            name=name, rpc=rpc, zkpot=zkpot, task=task_info(zkpot, task_id), **kw
+        )
 
     @property
     def chain(self) -> Chain:
@@ -61,14 +64,14 @@ class RoleContext:
             what=f"the node at {self.rpc}",
         )
 
-    def rounds(self) -> Iterator[tuple[int, dict[str, Any], int]]:
+    def rounds(self) -> Iterator[tuple[int, RoundState, int]]:
         """While the task is active, once per poll: its current round, that round's
         on-chain state and the chain's head."""
         while True:
             task = self.call(self.zkpot.task, self.task_id)
-            if task["status"] != TASK_ACTIVE:
+            if task.status != TaskStatus.ACTIVE:
                 return
-            r = int(task["currentRound"])
+            r = task.current_round
             yield r, self.call(self.zkpot.round, self.task_id, r), self.head()
             self.sleep()
 

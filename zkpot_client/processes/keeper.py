@@ -9,12 +9,11 @@ and refuses the rest, which is fine.
 
 from __future__ import annotations
 
-from typing import Any
-
 from eth_account.signers.local import LocalAccount
 
-from ..chain.contracts import ROUND_CLOSED, ROUND_OPEN
 from ..exceptions import ContractRevertError
+from ..phases import can_close, can_finalize_without_aggregator
+from ..types import RoundState, RoundStatus
 from .common import RoleContext
 
 
@@ -22,7 +21,7 @@ def keep_round(
     ctx: RoleContext,
     account: LocalAccount,
     round_: int,
-    state: dict[str, Any],
+    state: RoundState,
     head: int,
     *,
     grace_blocks: int = 0,
@@ -30,10 +29,14 @@ def keep_round(
     """Close round `round_` once its proof phase is over (plus `grace_blocks`, to let
     the aggregator go first), or finalise it once its aggregate phase is over."""
     try:
-        if state["status"] == ROUND_OPEN and head > state["proofEnd"] + grace_blocks:
+        if state.status == RoundStatus.OPEN and can_close(
+            state, head, grace_blocks=grace_blocks
+        ):
             ctx.call(ctx.zkpot.close_round, account, ctx.task_id)
             ctx.log(f"closed round {round_}")
-        elif state["status"] == ROUND_CLOSED and head > state["aggregateEnd"]:
+        elif state.status == RoundStatus.CLOSED and can_finalize_without_aggregator(
+            state, head
+        ):
             ctx.call(ctx.zkpot.finalize_without_aggregator, account, ctx.task_id)
             ctx.log(
                 f"round {round_}: the aggregator missed its deadline; finalised without it"

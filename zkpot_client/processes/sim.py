@@ -19,7 +19,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,62 +28,42 @@ from typing import Any
 
 from ..chain.accounts import write_key_file
 from ..chain.backend import AnvilNode, dev_account
-from ..chain.contracts import ETHER, TaskTerms, ZKPoTContract
+from ..chain.contracts import ZKPoTContract
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import prove
-from ..data import load_task_data, save_arrays
-from ..exceptions import ToolchainError, ZKPoTValueError
+from ..cli_options import command_line
+from ..config import FederationConfig, client_seed
+from ..data import save_arrays
+from ..exceptions import ToolchainError
 from ..model import ModelSpec, flatten, quantise
 from ..progress import info, warn
 from ..roles.byzantine import ATTACKS, byzantine_indices
-from ..roles.client import Client, client_seed
-from ..roles.publisher import TaskDefinition, setup_task_circuit
+from ..roles.client import Client
+from ..roles.publisher import setup_task_circuit
 from ..storage import LocalDirStore
-from .aggregator_process import load_box_key
+from ..summary import rounds_json, summarise_task
+from ..types import ETHER, RoundSummary, TaskTerms
+from .aggregator_process import aggregation_path, load_box_key
+from .client_process import PROVE_SECONDS
 from .provers import default_slots
 
 PUBLISHER, AGGREGATOR = 0, 1
 """Development account numbers of the publisher and aggregator; clients follow."""
 
 
-@dataclass(frozen=True)
-class SimConfig:
-    """A simulation; the defaults are the documented run."""
+@dataclass(frozen=True, kw_only=True)
+class SimOptions:
+    """How a simulation runs on this machine (the federation is a FederationConfig)."""
 
-    clients: int = 10
-    byzantine: int = 0
-    attack: str | None = None
-    rounds: int = 5
-    seed: int = 0
-    eval_samples: int = 100
-    hidden: int = 16
-    scale: int = 13
-    threshold: float = 0.3
-    alpha: float = 0.5
-    """Dirichlet concentration of the non-IID split."""
-    epochs: int = 10
-    test_samples: int = 0
-    """Samples held out from the clients (as in `zkpot experiment`, to replay its grid)."""
     block_time: float = 1.0
+    """Seconds between anvil's blocks."""
     slots: int = field(default_factory=default_slots)
+    """Provers allowed at once."""
     run_dir: Path | None = None
-    cache: Path | None = None
-    srs: Path | None = None
-
-    def check(self) -> None:
-        if not 1 <= self.clients <= 64:
-            raise ZKPoTValueError("--clients must be between 1 and 64")
-        if not 0 <= self.byzantine <= self.clients:
-            raise ZKPoTValueError("--byzantine must be between 0 and --clients")
-        if self.byzantine and self.attack not in ATTACKS:
-            raise ZKPoTValueError(
-                f"--byzantine needs --attack, one of: {', '.join(sorted(ATTACKS))}"
-            )
-        if self.rounds < 1:
-            raise ZKPoTValueError("--rounds must be at least 1")
+    """Where keys, data, store, state and logs go (None: a new temporary directory)."""
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     """The task's phases in blocks, and what the run should take."""
 
@@ -94,11 +73,11 @@ class Schedule:
     estimate_seconds: float
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class SimResult:
     byzantine: list[str]
     attack: str | None
-    rounds: list[dict[str, Any]]
+    rounds: list[RoundSummary]
     run_dir: Path
     contract: str
     task_id: int
@@ -113,7 +92,7 @@ class SimResult:
         return {
             "byzantine": self.byzantine,
             "attack": self.attack,
-            "rounds": self.rounds,
+            "rounds": rounds_json(self.rounds),
             "contract": self.contract,
             "task": self.task_id,
             "seconds": round(self.seconds, 1),
@@ -137,12 +116,14 @@ def prove_seconds_estimate(artifacts: CircuitArtifacts, spec: ModelSpec) -> floa
     return seconds
 
 
-def plan_schedule(cfg: SimConfig, prove_seconds: float) -> Schedule:
+def plan_schedule(
+    cfg: FederationConfig, options: SimOptions, prove_seconds: float
+) -> Schedule:
     """Phase lengths (in blocks) that fit every prover of a round, one slot at a time."""
-    cls = ATTACKS[cfg.attack] if cfg.byzantine else Client
+    cls = ATTACKS[cfg.attack] if cfg.byzantine and cfg.attack else Client
     provers = cfg.clients - cfg.byzantine + (cfg.byzantine if cls.proves else 0)
-    blocks = lambda seconds: math.ceil(seconds / cfg.block_time)  # noqa: E731
-    proving = math.ceil(provers / cfg.slots) * prove_seconds
+    blocks = lambda seconds: math.ceil(seconds / options.block_time)  # noqa: E731
+    proving = math.ceil(provers / options.slots) * prove_seconds
     # Registration: every client process starts (imports, checks the circuit package
     # against the chain) and registers. Commit: they all train at once. Proving
     # starts at each commitment, so the proof phase only covers what is left of
@@ -157,22 +138,16 @@ def plan_schedule(cfg: SimConfig, prove_seconds: float) -> Schedule:
         min_stake=ETHER // 10,
         missed_proof_penalty=ETHER // 20,
     )
-    per_round = (terms.commit_blocks + terms.proof_blocks + 5) * cfg.block_time
-    estimate = 30 + terms.registration_blocks * cfg.block_time + cfg.rounds * per_round
-    return Schedule(terms, prove_seconds, provers, estimate)
-
-
-def _zkpot(*args: object) -> list[str]:
-    return [sys.executable, "-m", "zkpot_client.cli", *map(str, args)]
-
-
-def _option_args(options: dict[str, Any]) -> list[str]:
-    """`{"rpc": url, ...}` as `["--rpc", url, ...]` (None values left out)."""
-    out: list[str] = []
-    for key, value in options.items():
-        if value is not None:
-            out += [f"--{key.replace('_', '-')}", str(value)]
-    return out
+    per_round = (terms.commit_blocks + terms.proof_blocks + 5) * options.block_time
+    estimate = (
+        30 + terms.registration_blocks * options.block_time + cfg.rounds * per_round
+    )
+    return Schedule(
+        terms=terms,
+        prove_seconds=prove_seconds,
+        provers=provers,
+        estimate_seconds=estimate,
+    )
 
 
 class Federation:
@@ -182,30 +157,23 @@ class Federation:
     (kill a client, restart the aggregator, restart the node from its state dump).
     """
 
-    def __init__(self, cfg: SimConfig, *, node_state: bool = False) -> None:
-        cfg.check()
-        self.cfg = cfg
-        self.run_dir = cfg.run_dir or Path(tempfile.mkdtemp(prefix="zkpot-sim-"))
+    def __init__(
+        self,
+        cfg: FederationConfig,
+        options: SimOptions | None = None,
+        *,
+        node_state: bool = False,
+    ) -> None:
+        self.cfg = cfg.check()
+        self.options = options = options or SimOptions()
+        self.run_dir = options.run_dir or Path(tempfile.mkdtemp(prefix="zkpot-sim-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.run_dir / "logs"
         self.logs.mkdir(exist_ok=True)
         self.store_dir = self.run_dir / "store"
         self.node_state = self.run_dir / "anvil-state.json" if node_state else None
-        self.data = load_task_data(
-            eval_samples=cfg.eval_samples,
-            num_clients=cfg.clients,
-            alpha=cfg.alpha,
-            seed=cfg.seed,
-            test_samples=cfg.test_samples,
-        )
-        self.definition = TaskDefinition(
-            spec=ModelSpec(hidden=cfg.hidden),
-            eval_x=self.data.eval_x,
-            eval_y=self.data.eval_y,
-            scale=cfg.scale,
-            threshold=cfg.threshold,
-            rounds=cfg.rounds,
-        )
+        self.data = cfg.data()
+        self.definition = cfg.definition(self.data)
         self.byzantine = byzantine_indices(cfg.clients, cfg.byzantine, cfg.seed)
         self.names = {
             self.client_account(i).address: f"client-{i + 1}"
@@ -235,7 +203,9 @@ class Federation:
             self.definition, srs=self.cfg.srs, cache=self.cfg.cache
         )
         self.schedule = plan_schedule(
-            self.cfg, prove_seconds_estimate(artifacts, self.definition.spec)
+            self.cfg,
+            self.options,
+            prove_seconds_estimate(artifacts, self.definition.spec),
         )
         self.logrows = artifacts.logrows
         return self.schedule
@@ -245,7 +215,7 @@ class Federation:
         """Start anvil (again on the same port, from its state dump, if it ran before)."""
         self.node = AnvilNode(
             port=self.port,
-            block_time=self.cfg.block_time,
+            block_time=self.options.block_time,
             accounts=self.cfg.clients + 2,
             state=self.node_state,
         )
@@ -272,32 +242,28 @@ class Federation:
         eval_path = save_arrays(
             self.run_dir / "publisher" / "eval.npz", self.data.eval_x, self.data.eval_y
         )
-        args = _zkpot(
+        args = command_line(
             "publish",
-            *_option_args(
-                {
-                    "rpc": self.node.url,
-                    "key_file": self.key_file(PUBLISHER),
-                    "store": self.store_dir,
-                    "eval_data": eval_path,
-                    "hidden": cfg.hidden,
-                    "threshold": cfg.threshold,
-                    "rounds": cfg.rounds,
-                    "reward_pool": 3,
-                    "stake": t.min_stake / ETHER,
-                    "max_clients": t.max_clients,
-                    "registration_blocks": t.registration_blocks,
-                    "commit_blocks": t.commit_blocks,
-                    "proof_blocks": t.proof_blocks,
-                    "aggregate_blocks": t.aggregate_blocks,
-                    "aggregator": dev_account(AGGREGATOR).address,
-                    "aggregator_key": bytes(box.public_key).hex(),
-                    "seed": cfg.seed,
-                    "out": task_file,
-                    "srs": cfg.srs,
-                    "cache_dir": cfg.cache,
-                }
-            ),
+            rpc=self.node.url,
+            key_file=self.key_file(PUBLISHER),
+            store_dir=self.store_dir,
+            eval_data=eval_path,
+            hidden=cfg.hidden,
+            threshold=cfg.threshold,
+            rounds=cfg.rounds,
+            reward_pool=cfg.reward_pool / ETHER,
+            stake=t.min_stake / ETHER,
+            max_clients=t.max_clients,
+            registration_blocks=t.registration_blocks,
+            commit_blocks=t.commit_blocks,
+            proof_blocks=t.proof_blocks,
+            aggregate_blocks=t.aggregate_blocks,
+            aggregator=dev_account(AGGREGATOR).address,
+            aggregator_key=bytes(box.public_key).hex(),
+            seed=cfg.seed,
+            out=task_file,
+            srs=cfg.srs,
+            cache_dir=cfg.cache,
         )
         with open(self.logs / "publisher.log", "w") as log:
             done = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT)
@@ -313,46 +279,41 @@ class Federation:
         """The command line of role process `name`: aggregator, watch or client-N."""
         assert self.node is not None
         cfg = self.cfg
-        common = {"rpc": self.node.url, "contract": self.contract, "task": self.task_id}
+        common = {
+            "rpc": self.node.url,
+            "contract": self.contract,
+            "task_id": self.task_id,
+        }
         if name == "aggregator":
-            return _zkpot(
+            return command_line(
                 "aggregate",
-                *_option_args(
-                    {
-                        **common,
-                        "key_file": self.key_file(AGGREGATOR),
-                        "store": self.store_dir,
-                        "state_dir": self.run_dir / "aggregator",
-                    }
-                ),
+                **common,
+                key_file=self.key_file(AGGREGATOR),
+                store_dir=self.store_dir,
+                state_dir=self.run_dir / "aggregator",
             )
         if name == "watch":
-            return _zkpot(
-                "watch",
-                *_option_args({**common, "json": self.run_dir / "watch.json"}),
-                "--follow",
+            return command_line(
+                "watch", **common, json_path=self.run_dir / "watch.json", follow=True
             )
         i = int(name.removeprefix("client-")) - 1
         shard = self.data.shards[i]
         client_dir = self.run_dir / name
-        return _zkpot(
+        return command_line(
             "client",
-            *_option_args(
-                {
-                    **common,
-                    "key_file": self.key_file(AGGREGATOR + 1 + i),
-                    "store": self.store_dir,
-                    "data": save_arrays(client_dir / "data.npz", shard.x, shard.y),
-                    "state_dir": client_dir / "state",
-                    "name": name,
-                    "epochs": cfg.epochs,
-                    "seed": client_seed(cfg.seed, i),
-                    "prover_slots": self.run_dir / "prover-slots",
-                    "slots": cfg.slots,
-                    "attack": cfg.attack if i in self.byzantine else None,
-                    "cache_dir": cfg.cache,
-                }
-            ),
+            **common,
+            key_file=self.key_file(AGGREGATOR + 1 + i),
+            store_dir=self.store_dir,
+            data_path=save_arrays(client_dir / "data.npz", shard.x, shard.y),
+            state_dir=client_dir / "state",
+            name=name,
+            epochs=cfg.training.epochs,
+            lr=cfg.training.lr,
+            seed=client_seed(cfg.seed, i),
+            prover_slots=self.run_dir / "prover-slots",
+            slots=self.options.slots,
+            attack=cfg.attack if i in self.byzantine else None,
+            cache_dir=cfg.cache,
         )
 
     def start(self, name: str) -> subprocess.Popen[bytes]:
@@ -441,7 +402,7 @@ class Federation:
             zkpot = self.zkpot
             task = zkpot.task(self.task_id)
             return (
-                f"round {task['currentRound']}/{self.cfg.rounds}, "
+                f"round {task.current_round}/{self.cfg.rounds}, "
                 f"{zkpot.phase(self.task_id)}, block {zkpot.chain.block_number}; "
                 f"{running} processes running"
             )
@@ -454,8 +415,6 @@ class Federation:
     def collect(self, exit_codes: dict[str, int], seconds: float) -> SimResult:
         """The run's outcome, read from events (proving times and Byzantine journals
         from the clients' state directories, exclusions from the aggregator's)."""
-        from ..demo import summarise
-
         names = dict(self.names)
         byzantine = [self.client_account(i).address for i in self.byzantine]
         for address in byzantine:
@@ -464,16 +423,18 @@ class Federation:
             (int(r), self.client_account(i).address): s
             for i in range(self.cfg.clients)
             for r, s in _read_json(
-                self.run_dir / f"client-{i + 1}" / "state" / "prove-seconds.json", {}
+                self.run_dir / f"client-{i + 1}" / "state" / PROVE_SECONDS, {}
             ).items()
         }
-        rounds = summarise(
-            self.zkpot,
-            LocalDirStore(self.store_dir),
-            self.definition,
+        zkpot = self.zkpot
+        rounds = summarise_task(
+            zkpot,
             self.task_id,
-            prove_seconds,
-            names,
+            self.definition.eval_samples,
+            store=LocalDirStore(self.store_dir),
+            accuracy=self.definition.accuracy,
+            names=names,
+            prove_seconds=prove_seconds,
         )
         journals = {
             self.client_account(i).address: _read_json(
@@ -481,30 +442,39 @@ class Federation:
             ).get("journal", [])
             for i in self.byzantine
         }
+        chain_id = zkpot.chain.w3.eth.chain_id
         excluded = {
-            r: _read_json(self.run_dir / "aggregator" / f"round-{r}.json", {}).get(
-                "excluded", {}
-            )
+            r: _read_json(
+                aggregation_path(
+                    self.run_dir / "aggregator",
+                    chain_id,
+                    self.contract,
+                    self.task_id,
+                    r,
+                ),
+                {},
+            ).get("excluded", {})
             for r in range(1, self.cfg.rounds + 1)
         }
         return SimResult(
-            byzantine,
-            self.cfg.attack if self.cfg.byzantine else None,
-            rounds,
-            self.run_dir,
-            self.contract,
-            self.task_id,
-            seconds,
-            journals,
-            excluded,
-            exit_codes,
+            byzantine=byzantine,
+            attack=self.cfg.attack if self.cfg.byzantine else None,
+            rounds=rounds,
+            run_dir=self.run_dir,
+            contract=self.contract,
+            task_id=self.task_id,
+            seconds=seconds,
+            journals=journals,
+            excluded=excluded,
+            exit_codes=exit_codes,
         )
 
 
-def run_sim(cfg: SimConfig) -> SimResult:
+def run_sim(cfg: FederationConfig, options: SimOptions | None = None) -> SimResult:
     """Run the simulation and return its outcome, read from the chain."""
     started = time.monotonic()
-    fed = Federation(cfg, node_state=True)  # the chain is kept for audits
+    options = options or SimOptions()
+    fed = Federation(cfg, options, node_state=True)  # the chain is kept for audits
     info(f"run directory: {fed.run_dir}")
     schedule = fed.plan()
     t = schedule.terms
@@ -513,10 +483,10 @@ def run_sim(cfg: SimConfig) -> SimResult:
         + (f", attack {cfg.attack}" if cfg.byzantine else "")
         + f"), {cfg.rounds} rounds, circuit 2^{fed.logrows} rows: "
         f"{schedule.prove_seconds:.0f} s per proof, {schedule.provers} provers per round, "
-        f"{cfg.slots} at a time"
+        f"{options.slots} at a time"
     )
     info(
-        f"schedule (blocks of {cfg.block_time:g} s): registration {t.registration_blocks}, "
+        f"schedule (blocks of {options.block_time:g} s): registration {t.registration_blocks}, "
         f"commit {t.commit_blocks}, proof {t.proof_blocks}, aggregate {t.aggregate_blocks}; "
         f"[bold]expected run time about {schedule.estimate_seconds / 60:.0f} min[/]"
     )

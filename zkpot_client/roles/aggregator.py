@@ -3,7 +3,7 @@ against its on-chain commitment, averages them and publishes the global model.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -18,23 +18,19 @@ from ..crypto import unseal, weights_from_bytes
 from ..exceptions import ZKPoTError
 from ..model import quantise
 from ..storage import ContentStore
+from ..types import AggregationResult
 from .global_model import load_global_model, store_model
 
-
-@dataclass
-class AggregationResult:
-    """The new global model of a round and which contributions went into it."""
-
-    round: int
-    weights: np.ndarray
-    model_hash: int
-    cid: str
-    included: list[str] = field(default_factory=list)
-    excluded: dict[str, str] = field(default_factory=dict)
-    """Client address -> why its weights were left out."""
+HASH_MISMATCH = "weights do not hash to the proven commitment"
 
 
-@dataclass
+def exclusion(handed_hash: int, proven_hash: int) -> str | None:
+    """Why the aggregator leaves weights out (None: it includes them): only weights
+    that hash to the commitment their proof opened go into the global model."""
+    return None if handed_hash == proven_hash else HASH_MISMATCH
+
+
+@dataclass(kw_only=True)
 class Aggregator:
     """The task's aggregator (the publisher, in the baseline trust model)."""
 
@@ -54,35 +50,36 @@ class Aggregator:
 
         With nothing to include, the previous global model carries over.
         """
-        included: list[np.ndarray] = []
-        result = AggregationResult(
-            round=round_, weights=np.empty(0), model_hash=0, cid=""
-        )
+        included: dict[str, np.ndarray] = {}
+        excluded: dict[str, str] = {}
         for c in accepted_contributions(self.zkpot, task_id, round_):
             try:
                 flat = weights_from_bytes(
                     unseal(self.key, self.store.get(c.sealed_weights_cid))
                 )
             except ZKPoTError as exc:
-                result.excluded[c.client] = str(exc)
+                excluded[c.client] = str(exc)
                 continue
-            if weights_hash(flat, self.scale) != c.weights_hash:
-                result.excluded[c.client] = (
-                    "weights do not hash to the proven commitment"
-                )
+            why = exclusion(weights_hash(flat, self.scale), c.weights_hash)
+            if why is not None:
+                excluded[c.client] = why
                 continue
-            included.append(flat)
-            result.included.append(c.client)
+            included[c.client] = flat
         if included:
-            result.weights = quantise(fedavg(included), self.scale)
+            weights = quantise(fedavg(list(included.values())), self.scale)
         else:
-            result.weights = load_global_model(
+            weights = load_global_model(
                 self.zkpot, self.store, task_id, round_ - 1, self.scale
             )
-        result.model_hash, result.cid = store_model(
-            self.store, result.weights, self.scale
+        model_hash, cid = store_model(self.store, weights, self.scale)
+        return AggregationResult(
+            round=round_,
+            model_hash=model_hash,
+            cid=cid,
+            weights=weights,
+            included=tuple(included),
+            excluded=excluded,
         )
-        return result
 
     def publish(self, task_id: int, result: AggregationResult) -> TxReceipt:
         """Publish the new global model's hash and CID on chain (opens the next round)."""

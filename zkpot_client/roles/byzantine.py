@@ -22,13 +22,15 @@ import numpy as np
 from web3.types import TxReceipt
 
 from ..chain.contracts import commitment_of, new_salt
-from ..chain.events import TaskInfo, contributions, logs
+from ..chain.events import contributions, logs
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
-from ..circuit.prover import Proof
 from ..exceptions import ContractRevertError
 from ..model import quantise
-from .client import Client, Contribution
+from ..paths import write_atomically
+from ..rules import Play, PublicRound
+from ..types import Contribution, Proof, Task
+from .client import Client
 from .global_model import load_global_model
 
 #: Gas an attacker's refused transaction is sent with (a proof verification is ~1.9 M).
@@ -44,7 +46,7 @@ def byzantine_indices(clients: int, byzantine: int, seed: int) -> list[int]:
     return sorted(rng.choice(clients, byzantine, replace=False).tolist())
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ByzantineClient(Client):
     """A client that attacks; subclasses name the attack and override steps."""
 
@@ -67,9 +69,9 @@ class ByzantineClient(Client):
         """Keep what was tried and what the system answered."""
         self.journal.append({"round": round_, "action": action, "outcome": outcome})
         if self.state_dir is not None:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            (self.state_dir / "attack.json").write_text(
-                json.dumps({"attack": self.attack, "journal": self.journal}, indent=1)
+            write_atomically(
+                self.state_dir / "attack.json",
+                json.dumps({"attack": self.attack, "journal": self.journal}, indent=1),
             )
 
     def attempt(self, round_: int, action: str, send: Any) -> TxReceipt | None:
@@ -82,7 +84,7 @@ class ByzantineClient(Client):
         self.note(round_, action, "taken by the contract")
         return receipt
 
-    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
         """Submit as an honest client would, but send even what will be refused, and
         note the verified count when it goes through."""
         c = self.current
@@ -100,17 +102,15 @@ class ByzantineClient(Client):
             self.note(
                 c.round,
                 "verified",
-                f"count {mine['correct']}, "
+                f"count {mine.correct}, "
                 + (
-                    "accepted"
-                    if mine["accepted"]
-                    else "below the threshold, not accepted"
+                    "accepted" if mine.accepted else "below the threshold, not accepted"
                 ),
             )
         return receipt
 
     def commit_unchecked(
-        self, task: TaskInfo, round_: int, weights: np.ndarray, h: int | None = None
+        self, task: Task, round_: int, weights: np.ndarray, h: int | None = None
     ) -> None:
         """Commit without the honest client's checks (used or global weights)."""
         h = weights_hash(weights, self.scale) if h is None else h
@@ -132,7 +132,7 @@ class ByzantineClient(Client):
         )
 
     def _submit_forced(
-        self, task: TaskInfo, vka: list[bytes], proof: Proof, **kw: Any
+        self, task: Task, vka: list[bytes], proof: Proof, **kw: Any
     ) -> TxReceipt:
         assert self.current is not None
         return self.zkpot.submit_proof(
@@ -148,7 +148,7 @@ class ByzantineClient(Client):
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LabelFlipClient(ByzantineClient):
     attack: ClassVar[str] = "label-flip"
     summary: ClassVar[str] = "trains on its shard with every label shifted by one class"
@@ -157,7 +157,7 @@ class LabelFlipClient(ByzantineClient):
         return self.train_on(start, (self.shard.y + 1) % self.spec.classes, round_)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NoiseClient(ByzantineClient):
     attack: ClassVar[str] = "noise"
     summary: ClassVar[str] = "hands in random weights (Gaussian, standard deviation 1)"
@@ -166,7 +166,7 @@ class NoiseClient(ByzantineClient):
         return self.random_weights(round_)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FreeRideClient(ByzantineClient):
     attack: ClassVar[str] = "free-ride"
     summary: ClassVar[str] = (
@@ -178,7 +178,7 @@ class FreeRideClient(ByzantineClient):
     _replay: Any = field(default=None, repr=False)
     """The earlier contribution whose proof is replayed (rounds after the first)."""
 
-    def contribute(self, task: TaskInfo, round_: int) -> None:
+    def commit_round(self, task: Task, round_: int) -> None:
         if round_ == 1:
             copied = self._wait_for(
                 lambda: [
@@ -188,7 +188,7 @@ class FreeRideClient(ByzantineClient):
                 ],
                 task,
                 round_,
-                "commitEnd",
+                "commit_end",
             )
             if copied is None:
                 self.note(round_, "commit", "nobody committed to copy")
@@ -227,7 +227,7 @@ class FreeRideClient(ByzantineClient):
             task, round_, np.empty(0, np.float32), h=best.weights_hash
         )
 
-    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
         c = self.current
         if c is None:
             return None
@@ -240,7 +240,7 @@ class FreeRideClient(ByzantineClient):
                 ],
                 task,
                 1,
-                "proofEnd",
+                "proof_end",
             )
             if found is None:
                 self.note(1, "submit", f"{self.victim} never submitted a proof to copy")
@@ -255,6 +255,17 @@ class FreeRideClient(ByzantineClient):
             lambda: self._submit_forced(task, vka, proof),
         )
 
+    def play(self, public: PublicRound) -> Play | None:
+        if public.round == 1:
+            if not public.others:
+                return None  # nobody committed to copy
+            victim = public.others[0]
+            return Play(committed=None, proven=victim, handed=victim)
+        if public.previous_best is None:
+            return None  # no accepted proof to replay
+        best = public.previous_best
+        return Play(committed=best, proven=best, handed=best)
+
     def _proof_of(self, tx_hash: str) -> Proof:
         """The proof a `submitProof` transaction carried, from its public calldata."""
         tx = self.zkpot.chain.w3.eth.get_transaction(tx_hash)
@@ -265,11 +276,11 @@ class FreeRideClient(ByzantineClient):
         )
 
     def _wait_for(
-        self, probe: Callable[[], list[Any]], task: TaskInfo, round_: int, until: str
+        self, probe: Callable[[], list[Any]], task: Task, round_: int, until: str
     ) -> Any:
         """The first thing `probe` finds, polling until the round's block `until`
         (None if nothing came)."""
-        deadline = int(self.zkpot.round(task.task_id, round_)[until])
+        deadline = int(getattr(self.zkpot.round(task.task_id, round_), until))
         while True:
             got = probe()
             if got:
@@ -279,7 +290,7 @@ class FreeRideClient(ByzantineClient):
             time.sleep(0.5)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ForgeClaimClient(ByzantineClient):
     attack: ClassVar[str] = "forge-claim"
     summary: ClassVar[str] = (
@@ -290,7 +301,11 @@ class ForgeClaimClient(ByzantineClient):
     def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
         return self.train_on(start, self.shard.y, round_, epochs=1)
 
-    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+    def play(self, public: PublicRound) -> Play | None:
+        w = self.local_update(public.global_model, public.round)
+        return Play(committed=w, proven=w, claimed=public.eval_samples, handed=w)
+
+    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
         c = self.current
         if c is None or c.proof is None:
             return None
@@ -304,7 +319,7 @@ class ForgeClaimClient(ByzantineClient):
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModelSwapClient(ByzantineClient):
     attack: ClassVar[str] = "model-swap"
     summary: ClassVar[str] = (
@@ -315,21 +330,25 @@ class ModelSwapClient(ByzantineClient):
         return self.random_weights(c.round)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LazyClient(ByzantineClient):
     attack: ClassVar[str] = "lazy"
     summary: ClassVar[str] = (
         "does not train: commits to, proves and submits the global model"
     )
 
-    def contribute(self, task: TaskInfo, round_: int) -> None:
+    def commit_round(self, task: Task, round_: int) -> None:
         start = load_global_model(
             self.zkpot, self.store, task.task_id, round_ - 1, self.scale
         )
         self.commit_unchecked(task, round_, start)
 
+    def play(self, public: PublicRound) -> Play | None:
+        g = public.global_model
+        return Play(committed=g, proven=g, handed=g)
 
-@dataclass
+
+@dataclass(kw_only=True)
 class FloodClient(ByzantineClient):
     attack: ClassVar[str] = "flood"
     summary: ClassVar[str] = (
@@ -337,11 +356,15 @@ class FloodClient(ByzantineClient):
     )
     proves: ClassVar[bool] = False
 
-    def contribute(self, task: TaskInfo, round_: int) -> None:
+    def commit_round(self, task: Task, round_: int) -> None:
         h = int.from_bytes(secrets.token_bytes(31), "big")
         self.commit_unchecked(task, round_, np.empty(0, np.float32), h=h)
 
-    def submit(self, task: TaskInfo, vka: list[bytes]) -> TxReceipt | None:
+    def play(self, public: PublicRound) -> Play | None:
+        junk = self.random_weights(public.round)  # committed to, never proven
+        return Play(committed=junk, proven=None, handed=junk)
+
+    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
         c = self.current
         if c is None:
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,81 +12,55 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ..chain.contracts import ROUND_FINALIZED, ZKPoTContract, commitment_of, new_salt
-from ..chain.events import TaskInfo
+from ..chain.contracts import ZKPoTContract, commitment_of, new_salt
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
-from ..circuit.prover import Proof, prove
+from ..circuit.prover import prove
+from ..config import TrainingConfig
 from ..crypto import seal, weights_from_bytes, weights_to_bytes
 from ..data import Shard
 from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, quantise
 from ..paths import write_atomically
+from ..rules import Play, PublicRound
 from ..storage import ContentStore
 from ..training import train_local
+from ..types import Contribution, Proof, RoundStatus, Task
 from .global_model import load_global_model
 
 
-def client_seed(run_seed: int, index: int) -> int:
-    """The training seed of client `index` in a run seeded `run_seed` (the demo, the
-    simulation and the experiment agree on it, so their clients train alike)."""
-    return run_seed * 100 + index
+def save_contribution(c: Contribution, state_dir: Path) -> None:
+    """Persist (weights, opening, proof) so a restarted client can finish the round."""
+    write_atomically(
+        state_dir / f"round-{c.round}.json",
+        json.dumps(
+            {
+                "round": c.round,
+                "weights": weights_to_bytes(c.weights).hex(),
+                "weights_hash": hex(c.weights_hash),
+                "salt": c.salt.hex(),
+                "proof": None if c.proof is None else c.proof.to_json(),
+            }
+        ),
+    )
 
 
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How a client trains locally each round."""
-
-    epochs: int = 10
-    """Passes over the local shard per round."""
-    lr: float = 0.1
-    """SGD learning rate (momentum 0.9)."""
-    batch_size: int = 32
-    """Mini-batch size."""
-
-
-@dataclass
-class Contribution:
-    """One round's work of a client: weights, their commitment opening, the proof."""
-
-    round: int
-    weights: np.ndarray
-    weights_hash: int
-    salt: bytes
-    proof: Proof | None = None
-
-    def save(self, state_dir: Path) -> None:
-        """Persist (weights, opening, proof) so a restarted client can finish the round."""
-        write_atomically(
-            state_dir / f"round-{self.round}.json",
-            json.dumps(
-                {
-                    "round": self.round,
-                    "weights": weights_to_bytes(self.weights).hex(),
-                    "weights_hash": hex(self.weights_hash),
-                    "salt": self.salt.hex(),
-                    "proof": None if self.proof is None else self.proof.to_json(),
-                }
-            ),
-        )
-
-    @classmethod
-    def load(cls, state_dir: Path, round_: int) -> Contribution | None:
-        """The contribution saved for `round_`, if any."""
-        path = state_dir / f"round-{round_}.json"
-        if not path.is_file():
-            return None
-        raw = json.loads(path.read_text())
-        return cls(
-            round=raw["round"],
-            weights=weights_from_bytes(bytes.fromhex(raw["weights"])),
-            weights_hash=int(raw["weights_hash"], 16),
-            salt=bytes.fromhex(raw["salt"]),
-            proof=None if raw["proof"] is None else Proof.from_json(raw["proof"]),
-        )
+def load_contribution(state_dir: Path, round_: int) -> Contribution | None:
+    """The contribution saved for `round_`, if any."""
+    path = state_dir / f"round-{round_}.json"
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text())
+    return Contribution(
+        round=raw["round"],
+        weights=weights_from_bytes(bytes.fromhex(raw["weights"])),
+        weights_hash=int(raw["weights_hash"], 16),
+        salt=bytes.fromhex(raw["salt"]),
+        proof=None if raw["proof"] is None else Proof.from_json(raw["proof"]),
+    )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Client:
     """An honest client. Subclasses (the Byzantine strategies in `byzantine.py`)
     override the steps they cheat in."""
@@ -104,6 +78,7 @@ class Client:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     seed: int = 0
     current: Contribution | None = None
+    """This client's contribution to the round under way (None: none this round)."""
     state_dir: Path | None = None
     """Where each round's contribution is kept until it is submitted (none: memory only)."""
 
@@ -111,13 +86,13 @@ class Client:
     def address(self) -> str:
         return str(self.account.address)
 
-    def register(self, task: TaskInfo, stake: int | None = None) -> TxReceipt:
+    def register(self, task: Task, stake: int | None = None) -> TxReceipt:
         """Register for the task with `stake` wei (default: the task's minimum)."""
         return self.zkpot.register(
             self.account, task.task_id, task.terms.min_stake if stake is None else stake
         )
 
-    def train(self, task: TaskInfo, round_: int) -> np.ndarray:
+    def train(self, task: Task, round_: int) -> np.ndarray:
         """Train from the round's global model (fetched and checked) on the private shard."""
         start = load_global_model(
             self.zkpot, self.store, task.task_id, round_ - 1, self.scale
@@ -149,11 +124,18 @@ class Client:
         )
         return quantise(trained, self.scale)
 
-    def contribute(self, task: TaskInfo, round_: int) -> None:
-        """The round's first step: train from the global model and commit to the result."""
+    def contribute(self, task: Task, round_: int) -> None:
+        """The round's first step: forget any earlier round's contribution, then
+        make and commit this round's (`commit_round`)."""
+        self.current = None
+        self.commit_round(task, round_)
+
+    def commit_round(self, task: Task, round_: int) -> None:
+        """Train from the global model and commit to the result (strategies that
+        commit to something else override this)."""
         self.commit(task, round_, self.train(task, round_))
 
-    def commit(self, task: TaskInfo, round_: int, weights: np.ndarray) -> TxReceipt:
+    def commit(self, task: Task, round_: int, weights: np.ndarray) -> TxReceipt:
         """Commit on chain to `weights` (salted, bound to this sender, task and round).
 
         Refuses weights already submitted, or published as a global model, under the
@@ -170,37 +152,39 @@ class Client:
                 f"{self.name}: these weights are a published global model, not a "
                 "contribution (train before committing)"
             )
-        salt = new_salt()
         self.current = Contribution(
-            round=round_, weights=weights, weights_hash=h, salt=salt
+            round=round_, weights=weights, weights_hash=h, salt=new_salt()
         )
         self._persist()  # before the commitment is sent: never a commitment we cannot open
         return self.zkpot.commit(
             self.account,
             task.task_id,
             round_,
-            commitment_of(self.address, task.task_id, round_, h, salt),
+            commitment_of(self.address, task.task_id, round_, h, self.current.salt),
         )
 
-    def prove(self, artifacts: CircuitArtifacts) -> Proof:
-        """Prove the committed weights' count of correct evaluation predictions."""
-        assert self.current is not None, "commit before proving"
-        self.current.proof = prove(
+    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
+        """Prove the committed weights' count of correct evaluation predictions
+        (None without a commitment this round)."""
+        if self.current is None:
+            return None
+        proof = prove(
             artifacts,
             self.current.weights,
             label=f"{self.name}: proving accuracy, round {self.current.round}",
         )
+        self.current = replace(self.current, proof=proof)
         self._persist()
-        return self.current.proof
+        return proof
 
-    def resume(self, task: TaskInfo, round_: int) -> Contribution | None:
+    def resume(self, task: Task, round_: int) -> Contribution | None:
         """Reload this round's saved contribution if it opens our on-chain commitment."""
         if self.state_dir is None:
             return None
-        saved = Contribution.load(self.state_dir, round_)
-        on_chain = self.zkpot.contribution(task.task_id, round_, self.address)[
-            "commitment"
-        ]
+        saved = load_contribution(self.state_dir, round_)
+        on_chain = self.zkpot.contribution(
+            task.task_id, round_, self.address
+        ).commitment
         if saved is None or on_chain != commitment_of(
             self.address, task.task_id, round_, saved.weights_hash, saved.salt
         ):
@@ -210,14 +194,16 @@ class Client:
 
     def _persist(self) -> None:
         if self.state_dir is not None and self.current is not None:
-            self.current.save(self.state_dir)
+            save_contribution(self.current, self.state_dir)
 
     def submit(
-        self, task: TaskInfo, vka: list[bytes], *, force_gas: int | None = None
-    ) -> TxReceipt:
-        """Hand the weights to the aggregator (sealed, via the store) and submit the proof."""
+        self, task: Task, vka: list[bytes], *, force_gas: int | None = None
+    ) -> TxReceipt | None:
+        """Hand the weights to the aggregator (sealed, via the store) and submit the
+        proof (nothing to do without a proof this round)."""
         c = self.current
-        assert c is not None and c.proof is not None, "prove before submitting"
+        if c is None or c.proof is None:
+            return None
         sealed_cid = self.store.put(
             seal(task.aggregator_key, weights_to_bytes(self.handed_over(c)))
         )
@@ -236,15 +222,30 @@ class Client:
         """The weights sealed for the aggregator: the committed ones."""
         return c.weights
 
-    def claim_rewards(self, task: TaskInfo) -> int:
+    def play(self, public: PublicRound) -> Play | None:
+        """This client's round without a chain (what `contribute`, `prove` and
+        `submit` do on one), for the experiment's grid: train, commit, prove and
+        hand over the same weights. Strategies override it with their steps."""
+        w = self.local_update(public.global_model, public.round)
+        return Play(
+            committed=w, proven=w, handed=self.handed_over_weights(w, public.round)
+        )
+
+    def handed_over_weights(self, weights: np.ndarray, round_: int) -> np.ndarray:
+        """What `handed_over` gives for these committed weights."""
+        return self.handed_over(
+            Contribution(round=round_, weights=weights, weights_hash=0, salt=b"")
+        )
+
+    def claim_rewards(self, task: Task) -> int:
         """Claim the reward of every finalised round with an accepted, unclaimed
         contribution of ours; return the wei credited."""
         total = 0
-        current = int(self.zkpot.task(task.task_id)["currentRound"])
+        current = self.zkpot.task(task.task_id).current_round
         for r in range(1, current + 1):
             mine = self.zkpot.contribution(task.task_id, r, self.address)
-            final = self.zkpot.round(task.task_id, r)["status"] == ROUND_FINALIZED
-            if mine["accepted"] and not mine["rewardClaimed"] and final:
+            final = self.zkpot.round(task.task_id, r).status == RoundStatus.FINALIZED
+            if mine.accepted and not mine.reward_claimed and final:
                 receipt = self.zkpot.claim_reward(self.account, task.task_id, r)
                 (event,) = self.zkpot.contract.events.RewardClaimed().process_receipt(
                     receipt, errors=DISCARD
@@ -252,10 +253,10 @@ class Client:
                 total += int(event["args"]["amount"])
         return total
 
-    def leave(self, task: TaskInfo) -> int:
+    def leave(self, task: Task) -> int:
         """Once the task is over: release the stake and withdraw all credit; return
         the wei received."""
-        if self.zkpot.member(task.task_id, self.address)["stake"] > 0:
+        if self.zkpot.member(task.task_id, self.address).stake > 0:
             self.zkpot.release_stake(self.account, task.task_id)
         credit = self.zkpot.credit_of(self.address)
         if credit:

@@ -12,25 +12,22 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from ..chain.backend import Chain
-from ..chain.contracts import (
-    ETHER,
-    TaskConfig,
-    TaskTerms,
-    ZKPoTContract,
-    deploy_verifier,
-)
-from ..chain.events import TaskInfo, task_info
+from ..chain.contracts import ZKPoTContract, deploy_verifier
+from ..chain.events import task_info
 from ..circuit.export import export_onnx
 from ..circuit.keys import CircuitArtifacts, setup_circuit
 from ..circuit.package import publish_package
 from ..model import ModelSpec, count_correct, flatten, quantise
 from ..storage import ContentStore
+from ..types import ETHER, Task, TaskConfig, TaskTerms
 from .global_model import store_model
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskDefinition:
-    """Everything the publisher fixes about a task."""
+    """Everything the publisher fixes about a task, off chain: the model, the
+    evaluation set (private to the publisher), the threshold, the rounds, the terms
+    and the pool. `create_task` turns it into the on-chain `TaskConfig`."""
 
     spec: ModelSpec
     eval_x: np.ndarray
@@ -71,7 +68,7 @@ def setup_task_circuit(
         return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TaskPublisher:
     """Publishes a task and sets up its circuit."""
 
@@ -102,7 +99,7 @@ class TaskPublisher:
         aggregator: str,
         aggregator_key: bytes,
         initial_seed: int = 0,
-    ) -> TaskInfo:
+    ) -> Task:
         """Register the circuit's key with ZKPoT (and its verifier), store the initial model and
         the circuit package, and create the task, funding its reward pool and the
         aggregator's bond."""

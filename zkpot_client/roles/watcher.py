@@ -10,47 +10,53 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..chain.backend import ride_out_outages
 from ..chain.contracts import ZKPoTContract
-from ..chain.events import TaskInfo, round_outcomes, task_info
-from ..chain.records import RoundRecord, verify_record_chain
-from ..report import round_summary
+from ..chain.events import task_info
+from ..chain.records import verify_record_chain
+from ..summary import summarise_task
+from ..types import Phase, RoundRecord, RoundSummary, Task
 
-DONE_PHASES = ("Completed", "Cancelled")
+DONE_PHASES = (Phase.COMPLETED, Phase.CANCELLED)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Watcher:
     """Follows one task of a ZKPoT contract."""
 
     zkpot: ZKPoTContract
-    task: TaskInfo
+    task: Task
 
     @classmethod
     def of(cls, zkpot: ZKPoTContract, task_id: int | None = None) -> Watcher:
         """Watch `task_id`, or the contract's latest task."""
         if task_id is None:
-            task_id = int(zkpot.contract.functions.taskCount().call())
+            task_id = zkpot.task_count()
             if task_id == 0:
                 raise LookupError(f"no task on {zkpot.address} yet")
-        return cls(zkpot, task_info(zkpot, task_id))
+        return cls(zkpot=zkpot, task=task_info(zkpot, task_id))
 
-    def finalised_rounds(self, after: int = 0) -> list[dict[str, Any]]:
+    def finalised_rounds(self, after: int = 0) -> list[RoundSummary]:
         """Summaries of the rounds after `after` whose record is on chain, read one
-        round at a time (a poll reads only what is new)."""
+        round at a time (a poll reads only what is new). Only events are read: no
+        receipts, so no gas figures."""
         summaries = []
         for r in range(after + 1, self.task.num_rounds + 1):
-            outcomes = round_outcomes(self.zkpot, self.task.task_id, only_round=r)
-            if not outcomes or not outcomes[0].finalized:
-                break
-            summaries.append(round_summary(outcomes[0], self.task.eval_samples))
+            if self.zkpot.record_hash(self.task.task_id, r) == bytes(32):
+                break  # not finalised yet
+            summaries += summarise_task(
+                self.zkpot,
+                self.task.task_id,
+                self.task.eval_samples,
+                only_round=r,
+                with_gas=False,
+            )
         return summaries
 
     def follow(
         self,
-        on_round: Callable[[dict[str, Any]], None],
+        on_round: Callable[[RoundSummary], None],
         *,
         poll_seconds: float = 2.0,
         until_done: bool = True,
@@ -65,7 +71,7 @@ class Watcher:
             nonlocal seen
             for summary in self.finalised_rounds(after=seen):
                 on_round(summary)
-                seen = summary["round"]
+                seen = summary.round
             return not until_done or self.zkpot.phase(self.task.task_id) in DONE_PHASES
 
         while True:

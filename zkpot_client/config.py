@@ -1,0 +1,175 @@
+"""How a federation is configured: one type for `zkpot demo`, `zkpot sim`,
+`zkpot bench` and `zkpot experiment`.
+
+The CLI declares one option per field (cli_options.federation_options), each
+command with its own defaults (`FederationConfig.demo()`, `.sim()`, ...); what
+only one command needs (anvil's block time, the number of proofs to time, the
+experiment's grid) stays with that command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import ZKPoTValueError
+from .types import ETHER, TaskTerms
+
+if TYPE_CHECKING:
+    from .data import TaskData
+    from .model import ModelSpec
+    from .roles.publisher import TaskDefinition
+
+ATTACK_NAMES = (
+    "label-flip",
+    "noise",
+    "free-ride",
+    "forge-claim",
+    "model-swap",
+    "lazy",
+    "flood",
+)
+"""The Byzantine strategies (roles.byzantine.ATTACKS has their classes; a test
+keeps the two in step, so that `--help` need not import the strategies)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingConfig:
+    """How a client trains locally each round."""
+
+    epochs: int = 10
+    """Passes over the local shard per round."""
+    lr: float = 0.1
+    """SGD learning rate (momentum 0.9)."""
+    batch_size: int = 32
+    """Mini-batch size."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FederationConfig:
+    """A federation: its clients and attackers, data, model, circuit and rounds.
+    The defaults are the documented demo."""
+
+    clients: int = 4
+    byzantine: int = 0
+    """How many of the clients attack (with `attack`)."""
+    attack: str | None = None
+    rounds: int = 3
+    seed: int = 0
+    """Seed of the data split, the Byzantine draw, the initial model and training."""
+    eval_samples: int = 100
+    """Evaluation samples bound into the circuit: 100 fit 2^17 rows, about a minute
+    per proof on 2 cores."""
+    hidden: int = 16
+    """Hidden units of the digits MLP."""
+    scale: int = 13
+    """Fixed-point scale (bits) of weights and evaluation data in the circuit."""
+    threshold: float = 0.3
+    """Accuracy a contribution needs to be accepted."""
+    alpha: float = 0.5
+    """Dirichlet concentration of the non-IID split (smaller: more skewed)."""
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    test_samples: int = 0
+    """Samples held out from everyone, to measure global models (experiments)."""
+    reward_pool: int = 3 * ETHER
+    terms: TaskTerms = field(default_factory=TaskTerms)
+    """Schedule and economics (a simulation sizes the schedule from a measured proof)."""
+    srs: Path | None = None
+    """Trusted SRS file (ceremony); None: a development SRS generated locally."""
+    cache: Path | None = None
+    """Cache of SRS and circuit keys (None: $ZKPOT_CACHE or ~/.cache/zkpot)."""
+
+    # ------------------------------------------------------------ presets
+    @classmethod
+    def demo(cls, **kw: Any) -> FederationConfig:
+        """`zkpot demo`: four clients, three rounds, on the embedded chain."""
+        return cls(terms=DEMO_TERMS, **kw)
+
+    @classmethod
+    def sim(cls, **kw: Any) -> FederationConfig:
+        """`zkpot sim`: ten clients, five rounds, every role its own process."""
+        return cls(**{"clients": 10, "rounds": 5, **kw})
+
+    @classmethod
+    def experiment(cls, **kw: Any) -> FederationConfig:
+        """`zkpot experiment`: ten clients, five rounds, a small circuit (32
+        evaluation samples, 8 hidden units: 2^15 rows) and a held-out test set."""
+        return cls(
+            **{
+                "clients": 10,
+                "rounds": 5,
+                "eval_samples": 32,
+                "hidden": 8,
+                "test_samples": 300,
+                **kw,
+            }
+        )
+
+    def with_(self, **changes: Any) -> FederationConfig:
+        """A copy with `changes`."""
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------ checks
+    def check(self, *, max_clients: int = 64) -> FederationConfig:
+        """Refuse a configuration no run can have; return it."""
+        if not 1 <= self.clients <= max_clients:
+            raise ZKPoTValueError(f"--clients must be between 1 and {max_clients}")
+        if not 0 <= self.byzantine <= self.clients:
+            raise ZKPoTValueError("--byzantine must be between 0 and --clients")
+        if self.byzantine and self.attack not in ATTACK_NAMES:
+            raise ZKPoTValueError(
+                f"--byzantine needs --attack, one of: {', '.join(sorted(ATTACK_NAMES))}"
+            )
+        if self.rounds < 1:
+            raise ZKPoTValueError("--rounds must be at least 1")
+        return self
+
+    # ------------------------------------------------------------ what it fixes
+    @property
+    def spec(self) -> ModelSpec:
+        from .model import ModelSpec
+
+        return ModelSpec(hidden=self.hidden)
+
+    def data(self, seed: int | None = None) -> TaskData:
+        """The evaluation set, the clients' shards and the test set of a run seeded
+        `seed` (default: this configuration's)."""
+        from .data import load_task_data
+
+        return load_task_data(
+            eval_samples=self.eval_samples,
+            num_clients=self.clients,
+            alpha=self.alpha,
+            seed=self.seed if seed is None else seed,
+            test_samples=self.test_samples,
+        )
+
+    def definition(
+        self, data: TaskData, *, terms: TaskTerms | None = None
+    ) -> TaskDefinition:
+        """The task a publisher defines from this configuration and `data`."""
+        from .roles.publisher import TaskDefinition
+
+        return TaskDefinition(
+            spec=self.spec,
+            eval_x=data.eval_x,
+            eval_y=data.eval_y,
+            scale=self.scale,
+            threshold=self.threshold,
+            rounds=self.rounds,
+            terms=terms or self.terms,
+            reward_pool=self.reward_pool,
+        )
+
+
+DEMO_TERMS = TaskTerms(
+    registration_blocks=20, commit_blocks=20, proof_blocks=20, aggregate_blocks=10
+)
+"""Phases long enough for up to nine clients' transactions on an automining chain."""
+
+
+def client_seed(run_seed: int, index: int) -> int:
+    """The training seed of client `index` in a run seeded `run_seed` (the demo, the
+    simulation and the experiment agree on it, so their clients train alike)."""
+    return run_seed * 100 + index

@@ -1,0 +1,121 @@
+"""The round driver: one federation's rounds, every role in this process.
+
+Everything that runs a federation in one process (`zkpot demo`, `zkpot bench`,
+the attack tests, the test fixtures) goes through here, so a round's
+choreography is written once:
+
+1. every client trains and commits (commit phase);
+2. every client proves, one after another (proving is CPU-bound);
+3. the chain moves to the proof phase, every client submits;
+4. the chain moves past the proof phase, the keeper closes the round;
+5. the aggregator aggregates and publishes (if anything was accepted).
+
+The roles still talk only through the chain and the content store; the driver
+merely schedules them, and moves a development chain's blocks along (on a real
+chain, `Chain.advance_to` waits). The role processes follow the same phases
+from the chain (see `phases`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+
+from .chain.backend import Chain
+from .chain.contracts import ZKPoTContract
+from .chain.events import round_schedule
+from .circuit.keys import CircuitArtifacts
+from .phases import first_block
+from .roles.aggregator import Aggregator
+from .roles.client import Client
+from .types import AggregationResult, Phase, RoundSchedule, RoundStatus, Task
+
+
+@dataclass(kw_only=True)
+class RoundDriver:
+    """Drives the rounds of one task whose roles all live in this process."""
+
+    chain: Chain
+    zkpot: ZKPoTContract
+    task: Task
+    keeper: LocalAccount
+    """Who closes rounds (anyone may)."""
+    artifacts: CircuitArtifacts | None = None
+    """The task's circuit, set up (needed to prove)."""
+    aggregator: Aggregator | None = None
+    prove_seconds: dict[tuple[int, str], float] = field(default_factory=dict)
+    """(round, client address) -> seconds its proof took."""
+    aggregations: dict[int, AggregationResult] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ the chain's clock
+    def schedule(self, round_: int) -> RoundSchedule:
+        return round_schedule(self.zkpot, self.task.task_id, round_)
+
+    def current_round(self) -> int:
+        return self.zkpot.task(self.task.task_id).current_round
+
+    def start(self) -> None:
+        """Move past registration: round 1 opens at the task's start block."""
+        self.chain.advance_to(self.task.start_block)
+
+    def advance_to(self, phase: Phase, round_: int | None = None) -> None:
+        """Move the chain to the first block of `phase` in `round_` (default: the
+        current round)."""
+        r = self.current_round() if round_ is None else round_
+        self.chain.advance_to(first_block(self.schedule(r), phase))
+
+    # ------------------------------------------------------------ the steps
+    def commit(self, round_: int, clients: Sequence[Client]) -> None:
+        """Each client trains and commits (or does what its strategy does instead)."""
+        for c in clients:
+            c.contribute(self.task, round_)
+
+    def prove(self, round_: int, clients: Sequence[Client]) -> None:
+        """Each client with a commitment proves, one after another; times are kept."""
+        if self.artifacts is None:
+            raise ValueError("the round driver needs the circuit to prove")
+        for c in clients:
+            proof = c.prove(self.artifacts)
+            if proof is not None:
+                self.prove_seconds[(round_, c.address)] = proof.prove_seconds
+
+    def submit(self, round_: int, clients: Sequence[Client]) -> None:
+        """In the proof phase, each client submits what it has."""
+        self.advance_to(Phase.PROVE, round_)
+        vka = self.task_vka()
+        for c in clients:
+            c.submit(self.task, vka)
+
+    def close(self, round_: int) -> None:
+        """Past the proof phase, close the round (leader elected, rewards fixed)."""
+        self.advance_to(Phase.AGGREGATE, round_)
+        self.zkpot.close_round(self.keeper, self.task.task_id)
+
+    def aggregate(self, round_: int) -> AggregationResult | None:
+        """The aggregator publishes the round's global model, if the round waits for
+        one (a round with no accepted contribution was finalised at its close)."""
+        if self.aggregator is None:
+            return None
+        if self.zkpot.round(self.task.task_id, round_).status != RoundStatus.CLOSED:
+            return None
+        result = self.aggregator.aggregate(self.task.task_id, round_)
+        self.aggregator.publish(self.task.task_id, result)
+        self.aggregations[round_] = result
+        return result
+
+    def run_round(
+        self, round_: int, clients: Sequence[Client]
+    ) -> AggregationResult | None:
+        """One whole round: commit, prove, submit, close, aggregate."""
+        self.commit(round_, clients)
+        self.prove(round_, clients)
+        self.submit(round_, clients)
+        self.close(round_)
+        return self.aggregate(round_)
+
+    def task_vka(self) -> list[bytes]:
+        if self.artifacts is None:
+            raise ValueError("the round driver needs the circuit's key artefact")
+        return self.artifacts.vka_words()

@@ -1,0 +1,397 @@
+"""The shared vocabulary: every typed message that crosses a module boundary.
+
+Read top-down, it tells a round's story:
+
+- what a task is: its **terms** (schedule in blocks, economics in wei), the
+  **configuration** a publisher sends to `createTask`, the **task** as created on
+  chain (that configuration plus its id, publisher, pool and start block), and its
+  live **state**;
+- what a round is: its **schedule** (the blocks that bound its phases) and its
+  **state**; a member's registration and a client's **contribution state**;
+- what a client makes: a **proof** and its round's **contribution** (weights,
+  commitment opening, proof);
+- what the chain says came of it: a **verified contribution**, the round's
+  **outcome**, the round's **record** in the task's hash chain;
+- what the aggregator made of it: an **aggregation result**;
+- what a run reports: a **round summary** per round (`zkpot demo --json`).
+
+Everything here is a frozen dataclass with keyword-only fields, built from plain
+values: this module imports no chain, circuit, model or presentation code, so
+any layer can use it. The off-chain task definition (model, evaluation set) is
+`roles.publisher.TaskDefinition`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from .exceptions import ZKPoTValueError
+
+ETHER = 10**18
+"""Wei per ether."""
+
+
+# ---------------------------------------------------------------- enums (the contract's)
+class TaskStatus(IntEnum):
+    """The contract's `TaskStatus`."""
+
+    NONE = 0
+    ACTIVE = 1
+    COMPLETED = 2
+    CANCELLED = 3
+
+
+class RoundStatus(IntEnum):
+    """The contract's `RoundStatus`."""
+
+    NONE = 0
+    OPEN = 1
+    CLOSED = 2
+    FINALIZED = 3
+
+
+class Phase(IntEnum):
+    """The contract's `Phase`: where a task stands at a block (see `phases`)."""
+
+    NONE = 0
+    REGISTRATION = 1
+    COMMIT = 2
+    PROVE = 3
+    AGGREGATE = 4
+    AGGREGATION_OVERDUE = 5
+    COMPLETED = 6
+    CANCELLED = 7
+
+    def __str__(self) -> str:
+        """The contract's name of the phase (`AggregationOverdue`)."""
+        return "".join(w.title() for w in self.name.split("_"))
+
+
+# ---------------------------------------------------------------- tasks
+@dataclass(frozen=True, kw_only=True)
+class TaskTerms:
+    """A task's schedule (blocks) and economics (wei). docs/protocol.md explains
+    each; the defaults suit a local chain that mines a block per transaction."""
+
+    max_clients: int = 16
+    registration_blocks: int = 10
+    commit_blocks: int = 10
+    proof_blocks: int = 10
+    aggregate_blocks: int = 10
+    leader_share_bps: int = 2_000
+    """Share of each round's reward paid to the leader on top of its contributor share."""
+    min_stake: int = ETHER // 10
+    missed_proof_penalty: int = ETHER // 20
+    aggregator_bond: int = ETHER
+    aggregator_penalty: int = ETHER // 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskConfig:
+    """What a publisher sends to `createTask` (the contract's `TaskConfig`)."""
+
+    vka_digest: bytes
+    """Digest of the circuit's registered verification-key artefact."""
+    aggregator: str
+    aggregator_key: bytes
+    """The X25519 key clients seal their weights to."""
+    eval_samples: int
+    min_correct: int
+    """The acceptance threshold, as a count of correct evaluation predictions."""
+    num_rounds: int
+    initial_model_hash: int
+    initial_model_cid: str
+    circuit_cid: str
+    """CID of the task's circuit package (see circuit.package)."""
+    terms: TaskTerms = field(default_factory=TaskTerms)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task(TaskConfig):
+    """A task as created on chain (its TaskCreated event): the configuration, plus
+    the id, publisher, reward pool and the block its first round opens."""
+
+    task_id: int
+    publisher: str
+    reward_pool: int
+    start_block: int
+
+    def config(self) -> TaskConfig:
+        """The configuration the task was created with."""
+        return TaskConfig(**{f.name: getattr(self, f.name) for f in fields(TaskConfig)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskState:
+    """A task as the contract holds it now (`getTask`): its fixed parameters and
+    its running state."""
+
+    publisher: str
+    aggregator: str
+    vka_digest: bytes
+    circuit_key: bytes
+    """The circuit's key (word 0 of its artefact): replays are tracked per circuit."""
+    proof_length: int
+    eval_samples: int
+    min_correct: int
+    max_clients: int
+    num_rounds: int
+    commit_blocks: int
+    proof_blocks: int
+    aggregate_blocks: int
+    leader_share_bps: int
+    start_block: int
+    min_stake: int
+    missed_proof_penalty: int
+    aggregator_penalty: int
+    status: TaskStatus
+    current_round: int
+    client_count: int
+    reward_pool: int
+    aggregator_bond: int
+    total_stake: int
+    unclaimed_rewards: int
+    global_model_hash: bytes
+    head_record: bytes
+    """Hash of the last record of the task's chain."""
+    global_model_cid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberState:
+    """A client's registration in a task (`getMember`)."""
+
+    registered: bool
+    bond_settled: bool
+    pending_round: int
+    stake: int
+
+
+# ---------------------------------------------------------------- rounds
+@dataclass(frozen=True, kw_only=True)
+class RoundSchedule:
+    """The blocks that bound a round's phases (its RoundOpened event): commit from
+    `open_block` to `commit_end`, prove to `proof_end`, aggregate to `aggregate_end`."""
+
+    open_block: int
+    commit_end: int
+    proof_end: int
+    aggregate_end: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundState(RoundSchedule):
+    """A round's schedule and live state (`getRound`)."""
+
+    status: RoundStatus
+    leader: str
+    leader_correct: int
+    accepted_count: int
+    committed_count: int
+    proved_count: int
+    contributions_root: bytes
+    leader_bonus: int
+    contributor_reward: int
+    tie_break_seed: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributionState:
+    """A client's commitment and contribution in a round (`getContribution`)."""
+
+    commitment: bytes
+    weights_hash: int
+    correct: int
+    submitted: bool
+    accepted: bool
+    reward_claimed: bool
+
+
+# ---------------------------------------------------------------- what a client makes
+@dataclass(frozen=True, kw_only=True)
+class Proof:
+    """An ezkl proof with its public instances `[weights_hash, correct]`."""
+
+    proof: bytes
+    instances: tuple[int, ...]
+    prove_seconds: float = 0.0
+
+    @property
+    def weights_hash(self) -> int:
+        return self.instances[0]
+
+    @property
+    def correct(self) -> int:
+        return self.instances[1]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "proof": "0x" + self.proof.hex(),
+            "instances": [hex(i) for i in self.instances],
+            "prove_seconds": self.prove_seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Proof:
+        """Inverse of `to_json`."""
+        try:
+            return cls(
+                proof=bytes.fromhex(str(data["proof"]).removeprefix("0x")),
+                instances=tuple(int(str(i), 16) for i in data["instances"]),
+                prove_seconds=float(data.get("prove_seconds", 0.0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ZKPoTValueError(f"not a ZKPoT proof: {exc}") from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contribution:
+    """One round's work of a client: the weights, the opening of its commitment
+    (weights hash and salt) and, once made, the proof."""
+
+    round: int
+    weights: np.ndarray
+    weights_hash: int
+    salt: bytes
+    proof: Proof | None = None
+
+
+# ---------------------------------------------------------------- what the chain says
+@dataclass(frozen=True, kw_only=True)
+class VerifiedContribution:
+    """A contribution whose proof verified (its ContributionVerified event)."""
+
+    client: str
+    weights_hash: int
+    correct: int
+    accepted: bool
+    """Whether the verified count reached the task's threshold."""
+    sealed_weights_cid: str
+    tx_hash: str
+    block_number: int
+    gas_used: int | None = None
+    """Gas of the submitting transaction, when it was read (one receipt each)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundOutcome:
+    """A round as recorded on chain, rebuilt from its events."""
+
+    round: int
+    global_model_hash_in: int
+    """The global model the round started from."""
+    contributions: tuple[VerifiedContribution, ...] = ()
+    closed: bool = False
+    leader: str | None = None
+    leader_correct: int = 0
+    accepted_count: int = 0
+    leader_bonus: int = 0
+    contributor_reward: int = 0
+    """Each accepted contribution's reward as `claimReward` pays it: the share fixed at
+    close, plus its share of the aggregator's penalty if the aggregator missed its
+    deadline (AggregatorSlashed)."""
+    tie_break_seed: bytes = bytes(32)
+    """The seed that decided ties in the count (see chain.records.elect_leader)."""
+    finalized: bool = False
+    global_model_hash: int | None = None
+    global_model_cid: str | None = None
+    aggregator: str | None = None
+    """Who published the round's global model; None when the previous one was kept."""
+
+    def reward_of(self, contribution: VerifiedContribution) -> int:
+        """What `claimReward` pays for `contribution` (wei): nothing unless accepted."""
+        if not contribution.accepted:
+            return 0
+        bonus = self.leader_bonus if contribution.client == self.leader else 0
+        return self.contributor_reward + bonus
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundRecord:
+    """One record of a task's hash chain ("ZKPoT block"), field for field as the
+    contract's RoundRecord (chain.records hashes and checks them)."""
+
+    task_id: int
+    round: int
+    prev_record_hash: bytes
+    leader: str
+    leader_correct: int
+    accepted_count: int
+    contributions_root: bytes
+    global_model_hash: bytes
+    global_model_cid: str
+    aggregator: str
+
+
+# ---------------------------------------------------------------- what the aggregator makes
+@dataclass(frozen=True, kw_only=True)
+class AggregationResult:
+    """A round's new global model and which contributions went into it."""
+
+    round: int
+    model_hash: int
+    cid: str
+    weights: np.ndarray | None = None
+    """The model itself (None when only its hash and CID were kept)."""
+    included: tuple[str, ...] = ()
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    """Client address -> why its weights were left out."""
+
+
+# ---------------------------------------------------------------- what a run reports
+@dataclass(frozen=True, kw_only=True)
+class ContributionSummary:
+    """One verified contribution as a run reports it."""
+
+    client: str
+    name: str
+    correct: int
+    accuracy: float
+    accepted: bool
+    reward_wei: int
+    gas_used: int | None
+    prove_seconds: float | None
+    """Proving time (never on chain: known only to the process that proved)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundSummary:
+    """A round as a run reports it: its outcome from events, with names, proving
+    times and the global model's accuracy where the reporter knows them."""
+
+    round: int
+    leader: str | None
+    leader_bonus_wei: int
+    contributions: tuple[ContributionSummary, ...]
+    global_accuracy: float | None
+    global_model_cid: str | None
+    global_model_by_aggregator: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The round as `zkpot demo --json` writes it (every JSON summary comes from here)."""
+        return {
+            "round": self.round,
+            "leader": self.leader,
+            "leader_bonus_wei": self.leader_bonus_wei,
+            "contributions": [vars(c).copy() for c in self.contributions],
+            "global_accuracy": self.global_accuracy,
+            "global_model_cid": self.global_model_cid,
+            "global_model_by_aggregator": self.global_model_by_aggregator,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RoundSummary:
+        """Inverse of `to_json` (a summary read back from a run's JSON file)."""
+        return cls(
+            **{
+                **data,
+                "contributions": tuple(
+                    ContributionSummary(**c) for c in data["contributions"]
+                ),
+            }
+        )
