@@ -23,7 +23,7 @@ from zkpot_client.config import FederationConfig
 from zkpot_client.crypto import weights_from_bytes
 from zkpot_client.data import load_arrays
 from zkpot_client.experiment.grid import Federation as GridFederation
-from zkpot_client.experiment.grid import GridConfig, trace_to_json
+from zkpot_client.experiment.grid import GridConfig
 from zkpot_client.experiment.runner import circuit_of, compare
 from zkpot_client.privacy import chain_haystack, find, sample_needles, weight_needles
 from zkpot_client.roles.byzantine import ModelSwapClient
@@ -186,8 +186,8 @@ def test_the_experiment_grid_replays_this_run_round_by_round(sim_run) -> None:
         seeds=(0,),
     )
     fed = GridFederation(cfg, 1, ModelSwapClient.attack, 0, circuit_of(cfg, 0).compiled)
-    trace = trace_to_json(fed.run("zkpot"))
+    trace = fed.run("zkpot")
     rounds = [RoundSummary.from_json(r) for r in result["rounds"]]
     agreement = compare(rounds, trace, 3, ModelSwapClient.attack, 0.0, {})
-    assert agreement["rounds_compared"] == 1
-    assert agreement["agree"], agreement
+    assert len(agreement.rounds) == 1
+    assert agreement.agree, agreement

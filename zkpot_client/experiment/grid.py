@@ -74,7 +74,7 @@ class GridConfig:
         }
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class RoundTrace:
     """One round under one rule: who counted, the new global model's accuracy."""
 
@@ -86,9 +86,25 @@ class RoundTrace:
     test_accuracy: float
     eval_accuracy: float
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "round": self.round,
+            "counts": {str(i): c for i, c in self.counts.items()},
+            "accepted": self.accepted,
+            "included": self.included,
+            "test_accuracy": self.test_accuracy,
+            "eval_accuracy": self.eval_accuracy,
+        }
 
-@dataclass
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoundTrace:
+        return cls(**{**data, "counts": {int(i): c for i, c in data["counts"].items()}})
+
+
+@dataclass(kw_only=True)
 class RunTrace:
+    """A federation's rounds under one rule (and, fresh from a run, its models)."""
+
     rule: str
     byzantine: list[int]
     rounds: list[RoundTrace] = field(default_factory=list)
@@ -137,7 +153,7 @@ class Federation:
         return self.attack if i in self.bad and self.attack else "honest"
 
     def run(self, rule: str) -> RunTrace:
-        trace = RunTrace(rule, self.bad)
+        trace = RunTrace(rule=rule, byzantine=self.bad)
         global_model = self.initial
         previous_best: np.ndarray | None = None
         history = TaskHistory(published={model_key(self.initial)})
@@ -179,12 +195,12 @@ class Federation:
             history.revealed |= history.used_in_task
             trace.rounds.append(
                 RoundTrace(
-                    r,
-                    counts,
-                    accepted,
-                    included,
-                    self._test_accuracy(global_model),
-                    self.definition.accuracy(global_model),
+                    round=r,
+                    counts=counts,
+                    accepted=accepted,
+                    included=included,
+                    test_accuracy=self._test_accuracy(global_model),
+                    eval_accuracy=self.definition.accuracy(global_model),
                 )
             )
             trace.final_models = dict(handed)
@@ -260,18 +276,18 @@ class Federation:
 
 
 def trace_to_json(trace: RunTrace) -> dict[str, Any]:
+    """A run's trace as experiment.json keeps it (without the models)."""
     return {
         "rule": trace.rule,
         "byzantine": trace.byzantine,
-        "rounds": [
-            {
-                "round": t.round,
-                "counts": {str(i): c for i, c in t.counts.items()},
-                "accepted": t.accepted,
-                "included": t.included,
-                "test_accuracy": t.test_accuracy,
-                "eval_accuracy": t.eval_accuracy,
-            }
-            for t in trace.rounds
-        ],
+        "rounds": [t.to_json() for t in trace.rounds],
     }
+
+
+def trace_from_json(data: dict[str, Any]) -> RunTrace:
+    """Inverse of `trace_to_json`."""
+    return RunTrace(
+        rule=data["rule"],
+        byzantine=list(data["byzantine"]),
+        rounds=[RoundTrace.from_json(r) for r in data["rounds"]],
+    )

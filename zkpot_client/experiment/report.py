@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import RULES
+from .grid import RULES, trace_to_json
 from .runner import ExperimentResult, config_key
 
 RULE_NAMES = {"zkpot": "ZKPoT", "fedavg": "plain FedAvg", "learning": "learning-based"}
@@ -26,9 +26,9 @@ def final_accuracies(
 ) -> list[float]:
     """Final test accuracy of each seed's run."""
     return [
-        result.traces[config_key(byzantine, attack if byzantine else None, seed)][rule][
-            "rounds"
-        ][-1]["test_accuracy"]
+        result.traces[config_key(byzantine, attack if byzantine else None, seed)][rule]
+        .rounds[-1]
+        .test_accuracy
         for seed in result.cfg.seeds
     ]
 
@@ -39,10 +39,10 @@ def curve(
     """Mean test accuracy per round over seeds (round 0: the initial model is not measured)."""
     runs = [
         [
-            r["test_accuracy"]
+            r.test_accuracy
             for r in result.traces[
                 config_key(byzantine, attack if byzantine else None, s)
-            ][rule]["rounds"]
+            ][rule].rounds
         ]
         for s in result.cfg.seeds
     ]
@@ -57,9 +57,9 @@ def byzantine_share(
     taken = total = 0
     for seed in result.cfg.seeds:
         trace = result.traces[config_key(byzantine, attack, seed)][rule]
-        bad = set(trace["byzantine"])
-        for r in trace["rounds"]:
-            taken += len(bad & set(r["included"]))
+        bad = set(trace.byzantine)
+        for r in trace.rounds:
+            taken += len(bad & set(r.included))
             total += len(bad)
     return taken / total if total else 0.0
 
@@ -161,9 +161,12 @@ def write_report(
         json.dumps(
             {
                 "config": cfg.to_json(),
-                "traces": result.traces,
+                "traces": {
+                    key: {rule: trace_to_json(t) for rule, t in by_rule.items()}
+                    for key, by_rule in result.traces.items()
+                },
                 "membership": result.membership,
-                "real": result.real,
+                "real": [r.to_json() for r in result.real],
                 "seconds": result.seconds,
             },
             indent=1,
@@ -296,14 +299,18 @@ def _real_section(result: ExperimentResult) -> list[str]:
         "| attack | rounds agreeing | counts | accepted | global accuracy | run time |",
         "|---|---:|---|---|---|---:|",
     ]
+
+    def same(values: list[bool]) -> str:
+        return "same" if all(values) else "differ"
+
     for r in result.real:
-        agree = sum(x["counts_agree"] and x["accepted_agree"] for x in r["rounds"])
+        agree = sum(x.counts_agree and x.accepted_agree for x in r.rounds)
         lines.append(
-            f"| {r['attack']} | {agree} of {r['rounds_expected']} | "
-            f"{'same' if all(x['counts_agree'] for x in r['rounds']) else 'differ'} | "
-            f"{'same' if all(x['accepted_agree'] for x in r['rounds']) else 'differ'} | "
-            f"{'same' if all(x['chain_eval_accuracy'] == x['grid_eval_accuracy'] for x in r['rounds']) else 'differ'} | "
-            f"{r['seconds'] / 60:.1f} min |"
+            f"| {r.attack} | {agree} of {r.rounds_expected} | "
+            f"{same([x.counts_agree for x in r.rounds])} | "
+            f"{same([x.accepted_agree for x in r.rounds])} | "
+            f"{same([x.accuracy_agrees for x in r.rounds])} | "
+            f"{r.seconds / 60:.1f} min |"
         )
     return lines
 
@@ -317,7 +324,7 @@ def _timing_section(result: ExperimentResult) -> list[str]:
         f"- Grid ({len(result.traces)} configurations x {len(RULES)} rules): {s.get('grid', 0) / 60:.1f} min.",
     ]
     if result.real:
-        total = sum(r["seconds"] for r in result.real)
-        each = ", ".join(f"{r['attack']} {r['seconds'] / 60:.1f}" for r in result.real)
+        total = sum(r.seconds for r in result.real)
+        each = ", ".join(f"{r.attack} {r.seconds / 60:.1f}" for r in result.real)
         lines.append(f"- Real-proof runs: {total / 60:.1f} min in all ({each} min).")
     return lines

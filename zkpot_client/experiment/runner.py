@@ -17,17 +17,17 @@ from ..progress import info
 from ..report import write_json
 from ..roles.publisher import setup_task_circuit
 from ..types import RoundSummary
-from .grid import RULES, Federation, GridConfig, trace_to_json
+from .grid import RULES, Federation, GridConfig, RunTrace, trace_from_json
 from .membership import loss_attack, public_record_attack
 
 
 @dataclass
 class ExperimentResult:
     cfg: GridConfig
-    traces: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    traces: dict[str, dict[str, RunTrace]] = field(default_factory=dict)
     """"byzantine/attack/seed" -> rule -> trace (as JSON)."""
     membership: list[dict[str, Any]] = field(default_factory=list)
-    real: list[dict[str, Any]] = field(default_factory=list)
+    real: list[RunComparison] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -41,7 +41,10 @@ def load_grid(cfg: GridConfig, path: Path) -> ExperimentResult | None:
         return None
     return ExperimentResult(
         cfg,
-        traces=saved["traces"],
+        traces={
+            key: {rule: trace_from_json(t) for rule, t in by_rule.items()}
+            for key, by_rule in saved["traces"].items()
+        },
         membership=saved["membership"],
         seconds={"grid": saved["seconds"]["grid"]},
     )
@@ -81,7 +84,7 @@ def run_grid(
             on_config(n, len(configs), key)
         fed = Federation(cfg, byzantine, attack, seed, circuits[seed].compiled)
         traces = {rule: fed.run(rule) for rule in RULES}
-        result.traces[key] = {rule: trace_to_json(t) for rule, t in traces.items()}
+        result.traces[key] = traces
         if byzantine == 0:
             result.membership += membership_rows(fed, traces, seed)
     result.seconds["grid"] = time.monotonic() - started
@@ -125,7 +128,7 @@ def load_real(cfg: GridConfig, result: ExperimentResult, run_root: Path) -> None
         saved = _comparison_path(run_root, attack)
         if saved.is_file():
             info(f"real-proof run for {attack}: already done ({saved})")
-            result.real.append(json.loads(saved.read_text()))
+            result.real.append(RunComparison.from_json(json.loads(saved.read_text())))
 
 
 def run_real(
@@ -140,7 +143,7 @@ def run_real(
     proofs), compared round by round with the grid's ZKPoT trace of it, for each
     attack not yet in `result.real`. Each comparison is saved in its run directory
     as it completes (see `load_real`), then `on_run` is called."""
-    done = {r["attack"] for r in result.real}
+    done = {r.attack for r in result.real}
     for attack in cfg.attacks:
         if attack in done:
             continue
@@ -161,7 +164,7 @@ def run_real(
             sim.seconds,
             sim.exit_codes,
         )
-        write_json(comparison, saved)
+        write_json(comparison.to_json(), saved)
         result.real.append(comparison)
         if on_run:
             on_run()
@@ -171,49 +174,116 @@ def _comparison_path(run_root: Path, attack: str) -> Path:
     return run_root / attack / "comparison.json"
 
 
+@dataclass(frozen=True, kw_only=True)
+class RoundAgreement:
+    """One round of a real-proof run against the grid's run of it."""
+
+    round: int
+    counts_agree: bool
+    accepted_agree: bool
+    chain_eval_accuracy: float | None
+    grid_eval_accuracy: float
+    chain_counts: dict[int, int]
+    grid_counts: dict[int, int]
+
+    @property
+    def accuracy_agrees(self) -> bool:
+        return self.chain_eval_accuracy == self.grid_eval_accuracy
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunComparison:
+    """A real-proof run of one attack, compared with the grid round by round."""
+
+    attack: str
+    rounds: tuple[RoundAgreement, ...]
+    rounds_expected: int
+    seconds: float
+    exit_codes: dict[str, int]
+
+    @property
+    def agree(self) -> bool:
+        return len(self.rounds) == self.rounds_expected and all(
+            r.counts_agree and r.accepted_agree and r.accuracy_agrees
+            for r in self.rounds
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attack": self.attack,
+            "rounds": [
+                {
+                    **vars(r),
+                    "chain_counts": {str(i): c for i, c in r.chain_counts.items()},
+                    "grid_counts": {str(i): c for i, c in r.grid_counts.items()},
+                }
+                for r in self.rounds
+            ],
+            "rounds_compared": len(self.rounds),
+            "rounds_expected": self.rounds_expected,
+            "agree": self.agree,
+            "seconds": self.seconds,
+            "exit_codes": self.exit_codes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunComparison:
+        def ints(d: dict[str, int]) -> dict[int, int]:
+            return {int(i): c for i, c in d.items()}
+
+        return cls(
+            attack=data["attack"],
+            rounds=tuple(
+                RoundAgreement(
+                    **{
+                        **r,
+                        "chain_counts": ints(r["chain_counts"]),
+                        "grid_counts": ints(r["grid_counts"]),
+                    }
+                )
+                for r in data["rounds"]
+            ),
+            rounds_expected=data["rounds_expected"],
+            seconds=data["seconds"],
+            exit_codes=data["exit_codes"],
+        )
+
+
 def compare(
     sim_rounds: list[RoundSummary],
-    grid: dict[str, Any],
+    grid: RunTrace,
     clients: int,
     attack: str,
     seconds: float,
     exit_codes: dict[str, int],
-) -> dict[str, Any]:
+) -> RunComparison:
     """Round by round: the verified counts, the accepted clients and the global
     model's accuracy on the evaluation set, from the chain and from the grid."""
     from ..processes.sim import Federation as SimFederation
 
     index = {SimFederation.client_account(i).address: i for i in range(clients)}
     rounds = []
-    for sim_r, grid_r in zip(sim_rounds, grid["rounds"], strict=False):
+    for sim_r, grid_r in zip(sim_rounds, grid.rounds, strict=False):
         chain_counts = {index[c.client]: c.correct for c in sim_r.contributions}
-        grid_counts = {int(i): c for i, c in grid_r["counts"].items() if c is not None}
+        grid_counts = {i: c for i, c in grid_r.counts.items() if c is not None}
         chain_accepted = sorted(
             index[c.client] for c in sim_r.contributions if c.accepted
         )
         rounds.append(
-            {
-                "round": sim_r.round,
-                "counts_agree": chain_counts == grid_counts,
-                "accepted_agree": chain_accepted == sorted(grid_r["accepted"]),
-                "chain_eval_accuracy": sim_r.global_accuracy,
-                "grid_eval_accuracy": grid_r["eval_accuracy"],
-                "chain_counts": chain_counts,
-                "grid_counts": grid_counts,
-            }
+            RoundAgreement(
+                round=sim_r.round,
+                counts_agree=chain_counts == grid_counts,
+                accepted_agree=chain_accepted == sorted(grid_r.accepted),
+                chain_eval_accuracy=sim_r.global_accuracy,
+                grid_eval_accuracy=grid_r.eval_accuracy,
+                chain_counts=chain_counts,
+                grid_counts=grid_counts,
+            )
         )
-    return {
-        "attack": attack,
-        "rounds": rounds,
-        "rounds_compared": len(rounds),
-        "rounds_expected": len(grid["rounds"]),
-        "agree": len(rounds) == len(grid["rounds"])
-        and all(
-            r["counts_agree"]
-            and r["accepted_agree"]
-            and r["chain_eval_accuracy"] == r["grid_eval_accuracy"]
-            for r in rounds
-        ),
-        "seconds": round(seconds, 1),
-        "exit_codes": exit_codes,
-    }
+    return RunComparison(
+        attack=attack,
+        rounds=tuple(rounds),
+        rounds_expected=len(grid.rounds),
+        seconds=round(seconds, 1),
+        exit_codes=exit_codes,
+    )
