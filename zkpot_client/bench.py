@@ -35,7 +35,7 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
     chain = Chain.embedded()
     publisher_account, client_account = dev_accounts(2)
     store = LocalDirStore(tempfile.mkdtemp(prefix="zkpot-bench-"))
-    cfg = cfg.with_(clients=max(cfg.clients, 1), threshold=0.0, rounds=1)
+    cfg = cfg.with_(threshold=0.0, rounds=1)
     data = cfg.data()
     definition = cfg.definition(data)
     spec = definition.spec

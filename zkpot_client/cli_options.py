@@ -133,22 +133,14 @@ federation_options = options(THRESHOLD, ALPHA, EPOCHS)
 
 def federation_config(preset: Callable[..., Any], **kw: Any) -> Any:
     """A FederationConfig from a command's options (those it declares), on top of
-    `preset` (FederationConfig.demo, .sim, ...)."""
-    from .config import TrainingConfig
+    `preset` (FederationConfig.demo, .sim, ...). Options named like a field set it;
+    --cache-dir sets `cache` and --epochs the training's epochs."""
+    from dataclasses import fields
 
-    fields = {
-        "clients",
-        "byzantine",
-        "attack",
-        "rounds",
-        "seed",
-        "eval_samples",
-        "hidden",
-        "threshold",
-        "alpha",
-        "srs",
-    }
-    given = {k: v for k, v in kw.items() if k in fields}
+    from .config import FederationConfig, TrainingConfig
+
+    names = {f.name for f in fields(FederationConfig)}
+    given = {k: v for k, v in kw.items() if k in names}
     if "cache_dir" in kw:
         given["cache"] = kw["cache_dir"]
     if "epochs" in kw:

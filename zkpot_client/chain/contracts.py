@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import types as pytypes
 import typing
@@ -20,7 +21,6 @@ from web3.types import TxReceipt
 from ..circuit.keys import vka_digest
 from ..exceptions import ZKPoTValueError
 from ..types import (
-    ETHER,
     ContributionState,
     MemberState,
     Phase,
@@ -31,8 +31,6 @@ from ..types import (
 )
 from .artefacts import VERIFIER, ZKPOT, CompiledContract, load
 from .backend import Chain, revert_data
-
-__all__ = ["ETHER", "ZKPoTContract", "commitment_of", "deploy_verifier", "new_salt"]
 
 S = TypeVar("S")
 
@@ -114,7 +112,7 @@ def from_abi(cls: type[S], values: Any, **extra: Any) -> S:
     arguments as web3 decodes them (by Solidity name); fields missing there come
     from `extra`. bytes32 becomes int where the field is an int (hashes), enums
     their member, addresses their checksum form."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     out: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name in extra:
@@ -125,6 +123,13 @@ def from_abi(cls: type[S], values: Any, **extra: Any) -> S:
             continue  # a default of the dataclass
         out[f.name] = _convert(hints[f.name], values[key])
     return cls(**out)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """The resolved field types of a vocabulary class (resolved once: every view
+    and event read goes through `from_abi`)."""
+    return typing.get_type_hints(cls)
 
 
 def _convert(hint: Any, value: Any) -> Any:
