@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from eth_utils import keccak
 
 FIXTURE = (
     Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiny-proofs.json"
@@ -34,6 +35,8 @@ class Proofs:
     eval_samples: int
     min_correct: int
     by_name: dict[str, FixtureProof]
+    batch: bytes
+    """The batch commitment the proofs begin with (the tiny task's round-1 batch)."""
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +56,17 @@ def proofs() -> Proofs:
             )
             for p in data["proofs"]
         },
+        batch=bytes.fromhex(data["batchCommitments"][0][2:]),
     )
+
+
+def batch_salt(round_: int) -> bytes:
+    return keccak(f"batch salt {round_}".encode())
+
+
+def sealed_batch(batch: bytes, round_: int) -> bytes:
+    """The task's commitment to a round's batch: keccak256(abi.encode(digest, salt))."""
+    return keccak(keccak(batch) + batch_salt(round_))
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +92,9 @@ def verifier(project, publisher):
 @pytest.fixture
 def zkpot(project, publisher, verifier, proofs):
     z = project.ZKPoT.deploy(verifier, sender=publisher)
-    z.registerCircuit(proofs.vka, sender=publisher)  # checked canonical, then on the verifier
+    z.registerCircuit(
+        proofs.vka, sender=publisher
+    )  # checked canonical, then on the verifier
     return z
 
 
@@ -94,6 +109,7 @@ def task_config(aggregator, proofs: Proofs, **overrides) -> dict:
         "numRounds": 2,
         "registrationBlocks": 6,
         "commitBlocks": 5,
+        "revealBlocks": 3,
         "proofBlocks": 10,
         "aggregateBlocks": 3,
         "leaderShareBps": 2_000,
@@ -104,6 +120,7 @@ def task_config(aggregator, proofs: Proofs, **overrides) -> dict:
         "initialModelHash": b"\x07" * 32,
         "initialModelCid": "bafkreiinitial",
         "circuitCid": "bafkreicircuit",
+        "batchCommitments": [sealed_batch(proofs.batch, r) for r in (1, 2)],
     }
     config.update(overrides)
     return config

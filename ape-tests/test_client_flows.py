@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ape
 import pytest
-from conftest import BOND, POOL, STAKE, task_config
+from conftest import BOND, POOL, STAKE, batch_salt, task_config
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -70,9 +70,18 @@ def submit(zkpot, task_id, client, proofs, name: str, **changes):
     )
 
 
-def to_proof_phase(chain, zkpot, task_id) -> None:
-    t = zkpot.getTask(task_id)
-    mine_to(chain, zkpot.getRound(task_id, t.currentRound).commitEnd + 1)
+def to_proof_phase(chain, zkpot, task_id, proofs, publisher) -> None:
+    """Past the commit phase, the publisher reveals the round's batch."""
+    round_ = zkpot.getTask(task_id).currentRound
+    mine_to(chain, zkpot.getRound(task_id, round_).commitEnd + 1)
+    zkpot.revealBatch(
+        task_id,
+        round_,
+        proofs.batch,
+        batch_salt(round_),
+        "bafkreibatch",
+        sender=publisher,
+    )
 
 
 def to_aggregate_phase(chain, zkpot, task_id) -> None:
@@ -87,7 +96,7 @@ def test_a_task_from_creation_to_payout(
     # Round 1: a and b prove; the aggregator publishes; both claim their rewards.
     commit(zkpot, task, a, proofs, "a")
     commit(zkpot, task, b, proofs, "b")
-    to_proof_phase(chain, zkpot, task)
+    to_proof_phase(chain, zkpot, task, proofs, publisher)
     receipt = submit(zkpot, task, a, proofs, "a")
     verified = receipt.decode_logs(zkpot.ContributionVerified)[0]
     assert verified.client == a.address and verified.accepted
@@ -124,10 +133,10 @@ def test_a_task_from_creation_to_payout(
 
 
 def test_the_record_chain_rebuilds_from_events(
-    chain, zkpot, task, aggregator, clients, proofs
+    chain, zkpot, task, aggregator, clients, proofs, publisher
 ):
     commit(zkpot, task, clients[0], proofs, "a")
-    to_proof_phase(chain, zkpot, task)
+    to_proof_phase(chain, zkpot, task, proofs, publisher)
     submit(zkpot, task, clients[0], proofs, "a")
     to_aggregate_phase(chain, zkpot, task)
     zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
@@ -157,12 +166,12 @@ def test_the_record_chain_rebuilds_from_events(
 
 
 def test_cheating_submissions_revert_with_named_errors(
-    chain, zkpot, task, clients, proofs
+    chain, zkpot, task, clients, proofs, publisher
 ):
     honest, thief = clients[0], clients[1]
     commit(zkpot, task, honest, proofs, "a")
     commit(zkpot, task, thief, proofs, "b")
-    to_proof_phase(chain, zkpot, task)
+    to_proof_phase(chain, zkpot, task, proofs, publisher)
 
     tampered = bytearray(proofs.by_name["a"].proof)
     tampered[64] ^= 1
@@ -182,10 +191,10 @@ def test_cheating_submissions_revert_with_named_errors(
 
 
 def test_an_absent_aggregator_is_slashed_and_the_round_moves_on(
-    chain, zkpot, task, clients, proofs
+    chain, zkpot, task, clients, proofs, publisher
 ):
     commit(zkpot, task, clients[0], proofs, "a")
-    to_proof_phase(chain, zkpot, task)
+    to_proof_phase(chain, zkpot, task, proofs, publisher)
     submit(zkpot, task, clients[0], proofs, "a")
     to_aggregate_phase(chain, zkpot, task)
     zkpot.closeRound(task, sender=clients[1])

@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -63,8 +64,9 @@ def main() -> None:
         .stdout.splitlines()[0]
         .replace(" Version:", "")
     )
+    runs = re.search(r"^optimizer_runs = (\d+)", (ROOT / "foundry.toml").read_text(), re.M)
     meta = (
-        f"{forge}, solc 0.8.20 (optimizer, 200 runs), "
+        f"{forge}, solc 0.8.20 (optimizer, {runs.group(1) if runs else '?'} runs), "
         f"{datetime.date.today().isoformat()}, {platform.machine()}."
     )
     lines = [HEADER.format(meta=meta).rstrip() + "\n"]
@@ -75,7 +77,7 @@ def main() -> None:
         d = report["deployment"]
         lines += [
             f"\n## {title}\n",
-            f"Deployment: {d['gas']:,} gas, {d['size']:,} bytes.\n",
+            f"Deployment: {d['gas']:,} gas, {d['size']:,} bytes of creation code.\n",
             "| Function | Min | Median | Max | Calls |",
             "|---|---:|---:|---:|---:|",
         ]

@@ -4,11 +4,14 @@ circuit, with its verification-key artefact, for the forge and ape tests.
 
     .venv/bin/python scripts/make_proof_fixtures.py
 
-The proofs are of twelve models: `a`, `b` and `c` (trained on three clients'
-shards), `init` (untrained), and variants of a, b and c with one weight nudged by
-one fixed-point step (the same count, another hash): a proof can be used once per
-circuit, so multi-round tests need a fresh model per client and round. The first
-three are a, b and a_twin (the forge tests' A, B and A_TWIN). Proofs are
+The proofs are of twelve models, on the task's round-1 evaluation batch: `a`, `b`
+and `c` (trained on three clients' shards), `init` (untrained), and variants of
+a, b and c with one weight nudged by one fixed-point step (the same count,
+another hash): a proof can be used once per circuit, so multi-round tests need a
+fresh model per client and round. The first three are a, b and a_twin (the forge
+tests' A, B and A_TWIN). One more, `a_batch2`, is model a proven on round 2's
+batch; `batchCommitments` holds both batches' commitments (what their proofs
+begin with). Proofs are
 randomised, so a re-run writes other bytes of equal meaning; the artefact and the
 proofs are always written together and stay consistent.
 """
@@ -26,8 +29,18 @@ from tiny import SCALE, TINY_SPEC, proven, tiny_task, trained_weights, twin_of  
 
 from zkpot_client.circuit.keys import vka_digest  # noqa: E402
 from zkpot_client.model import flatten, quantise  # noqa: E402
+from zkpot_client.types import Proof  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "tiny-proofs.json"
+
+
+def entry(name: str, p: Proof) -> dict[str, object]:
+    return {
+        "name": name,
+        "proof": "0x" + p.proof.hex(),
+        "weightsHash": "0x" + p.weights_hash.to_bytes(32, "big").hex(),
+        "correct": p.correct,
+    }
 
 
 def main() -> None:
@@ -43,21 +56,15 @@ def main() -> None:
     words = task.artifacts.vka_words()
     proofs = []
     for name, weights in models.items():
-        p = proven(task, weights).proof
-        proofs.append(
-            {
-                "name": name,
-                "proof": "0x" + p.proof.hex(),
-                "weightsHash": "0x" + p.weights_hash.to_bytes(32, "big").hex(),
-                "correct": p.correct,
-            }
-        )
+        proofs.append(entry(name, proven(task, weights).proof))
+    proofs.append(entry("a_batch2", proven(task, a, round_=2).proof))
     fixture = {
         "circuitDigest": task.artifacts.digest,
         "evalSamples": task.definition.eval_samples,
         "minCorrect": task.definition.min_correct,
         "vka": ["0x" + w.hex() for w in words],
         "vkaDigest": "0x" + vka_digest(words).hex(),
+        "batchCommitments": ["0x" + task.commitment(r).hex() for r in (1, 2)],
         "proofs": proofs,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from zkpot_client.chain.contracts import (
     new_salt,
 )
 from zkpot_client.chain.events import task_info
+from zkpot_client.circuit.batches import sealed_batch
 from zkpot_client.rounds import RoundDriver
 from zkpot_client.types import ETHER, Phase, Task, TaskConfig, TaskTerms
 
@@ -59,8 +60,9 @@ def tiny() -> TinyTask:
 
 @pytest.fixture(scope="session")
 def other_tiny() -> TinyTask:
-    """Another task's circuit: same model, a different evaluation set."""
-    return tiny_task(1)
+    """Another task's circuit: same model, other evaluation batches of another size
+    (so other keys)."""
+    return tiny_task(1, eval_samples=6)
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +118,10 @@ class Deployment:
     publisher: LocalAccount
     accounts: list[LocalAccount]
     task_vka: list[bytes]
+    batch: bytes
+    """The batch commitment every round reveals (the tiny task's round-1 batch, on
+    which the proof fixtures are made)."""
+    batch_salts: list[bytes]
 
     @property
     def task_id(self) -> int:
@@ -169,14 +175,31 @@ class Deployment:
         return self.contribute_all([(account, proven)])[0]
 
     def contribute_all(self, entries: list[tuple[LocalAccount, ProvenModel]]) -> list:
-        """Each account commits to its model, then, in the proof phase, submits it."""
+        """Each account commits to its model, then, once the batch is revealed,
+        submits it."""
         salts = [self.commit(a, p.proof.weights_hash) for a, p in entries]
-        self.to_proof_phase()
+        self.reveal()
         return [
             self.submit(a, p, salt) for (a, p), salt in zip(entries, salts, strict=True)
         ]
 
+    def reveal(self, **kwargs):
+        """Move to the reveal window and reveal the round's batch (as the publisher)."""
+        round_ = self.current_round()
+        self.driver.advance_to(Phase.REVEAL)
+        return self.zkpot.reveal_batch(
+            kwargs.pop("account", self.publisher),
+            self.task_id,
+            round_,
+            kwargs.pop("commitment", self.batch),
+            kwargs.pop("salt", self.batch_salts[round_ - 1]),
+            kwargs.pop("cid", "bafkreibatch"),
+            **kwargs,
+        )
+
     def to_proof_phase(self) -> None:
+        """Reveal the round's batch, then move past the reveal window."""
+        self.reveal()
         self.driver.advance_to(Phase.PROVE)
 
     def to_aggregate_phase(self) -> None:
@@ -190,6 +213,7 @@ TEST_TERMS = TaskTerms(
     max_clients=5,
     registration_blocks=8,
     commit_blocks=5,
+    reveal_blocks=3,
     proof_blocks=5,
     aggregate_blocks=3,
 )
@@ -211,6 +235,8 @@ def open_task(
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher, verifier)
     digest = zkpot.register_circuit(publisher, task.artifacts.vka_words())
+    batch = task.commitment(1)
+    salts = [new_salt() for _ in range(rounds)]
     task_id, _ = zkpot.create_task(
         publisher,
         TaskConfig(
@@ -225,6 +251,7 @@ def open_task(
             initial_model_hash=1,
             initial_model_cid="bafkqaaa",
             circuit_cid="bafkqaaa",
+            batch_commitments=tuple(sealed_batch(batch, s) for s in salts),
             terms=terms,
         ),
         reward_pool=reward_pool,
@@ -239,6 +266,8 @@ def open_task(
         publisher,
         accounts,
         task.artifacts.vka_words(),
+        batch,
+        salts,
     )
     d.driver.start()
     return d

@@ -2,8 +2,9 @@
 on anvil, the real aggregator. One task of two rounds, two honest clients and one
 client per attack; each test reads the system's answer to one attack.
 
-Round 1: the honest clients and the free-rider (copying a commitment). Round 2:
-everyone. The threshold is 3 of the 8 evaluation samples.
+Round 1: the honest clients, the free-rider (copying a commitment) and the
+eval-overfitter. Round 2: everyone. Each round's batch has 8 evaluation samples,
+revealed after its commit phase; the threshold is 3.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
 from zkpot_client.aggregation import fedavg
 from zkpot_client.chain.backend import AnvilNode, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract
-from zkpot_client.chain.events import contributions, logs
+from zkpot_client.chain.events import contributions, logs, revealed_batch
+from zkpot_client.circuit.batches import batch_digest
 from zkpot_client.config import TrainingConfig
 from zkpot_client.crypto import new_keypair
 from zkpot_client.data import load_task_data
@@ -46,6 +48,7 @@ ATTACK_SHARDS = {
     "model-swap": 7,
     "lazy": 6,
     "flood": 8,
+    "eval-overfit": 0,
 }
 
 
@@ -59,6 +62,8 @@ class AttackRun:
     aggregations: dict[int, AggregationResult]
     nonces_before: dict[str, int]
     honest_weights: dict[int, list[np.ndarray]]
+    publisher: TaskPublisher
+    overfit_weights: dict[int, np.ndarray]
 
     def outcomes(self, attack: str, round_: int) -> list[str]:
         return [
@@ -83,21 +88,24 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     monkeypatch.setattr(
         client_module,
         "prove",
-        lambda artifacts, flat, label="": prove_cached(artifacts, flat),
+        lambda artifacts, flat, compiled=None, label="": prove_cached(
+            artifacts, flat, compiled
+        ),
     )
     chain = anvil_node.chain
-    accounts = dev_accounts(10)
-    data = load_task_data(eval_samples=TINY_EVAL, num_clients=9, alpha=0.5, seed=0)
+    accounts = dev_accounts(11)
+    data = load_task_data(
+        eval_samples=TINY_EVAL, num_clients=9, alpha=0.5, seed=0, rounds=2
+    )
     definition = TaskDefinition(
         spec=TINY_SPEC,
-        eval_x=data.eval_x,
-        eval_y=data.eval_y,
+        batches=tuple(data.batches),
         scale=SCALE,
         threshold=0.375,
-        rounds=2,
         terms=TaskTerms(
             registration_blocks=12,
             commit_blocks=30,
+            reveal_blocks=5,
             proof_blocks=60,
             aggregate_blocks=10,
         ),
@@ -152,13 +160,18 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
         keeper=accounts[0],
         artifacts=tiny.artifacts,
         aggregator=aggregator,
+        publisher=publisher,
     )
     driver.start()
     honest_weights = {}
-    for r, active in [(1, [*honest, attackers["free-ride"]]), (2, everyone)]:
+    overfit_weights = {}
+    round_1 = [*honest, attackers["free-ride"], attackers["eval-overfit"]]
+    for r, active in [(1, round_1), (2, everyone)]:
         driver.commit(r, active)
+        driver.reveal(r)
         driver.prove(r, active)
         honest_weights[r] = [c.current.weights for c in honest]
+        overfit_weights[r] = attackers["eval-overfit"].current.weights
         driver.submit(r, active)
         driver.close(r)
         driver.aggregate(r)
@@ -172,14 +185,22 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
         driver.aggregations,
         nonces,
         honest_weights,
+        publisher,
+        overfit_weights,
     )
 
 
 def _honest_only(run: AttackRun, round_: int) -> None:
-    """The round's global model is exactly the FedAvg of the honest clients' weights."""
-    honest = run.honest_weights[round_]
+    """The round's global model is exactly the FedAvg of the weights of the honest
+    clients and of the eval-overfitter (it trains for real, on its shard and on
+    earlier batches: an accepted model of its own) if it was accepted."""
+    overfitter = run.attackers["eval-overfit"]
+    taken = run.verified(round_)[overfitter.address].accepted
+    honest = run.honest_weights[round_] + (
+        [run.overfit_weights[round_]] if taken else []
+    )
     assert sorted(run.aggregations[round_].included) == sorted(
-        c.address for c in run.honest
+        [c.address for c in run.honest] + ([overfitter.address] if taken else [])
     )
     expected = quantise(fedavg(honest), SCALE)
     np.testing.assert_array_equal(run.global_model(round_), expected)
@@ -271,7 +292,8 @@ def test_a_flood_of_garbage_proofs_is_refused_on_chain_and_costs_the_sender(
 ) -> None:
     flooder = attack_run.attackers["flood"]
     (entry,) = [e for e in flooder.journal if e["action"].startswith("submit")]
-    assert entry["outcome"] == f"{FLOOD_SIZE} x ZKPoTProofRejected"
+    # Garbage does not even begin with the round's batch commitment.
+    assert entry["outcome"] == f"{FLOOD_SIZE} x ZKPoTWrongBatch"
     # Every garbage proof was mined (and reverted): one commit plus the flood.
     w3 = attack_run.zkpot.chain.w3
     assert (
@@ -281,3 +303,27 @@ def test_a_flood_of_garbage_proofs_is_refused_on_chain_and_costs_the_sender(
     )
     assert flooder.address not in attack_run.verified(2)
     _honest_only(attack_run, 2)
+
+
+def test_eval_overfitting_finds_no_data_of_the_round_it_is_judged_on(
+    attack_run: AttackRun,
+) -> None:
+    overfitter = attack_run.attackers["eval-overfit"]
+    batches = attack_run.publisher.definition.batches
+    # Round 1: the circuit package holds no evaluation data, and nothing is revealed.
+    assert attack_run.outcomes("eval-overfit", 1)[0] == "no evaluation data found"
+    # Round 2: it finds round 1's batch (revealed), which has no sample of round 2's.
+    assert attack_run.outcomes("eval-overfit", 2)[0] == (
+        f"{len(batches[0])} evaluation samples found"
+    )
+    assert overfitter.found is not None
+    np.testing.assert_array_equal(overfitter.found.x, batches[0].x)
+    seen = {row.tobytes() for row in batches[0].x}
+    assert not any(row.tobytes() in seen for row in batches[1].x)
+    # Its proofs were made, verified and judged on each round's own batch.
+    for r in (1, 2):
+        assert overfitter.address in attack_run.verified(r)
+        revealed = revealed_batch(attack_run.zkpot, attack_run.task.task_id, r)
+        assert revealed is not None
+        sealed = attack_run.publisher.sealed[r - 1]
+        assert revealed.batch_digest == batch_digest(sealed.commitment)

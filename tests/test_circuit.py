@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from tiny import SCALE
 
-from zkpot_client.circuit.commitment import weights_hash
-from zkpot_client.circuit.export import export_onnx
+from zkpot_client.circuit.batches import compile_batch, export_batch_onnx, placeholder
 from zkpot_client.circuit.keys import compile_only, generate_verifier, read_vka
-from zkpot_client.circuit.prover import circuit_count, load_proof
-from zkpot_client.data import load_task_data
+from zkpot_client.circuit.prover import circuit_counts, load_proof
+from zkpot_client.config import FederationConfig
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec, count_correct, flatten, quantise
 from zkpot_client.paths import CONTRACTS_DIR
+from zkpot_client.roles.byzantine import evaluation_in_graph
 from zkpot_client.training import train_local
 
 
@@ -35,37 +35,52 @@ def models_along_training(spec: ModelSpec, data, count: int) -> list[np.ndarray]
 
 
 def test_demo_circuit_counts_exactly_what_float_torch_counts(tmp_path) -> None:
-    """Point of the design: proven accuracy == float accuracy of the same weights.
+    """Point of the design: proven accuracy == float accuracy of the same weights,
+    on every round's batch.
 
-    Checked on the demo's own circuit (100 evaluation samples, 64-16-10 MLP) for
-    models from untrained to trained, through the circuit's witness (the value a
-    proof carries as its public output).
+    Checked on the demo's own circuit (100 evaluation samples per batch, 64-16-10
+    MLP), compiled under the set-up's settings with each of the demo's three
+    batches, for models from untrained to trained, through the circuit's witness
+    (the value a proof carries as its public output).
     """
-    spec = ModelSpec(hidden=16)
-    data = load_task_data(eval_samples=100, num_clients=4, seed=0)
-    compiled = compile_only(
-        export_onnx(spec, data.eval_x, data.eval_y, tmp_path / "c.onnx"),
-        tmp_path,
+    cfg = FederationConfig.demo()
+    data = cfg.data()
+    definition = cfg.definition(data)
+    spec = definition.spec
+    assert definition.rounds == 3 and definition.eval_samples == 100
+    compile_only(
+        export_batch_onnx(spec, placeholder(spec, 100), tmp_path / "c.onnx"),
+        tmp_path / "setup",
         scale=SCALE,
     )
-    counts = []
-    for w in models_along_training(spec, data, 8):
-        expected = count_correct(spec, w, data.eval_x, data.eval_y)
-        assert circuit_count(compiled, w) == expected
-        counts.append(expected)
-    assert (
-        max(counts) - min(counts) > 30
-    )  # the check covered a real spread of accuracies
-
-
-def test_proof_carries_the_float_count_and_the_weights_hash(
-    tiny, proven_a, proven_b
-) -> None:
-    for proven in (proven_a, proven_b):
-        assert proven.proof.correct == count_correct(
-            tiny.definition.spec, proven.weights, tiny.data.eval_x, tiny.data.eval_y
+    models = models_along_training(spec, data, 8)
+    for r, batch in enumerate(definition.batches, 1):
+        compiled = compile_batch(
+            tmp_path / "setup" / "settings.json", spec, batch, tmp_path / str(r)
         )
-        assert proven.proof.weights_hash == weights_hash(proven.weights, SCALE)
+        counts = [count_correct(spec, w, batch.x, batch.y) for w in models]
+        assert circuit_counts(compiled, models) == counts, r
+        assert max(counts) - min(counts) > 30  # a real spread of accuracies
+
+
+def test_the_published_circuit_holds_no_evaluation_data(tiny, tmp_path) -> None:
+    """The circuit package's graph is built with an all-zero batch: nothing to read
+    out of it, while a batch's own graph gives the batch away."""
+    features = tiny.definition.spec.inputs
+    assert evaluation_in_graph(tiny.artifacts.onnx.read_bytes(), features) is None
+    batch = tiny.definition.batches[0]
+    onnx = export_batch_onnx(tiny.definition.spec, batch, tmp_path / "b.onnx")
+    found = evaluation_in_graph(onnx.read_bytes(), features)
+    assert found is not None
+    np.testing.assert_array_equal(found.y, batch.y)
+
+
+def test_each_batch_has_its_own_commitment_under_one_key(tiny) -> None:
+    """One set-up serves every round; the batch commitment a proof begins with
+    tells the batches apart."""
+    first, second = tiny.commitment(1), tiny.commitment(2)
+    assert len(first) == len(second) == 64 and first != second
+    assert tiny.commitment(1) == first  # deterministic
 
 
 def test_generated_verifier_is_the_committed_one(tiny, other_tiny, tmp_path) -> None:

@@ -56,8 +56,11 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
         leader, _ = elect_leader(accepted, outcome.tie_break_seed)
         assert r.leader == leader == zkpot.round(result.task_id, r.round).leader
         assert r.global_model_cid and 0.0 <= r.global_accuracy <= 1.0
+        # Each round was judged on its own revealed batch, distinct per round.
+        assert outcome.batch is not None and r.batch_cid == outcome.batch.batch_cid
         paid = sum(c.reward_wei for c in contributions)
         assert (paid > 0) == bool(accepted)
+    assert len({r.batch_cid for r in result.rounds}) == 2
     assert zkpot.phase(result.task_id) == Phase.COMPLETED
     records = verify_record_chain(zkpot, result.task_id)
     assert [rec.round for rec in records] == [0, 1, 2]
@@ -70,6 +73,7 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
     loaded = json.loads(path.read_text())
     assert set(loaded[0]) == {
         "round",
+        "batch_cid",
         "leader",
         "leader_bonus_wei",
         "contributions",

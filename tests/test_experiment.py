@@ -44,7 +44,9 @@ def test_zkpot_never_aggregates_a_byzantine_model_and_plain_fedavg_always_does(
 ) -> None:
     _, result = quick
     cfg = result["config"]
-    for attack in ATTACKS:
+    # An eval-overfitter trains a real model (on its shard and what was published):
+    # its models may be aggregated; what it could gain is leadership, measured apart.
+    for attack in (a for a in ATTACKS if a != "eval-overfit"):
         bad = set(byzantine_indices(cfg["clients"], 3, 0))
         traces = result["traces"][f"3/{attack}/0"]
         assert set(traces) == set(RULES)

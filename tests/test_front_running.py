@@ -26,6 +26,7 @@ from zkpot_client.chain.contracts import (
     new_salt,
     submission_of,
 )
+from zkpot_client.circuit.batches import sealed_batch
 from zkpot_client.types import ETHER, Phase, TaskConfig, TaskTerms
 
 pytestmark = pytest.mark.anvil
@@ -94,6 +95,7 @@ def front_running_task(d: Deployment, attacker: LocalAccount, model_hash: bytes)
         initial_model_hash=int.from_bytes(model_hash, "big"),
         initial_model_cid="bafkqaaa",
         circuit_cid="bafkqaaa",
+        batch_commitments=(new_salt(),),  # never revealed: the task is only a marker
         terms=FREE_TASK,
     )
     return d.zkpot.contract.functions.createTask(config_struct(config))
@@ -208,15 +210,26 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
     victim's hash there (as it could if the victim's submission waited in the
     mempool for a block or more), replays the victim's proof in its task first: the
     victim's proof stands."""
-    d = deploy_on(anvil_node, tiny, replace(TEST_TERMS, proof_blocks=30))
+    d = deploy_on(
+        anvil_node, tiny, replace(TEST_TERMS, reveal_blocks=15, proof_blocks=30)
+    )
     victim, attacker = d.accounts[1], d.accounts[5]
     salt = d.commit(victim, proven_a.proof.weights_hash)
-    # The attacker's task on the same circuit, with the attacker as its only client.
-    terms = replace(FREE_TASK, registration_blocks=2, commit_blocks=3, proof_blocks=50)
+    # The attacker's task on the same circuit, with the attacker as its only client
+    # and publisher, bound to the same batch (public once revealed) with its own salt.
+    terms = replace(
+        FREE_TASK,
+        registration_blocks=2,
+        commit_blocks=3,
+        reveal_blocks=3,
+        proof_blocks=50,
+    )
+    batch_salt = new_salt()
     config = replace(
         d.task.config(),
         aggregator=attacker.address,
         terms=terms,
+        batch_commitments=(sealed_batch(d.batch, batch_salt),),
     )
     other, _ = d.zkpot.create_task(attacker, config, reward_pool=ETHER)
     d.zkpot.register(attacker, other, terms.min_stake)
@@ -232,6 +245,7 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
         ),
     )
     d.chain.advance_to(d.zkpot.round(other, 1).commit_end + 1)
+    d.zkpot.reveal_batch(attacker, other, 1, d.batch, batch_salt, "bafkreibatch")
     d.to_proof_phase()
     assert d.zkpot.phase(other) == Phase.PROVE
 

@@ -129,7 +129,10 @@ def test_role_commands_fail_cleanly_on_bad_input(tmp_path: Path) -> None:
         (["aggregate", "--rpc", "http://127.0.0.1:9", "--dev-account", "1",
           "--state-dir", str(tmp_path / "empty"), *base], "no aggregator key"),
         (["publish", "--dev-account", "0", "--store", str(tmp_path / "store"),
-          "--aggregator-key", "zz"], "expected 64 hex digits"),
+          "--state-dir", str(tmp_path / "p"), "--aggregator-key", "zz"],
+         "expected 64 hex digits"),
+        (["reveal", "--dev-account", "0", "--store", str(tmp_path / "store"),
+          "--state-dir", str(tmp_path / "empty")], "no task in"),
     ]  # fmt: skip
     for args, message in cases:
         proc = run("zkpot", *args, timeout=120)

@@ -24,7 +24,7 @@ from zkpot_client.crypto import weights_from_bytes
 from zkpot_client.data import load_arrays
 from zkpot_client.experiment.grid import Federation as GridFederation
 from zkpot_client.experiment.grid import GridConfig
-from zkpot_client.experiment.runner import circuit_of, compare
+from zkpot_client.experiment.runner import compare, round_circuits
 from zkpot_client.privacy import chain_haystack, find, sample_needles, weight_needles
 from zkpot_client.roles.byzantine import ModelSwapClient
 from zkpot_client.roles.client import load_contribution
@@ -172,7 +172,7 @@ def test_no_weight_and_no_training_sample_is_public(sim_run) -> None:
     assert find(store, local_models) == []
 
 
-def test_the_experiment_grid_replays_this_run_round_by_round(sim_run) -> None:
+def test_the_experiment_grid_replays_this_run_round_by_round(sim_run, tmp_path) -> None:
     """The grid's ZKPoT rule (witness counts, the contract's rules, the aggregator's
     filter), run on the same configuration, gives what the processes gave on chain:
     every verified count, who was accepted, the global model's accuracy."""
@@ -185,7 +185,9 @@ def test_the_experiment_grid_replays_this_run_round_by_round(sim_run) -> None:
         attacks=(ModelSwapClient.attack,),
         seeds=(0,),
     )
-    fed = GridFederation(cfg, 1, ModelSwapClient.attack, 0, circuit_of(cfg, 0).compiled)
+    fed = GridFederation(
+        cfg, 1, ModelSwapClient.attack, 0, round_circuits(cfg, 0, tmp_path)
+    )
     trace = fed.run("zkpot")
     rounds = [RoundSummary.from_json(r) for r in result["rounds"]]
     agreement = compare(rounds, trace, 3, ModelSwapClient.attack, 0.0, {})

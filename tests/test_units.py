@@ -128,6 +128,7 @@ def test_the_rounds_table_shows_rewards_and_the_leader() -> None:
     rounds = [
         RoundSummary(
             round=1,
+            batch_cid="bafkreibatch1",
             leader=leader,
             leader_bonus_wei=2 * 10**17,
             global_accuracy=0.75,
@@ -159,6 +160,7 @@ def test_the_rounds_table_shows_rewards_and_the_leader() -> None:
         line for line in text.splitlines() if "client-1" in line and "★" in line
     ]
     assert "0.75" in leader_row
+    assert "1: bafkreibatch1" in text  # which batch the round used
 
 
 def test_the_attack_names_the_cli_offers_are_the_strategies() -> None:
@@ -218,3 +220,69 @@ def test_every_help_answers_without_loading_torch_ezkl_or_web3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
+    from zkpot_client.phases import can_close, first_block, phase_at
+    from zkpot_client.types import Phase, RoundSchedule
+
+    s = RoundSchedule(
+        open_block=10, commit_end=14, reveal_end=17, proof_end=22, aggregate_end=25
+    )
+    assert [phase_at(s, b) for b in (9, 14, 15, 17, 18)] == [
+        Phase.REGISTRATION,
+        Phase.COMMIT,
+        Phase.REVEAL,
+        Phase.REVEAL,
+        Phase.REVEAL_MISSED,
+    ]
+    assert [phase_at(s, b, revealed=True) for b in (15, 22, 23, 26)] == [
+        Phase.PROVE,
+        Phase.PROVE,
+        Phase.AGGREGATE,
+        Phase.AGGREGATION_OVERDUE,
+    ]
+    assert first_block(s, Phase.REVEAL) == 15 and first_block(s, Phase.PROVE) == 18
+    # Without a reveal the round may be closed once the window is over.
+    assert not can_close(s, 17, revealed=False) and can_close(s, 18, revealed=False)
+    assert not can_close(s, 22) and can_close(s, 23)
+
+
+def test_evaluation_batches_are_disjoint_balanced_and_round_trip() -> None:
+    from zkpot_client.circuit.batches import EvaluationBatch
+    from zkpot_client.exceptions import ZKPoTValueError
+
+    data = load_task_data(eval_samples=100, num_clients=4, seed=0, rounds=3)
+    assert [len(b) for b in data.batches] == [100, 100, 100]
+    rows = [{r.tobytes() for r in b.x} for b in data.batches]
+    assert not (rows[0] & rows[1] or rows[0] & rows[2] or rows[1] & rows[2])
+    # Each class is dealt evenly: its counts in two batches differ by at most one.
+    per_class = np.array([np.bincount(b.y, minlength=10) for b in data.batches])
+    assert (per_class.max(axis=0) - per_class.min(axis=0)).max() <= 1
+    b = data.batches[1]
+    back = EvaluationBatch.from_bytes(b.to_bytes(), features=64)
+    np.testing.assert_array_equal(back.x, b.x)
+    np.testing.assert_array_equal(back.y, b.y)
+    with pytest.raises(ZKPoTValueError, match="not an evaluation batch"):
+        EvaluationBatch.from_bytes(b"garbage", features=64)
+    with pytest.raises(ZKPoTValueError, match="of 10 features"):
+        EvaluationBatch.from_bytes(b.to_bytes(), features=10)
+
+
+def test_a_compressed_commitment_point_is_the_proofs_uncompressed_one() -> None:
+    """halo2's compressed G1 form (x little-endian, sign of y in the top bit) as the
+    64 bytes a proof carries; a non-point is refused."""
+    from py_ecc.bn128 import G1, multiply
+
+    from zkpot_client.circuit.batches import g1_uncompressed
+    from zkpot_client.exceptions import ZKPoTValueError
+
+    for k in (1, 2, 12345):
+        x, y = (int(c) for c in multiply(G1, k))
+        compressed = bytearray(x.to_bytes(32, "little"))
+        compressed[31] |= (y & 1) << 7
+        assert g1_uncompressed(bytes(compressed)) == x.to_bytes(32, "big") + y.to_bytes(
+            32, "big"
+        )
+    with pytest.raises(ZKPoTValueError, match="not a point"):
+        g1_uncompressed((4).to_bytes(32, "little"))  # 4^3 + 3 has no square root

@@ -217,8 +217,8 @@ def test_rejects_a_proof_made_for_another_tasks_circuit(
     d, client = deployment, deployment.accounts[1]
     salt = d.commit(client, proven_other.proof.weights_hash)
     d.to_proof_phase()
-    # Under this task's key the proof fails.
-    with reverts("ZKPoTProofRejected", taskId=d.task_id, client=client.address):
+    # Under this task's key it is refused: it was not made on the round's batch.
+    with reverts("ZKPoTWrongBatch", taskId=d.task_id, round=1):
         d.submit(client, proven_other, salt)
     with reverts(
         "ZKPoTVerifyingKeyMismatch"
@@ -385,8 +385,10 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
         32, "big"
     )
 
-    # Round 2: idle commits and never proves; nothing accepted keeps the model.
+    # Round 2: idle commits and, the batch revealed, never proves; nothing
+    # accepted keeps the model.
     d.commit(idle, proven_a.proof.weights_hash)
+    d.reveal()
     d.to_aggregate_phase()
     d.zkpot.slash_missed_proof(a, d.task_id, idle.address)
     d.zkpot.close_round(a, d.task_id)

@@ -1,8 +1,10 @@
 """The tiny evaluation circuit the tests prove with, and its proven models.
 
-The circuit is the production one at reduced size (8 evaluation samples, 8 hidden
-units: 2^15 rows, ~16 s per proof on 2 cores). Keys and SRS are cached by circuit
-digest and each proof by circuit digest and weights, so only a first run proves.
+The circuit is the production one at reduced size (8 evaluation samples per
+round's batch, 8 hidden units: 2^15 rows, ~16 s per proof on 2 cores). Keys and
+SRS are cached by circuit digest, each round's compiled circuit and batch
+commitment by circuit digest, seed and round, and each proof by circuit,
+batch and weights, so only a first run proves.
 Shared by the pytest fixtures and scripts/make_proof_fixtures.py (the proofs the
 forge and ape tests read).
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from zkpot_client.circuit.batches import batch_commitment, compile_batch
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.prover import Proof, prove
 from zkpot_client.data import TaskData, load_task_data
@@ -26,13 +30,42 @@ from zkpot_client.training import train_local
 SCALE = 13
 TINY_SPEC = ModelSpec(hidden=8)
 TINY_EVAL = 8
+TINY_ROUNDS = 4
+"""Evaluation batches of a tiny task (rounds it can run)."""
 
 
 @dataclass
 class TinyTask:
+    seed: int
     data: TaskData
     definition: TaskDefinition
     artifacts: CircuitArtifacts
+
+    def compiled(self, round_: int = 1) -> Path:
+        """The circuit compiled with round `round_`'s batch (cached)."""
+        directory = (
+            cache_dir()
+            / "test-batches"
+            / f"{self.artifacts.digest[:16]}-{self.seed}-{round_}"
+        )
+        compiled = directory / "circuit.ezkl"
+        if not compiled.is_file():
+            compile_batch(
+                self.artifacts.settings,
+                TINY_SPEC,
+                self.definition.batches[round_ - 1],
+                directory / "build",
+            ).rename(compiled)
+        return compiled
+
+    def commitment(self, round_: int = 1) -> bytes:
+        """Round `round_`'s batch commitment, as its proofs begin (cached)."""
+        path = self.compiled(round_).with_suffix(".commitment")
+        if not path.is_file():
+            path.write_bytes(
+                batch_commitment(self.artifacts, self.compiled(round_), TINY_SPEC)
+            )
+        return path.read_bytes()
 
 
 @dataclass
@@ -41,17 +74,19 @@ class ProvenModel:
     proof: Proof
 
 
-def tiny_task(seed: int) -> TinyTask:
-    """The tiny task of `seed` (seed 1 gives another task: other evaluation samples)."""
-    data = load_task_data(eval_samples=TINY_EVAL, num_clients=3, seed=seed)
+def tiny_task(seed: int, eval_samples: int = TINY_EVAL) -> TinyTask:
+    """The tiny task of `seed` (its batches drawn with the seed); another batch
+    size gives another circuit (other keys)."""
+    data = load_task_data(
+        eval_samples=eval_samples, num_clients=3, seed=seed, rounds=TINY_ROUNDS
+    )
     definition = TaskDefinition(
         spec=TINY_SPEC,
-        eval_x=data.eval_x,
-        eval_y=data.eval_y,
+        batches=tuple(data.batches),
         scale=SCALE,
         threshold=0.25,
     )
-    return TinyTask(data, definition, setup_task_circuit(definition))
+    return TinyTask(seed, data, definition, setup_task_circuit(definition))
 
 
 def trained_weights(task: TinyTask, client: int, seed: int = 0) -> np.ndarray:
@@ -70,18 +105,27 @@ def twin_of(weights: np.ndarray, index: int = 0) -> np.ndarray:
     return w
 
 
-def prove_cached(artifacts: CircuitArtifacts, weights: np.ndarray) -> Proof:
-    """A real proof for `weights`, kept in the cache under the circuit digest and the
-    weights, so re-runs skip the prover (the chain still verifies every proof)."""
+def prove_cached(
+    artifacts: CircuitArtifacts, weights: np.ndarray, compiled: Path | None = None
+) -> Proof:
+    """A real proof for `weights` on the batch compiled into `compiled`, kept in the
+    cache under the circuit digest, the batch and the weights, so re-runs skip the
+    prover (the chain still verifies every proof)."""
+    batch = hashlib.sha256((compiled or artifacts.compiled).read_bytes()).hexdigest()
     key = hashlib.sha256(weights.tobytes()).hexdigest()[:16]
-    path = cache_dir() / "test-proofs" / f"{artifacts.digest[:16]}-{key}.json"
+    path = (
+        cache_dir() / "test-proofs" / f"{artifacts.digest[:16]}-{batch[:12]}-{key}.json"
+    )
     if path.exists():
         return Proof.from_json(json.loads(path.read_text()))
-    proof = prove(artifacts, weights)
+    proof = prove(artifacts, weights, compiled=compiled)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(proof.to_json()))
     return proof
 
 
-def proven(task: TinyTask, weights: np.ndarray) -> ProvenModel:
-    return ProvenModel(weights, prove_cached(task.artifacts, weights))
+def proven(task: TinyTask, weights: np.ndarray, round_: int = 1) -> ProvenModel:
+    """`weights` proven on round `round_`'s batch."""
+    return ProvenModel(
+        weights, prove_cached(task.artifacts, weights, task.compiled(round_))
+    )

@@ -18,7 +18,6 @@ from .roles.client import Client
 from .roles.publisher import TaskPublisher
 from .rounds import RoundDriver
 from .storage import LocalDirStore
-from .types import Phase
 
 
 def machine() -> str:
@@ -70,15 +69,16 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
         task=task,
         keeper=publisher_account,
         artifacts=artifacts,
+        publisher=publisher,
     )
     driver.start()
     driver.commit(1, [client])
+    driver.reveal(1)
     prove_seconds = []
     for _ in range(max(proofs, 1)):
         driver.prove(1, [client])
         prove_seconds.append(driver.prove_seconds[(1, client.address)])
     peak_child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    driver.advance_to(Phase.PROVE, 1)
     receipt = client.submit(task, artifacts.vka_words())
     assert receipt is not None
     tx = chain.w3.eth.get_transaction(receipt["transactionHash"])

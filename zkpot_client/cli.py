@@ -156,7 +156,7 @@ def watch(
         watcher = Watcher.of(ZKPoTContract(Chain.connect(rpc), contract), task_id)
         t = watcher.task
         click.echo(
-            f"task {t.task_id} on {contract}: {t.eval_samples} evaluation samples, "
+            f"task {t.task_id} on {contract}: {t.eval_samples} evaluation samples per round, "
             f"threshold {t.min_correct}, {t.num_rounds} rounds, reward pool "
             f"{t.reward_pool / ETHER:g} ETH, stake {t.terms.min_stake / ETHER:g} ETH"
         )

@@ -84,8 +84,8 @@ EVAL_SAMPLES = click.option(
     "--eval-samples",
     default=100,
     show_default=True,
-    help="Evaluation samples bound into the circuit "
-    "(100 fits 2^17 rows: about a minute per proof on 2 cores).",
+    help="Evaluation samples per round's batch (one batch per round; 100 fit "
+    "2^17 rows: about a minute per proof on 2 cores).",
 )
 HIDDEN = click.option(
     "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."

@@ -28,6 +28,7 @@ from .cli_options import (
     options,
     rounds_option,
 )
+from .config import ATTACK_NAMES
 
 _RPC = click.option(
     "--rpc",
@@ -118,13 +119,14 @@ def _ether(value: float) -> int:
 @click.option(
     "--eval-data",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Evaluation set (.npz with x and y). Default: a stratified hold-out of the bundled digits.",
+    help="Evaluation data (.npz with x and y): --rounds batches of equal size, dealt "
+    "by class. Default: a stratified hold-out of the bundled digits.",
 )
 @click.option(
     "--eval-samples",
     default=100,
     show_default=True,
-    help="Hold-out size when --eval-data is not given.",
+    help="Samples per round's batch when --eval-data is not given.",
 )
 @click.option(
     "--seed",
@@ -161,10 +163,16 @@ def _ether(value: float) -> int:
     help="Blocks of each round's commit phase.",
 )
 @click.option(
+    "--reveal-blocks",
+    default=10,
+    show_default=True,
+    help="Blocks after each commit phase in which the round's batch is revealed.",
+)
+@click.option(
     "--proof-blocks",
     default=120,
     show_default=True,
-    help="Blocks of each round's proof phase.",
+    help="Blocks of each round's proof phase (after the reveal window).",
 )
 @click.option(
     "--aggregate-blocks",
@@ -181,14 +189,24 @@ def _ether(value: float) -> int:
 @SRS
 @CACHE_DIR
 @click.option(
+    "--state-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the publisher keeps the evaluation batches, their salts and the "
+    "task's coordinates until `zkpot reveal` has revealed them (one task per directory).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the task's coordinates (contract, task id) here as JSON.",
+    help="Also write the task's coordinates (contract, task id) here as JSON.",
 )
 def publish(**kw: Any) -> None:
-    """Publish a task: set up the evaluation circuit, put its package and the initial
-    model in the content store, deploy the contracts (or use --contract), register
-    the circuit's key and create the task with its reward pool and schedule."""
+    """Publish a task: set up the evaluation circuit (with no evaluation data in it),
+    put its package and the initial model in the content store, deploy the contracts
+    (or use --contract), register the circuit's key, commit to one evaluation batch
+    per round and create the task with its reward pool and schedule. Then run
+    `zkpot reveal --state-dir` for the life of the task: it reveals each round's
+    batch once the round's commitments are locked."""
     _guard(lambda: _publish(**kw))
 
 
@@ -197,22 +215,37 @@ def _publish(**kw: Any) -> int:
     from .chain.accounts import load_account
     from .chain.backend import Chain
     from .chain.contracts import ZKPoTContract
+    from .circuit.batches import split_batches
     from .data import load_arrays, load_task_data
     from .model import ModelSpec
+    from .processes.publisher_process import SEALED_BATCHES, TASK_FILE
     from .report import write_json
-    from .roles.publisher import TaskDefinition, TaskPublisher
+    from .roles.publisher import (
+        TaskDefinition,
+        TaskPublisher,
+        save_sealed,
+        seal_batches,
+    )
     from .storage import LocalDirStore
     from .types import TaskTerms
 
     spec = ModelSpec(hidden=kw["hidden"])
+    state_dir: Path = kw["state_dir"]
+    if (state_dir / SEALED_BATCHES).exists():
+        raise click.BadParameter(
+            f"{state_dir} already holds a task's evaluation batches (use another)",
+            param_hint="--state-dir",
+        )
     if kw["eval_data"]:
         evaluation = load_arrays(kw["eval_data"], features=spec.inputs)
-        eval_x, eval_y = evaluation.x, evaluation.y
+        batches = split_batches(evaluation.x, evaluation.y, kw["rounds"])
     else:
-        data = load_task_data(
-            eval_samples=kw["eval_samples"], num_clients=1, seed=kw["seed"]
-        )
-        eval_x, eval_y = data.eval_x, data.eval_y
+        batches = load_task_data(
+            eval_samples=kw["eval_samples"],
+            num_clients=1,
+            seed=kw["seed"],
+            rounds=kw["rounds"],
+        ).batches
     try:
         aggregator_key = bytes.fromhex(kw["aggregator_key"].removeprefix("0x"))
     except ValueError:
@@ -225,15 +258,14 @@ def _publish(**kw: Any) -> int:
     chain = Chain.connect(kw["rpc"])
     definition = TaskDefinition(
         spec=spec,
-        eval_x=eval_x,
-        eval_y=eval_y,
+        batches=tuple(batches),
         threshold=kw["threshold"],
-        rounds=kw["rounds"],
         reward_pool=_ether(kw["reward_pool"]),
         terms=TaskTerms(
             max_clients=kw["max_clients"],
             registration_blocks=kw["registration_blocks"],
             commit_blocks=kw["commit_blocks"],
+            reveal_blocks=kw["reveal_blocks"],
             proof_blocks=kw["proof_blocks"],
             aggregate_blocks=kw["aggregate_blocks"],
             min_stake=_ether(kw["stake"]),
@@ -251,6 +283,9 @@ def _publish(**kw: Any) -> int:
     zkpot = (
         ZKPoTContract(chain, kw["contract"]) if kw["contract"] else publisher.deploy()
     )
+    # The secrets are kept before the commitments to them go on chain.
+    publisher.sealed = seal_batches(definition, artifacts)
+    save_sealed(publisher.sealed, state_dir / SEALED_BATCHES)
     task = publisher.create_task(
         zkpot,
         artifacts,
@@ -267,12 +302,57 @@ def _publish(**kw: Any) -> int:
         "circuit_cid": task.circuit_cid,
     }
     click.echo(
-        f"task {task.task_id} on ZKPoT {zkpot.address}: {definition.eval_samples} evaluation samples, "
+        f"task {task.task_id} on ZKPoT {zkpot.address}: {definition.eval_samples} evaluation samples per round, "
         f"{task.num_rounds} rounds, registration until block {task.start_block}"
     )
+    write_json(coordinates, state_dir / TASK_FILE)
     if kw["out"]:
         write_json(coordinates, kw["out"])
+    click.echo(f"now keep `zkpot reveal --state-dir {state_dir}` running for the task")
     return 0
+
+
+@click.command()
+@_RPC
+@_KEY
+@_STORE
+@click.option(
+    "--state-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The publisher's state directory, as `zkpot publish --state-dir` left it.",
+)
+@_POLL
+def reveal(**kw: Any) -> None:
+    """Run a task's publisher until the task is over: in each round's reveal window
+    (after its commit phase) put the round's evaluation batch in the content store
+    and reveal it on chain, opening the commitment made when the task was created.
+    Rounds that are due are closed or finalised too."""
+    _guard(lambda: _reveal(**kw))
+
+
+def _reveal(**kw: Any) -> int:
+    from .chain.accounts import load_account
+    from .circuit.package import CircuitPackage
+    from .processes.common import RoleContext, exit_on_interrupt
+    from .processes.publisher_process import PublisherProcess, task_coordinates
+    from .storage import LocalDirStore
+
+    coordinates = task_coordinates(kw["state_dir"])
+    account = load_account(kw["key_file"], kw["dev_account"])
+    store = LocalDirStore(kw["store_dir"])
+    ctx = RoleContext.open(
+        "publisher",
+        kw["rpc"],
+        str(coordinates["contract"]),
+        int(str(coordinates["task"])),
+        poll_seconds=kw["poll"],
+    )
+    package = CircuitPackage.from_bytes(store.get(ctx.task.circuit_cid))
+    process = PublisherProcess.load(
+        ctx, account, store, kw["state_dir"], package.spec.inputs
+    )
+    return exit_on_interrupt(process.run)
 
 
 @click.command()
@@ -508,23 +588,34 @@ def _sim(**kw: Any) -> int:
     "(3 of 10 Byzantine, seed 0: hours on 2 cores) and compare it with the grid.",
 )
 @click.option(
+    "--attack",
+    "attacks",
+    multiple=True,
+    type=click.Choice(ATTACK_NAMES),
+    help="Only this attack (repeat the option for several; default: every attack).",
+)
+@click.option(
     "--out",
     default=Path("reports"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the report, plots and raw results go.",
 )
-def experiment(quick: bool, real_proofs: bool, out: Path) -> None:
+def experiment(
+    quick: bool, real_proofs: bool, attacks: tuple[str, ...], out: Path
+) -> None:
     """Measure robustness and privacy: 10 clients on non-IID digits, 0 to 3
     Byzantine clients per attack, 3 seeds, 5 rounds; final and per-round accuracy
     of ZKPoT, plain FedAvg and learning-based consensus; membership inference on
     what each exposes. Contributions are counted by the circuit's own witness;
     --real-proofs replays one configuration per attack with real proofs on anvil.
     Writes experiment.md, PNG plots and experiment.json under --out."""
-    _guard(lambda: _experiment(quick, real_proofs, out))
+    _guard(lambda: _experiment(quick, real_proofs, attacks or ATTACK_NAMES, out))
 
 
-def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
+def _experiment(
+    quick: bool, real_proofs: bool, attacks: tuple[str, ...], out: Path
+) -> int:
     from .config import FederationConfig
     from .experiment.grid import GridConfig
     from .experiment.report import write_report
@@ -542,9 +633,10 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
             federation=FederationConfig.experiment(rounds=2),
             seeds=(0,),
             byzantine_levels=(0, 3),
+            attacks=attacks,
         )
         if quick
-        else GridConfig()
+        else GridConfig(attacks=attacks)
     )
     result = load_grid(cfg, out / "experiment.json") if real_proofs else None
     if result is not None:
@@ -572,4 +664,4 @@ def _experiment(quick: bool, real_proofs: bool, out: Path) -> int:
     return 0
 
 
-ROLE_COMMANDS = [publish, aggregate, client, sim, experiment]
+ROLE_COMMANDS = [publish, reveal, aggregate, client, sim, experiment]

@@ -29,6 +29,7 @@ ATTACK_NAMES = (
     "model-swap",
     "lazy",
     "flood",
+    "eval-overfit",
 )
 """The Byzantine strategies (roles.byzantine.ATTACKS has their classes; a test
 keeps the two in step, so that `--help` need not import the strategies)."""
@@ -44,6 +45,10 @@ class TrainingConfig:
     """SGD learning rate (momentum 0.9)."""
     batch_size: int = 32
     """Mini-batch size."""
+    public_repeats: int = 5
+    """Times the task's revealed evaluation batches (public labelled data, balanced
+    across classes) are repeated among the shard's samples: weighted up, they pull
+    a skewed shard's model towards every class."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,8 +64,8 @@ class FederationConfig:
     seed: int = 0
     """Seed of the data split, the Byzantine draw, the initial model and training."""
     eval_samples: int = 100
-    """Evaluation samples bound into the circuit: 100 fit 2^17 rows, about a minute
-    per proof on 2 cores."""
+    """Evaluation samples per round's batch: 100 fit 2^17 rows, about a minute per
+    proof on 2 cores."""
     hidden: int = 16
     """Hidden units of the digits MLP."""
     scale: int = 13
@@ -143,6 +148,7 @@ class FederationConfig:
             alpha=self.alpha,
             seed=self.seed if seed is None else seed,
             test_samples=self.test_samples,
+            rounds=self.rounds,
         )
 
     def definition(
@@ -153,18 +159,20 @@ class FederationConfig:
 
         return TaskDefinition(
             spec=self.spec,
-            eval_x=data.eval_x,
-            eval_y=data.eval_y,
+            batches=tuple(data.batches),
             scale=self.scale,
             threshold=self.threshold,
-            rounds=self.rounds,
             terms=terms or self.terms,
             reward_pool=self.reward_pool,
         )
 
 
 DEMO_TERMS = TaskTerms(
-    registration_blocks=20, commit_blocks=20, proof_blocks=20, aggregate_blocks=10
+    registration_blocks=20,
+    commit_blocks=20,
+    reveal_blocks=5,
+    proof_blocks=20,
+    aggregate_blocks=10,
 )
 """Phases long enough for up to nine clients' transactions on an automining chain."""
 

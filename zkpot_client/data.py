@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from .circuit.batches import EvaluationBatch
 from .exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 
 
@@ -26,13 +27,21 @@ class Shard:
 
 @dataclass(frozen=True)
 class TaskData:
-    """The evaluation set (bound into the circuit) and the clients' shards."""
+    """The publisher's evaluation batches (one per round) and the clients' shards."""
 
-    eval_x: np.ndarray
-    eval_y: np.ndarray
+    batches: list[EvaluationBatch]
     shards: list[Shard]
     test: Shard | None = None
     """Held out from everyone (for measuring models in experiments), if asked for."""
+
+    @property
+    def eval_x(self) -> np.ndarray:
+        """Every batch's samples."""
+        return np.concatenate([b.x for b in self.batches])
+
+    @property
+    def eval_y(self) -> np.ndarray:
+        return np.concatenate([b.y for b in self.batches])
 
 
 def load_task_data(
@@ -42,9 +51,11 @@ def load_task_data(
     alpha: float = 0.5,
     seed: int = 0,
     test_samples: int = 0,
+    rounds: int = 1,
 ) -> TaskData:
-    """Load scikit-learn's digits, hold out an evaluation set (stratified
-    by class when it has at least 10 samples) and, if asked, a test set nobody
+    """Load scikit-learn's digits, hold out the publisher's evaluation data, one
+    batch of `eval_samples` per round (stratified by class when a batch has at
+    least 10 samples; no sample in two batches) and, if asked, a test set nobody
     trains on, and split the rest across clients non-IID.
 
     Each class's samples are dealt to clients in proportions drawn from a
@@ -56,12 +67,16 @@ def load_task_data(
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
     y = y.astype(np.int64)
-    if not 1 <= eval_samples <= len(y) // 2:
-        raise ValueError(f"eval_samples must be between 1 and {len(y) // 2}")
+    held = eval_samples * rounds
+    if eval_samples < 1 or rounds < 1 or held > len(y) // 2:
+        raise ValueError(
+            f"evaluation batches take at most {len(y) // 2} samples in all "
+            f"({eval_samples} x {rounds} asked)"
+        )
     train_x, eval_x, train_y, eval_y = train_test_split(
         x,
         y,
-        test_size=eval_samples,
+        test_size=held,
         stratify=y if eval_samples >= 10 else None,
         random_state=seed,
     )
@@ -76,11 +91,20 @@ def load_task_data(
         )
         test = Shard(x=test_x, y=test_y)
     return TaskData(
-        eval_x=eval_x,
-        eval_y=eval_y,
+        batches=deal_batches(eval_x, eval_y, rounds),
         shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed),
         test=test,
     )
+
+
+def deal_batches(x: np.ndarray, y: np.ndarray, rounds: int) -> list[EvaluationBatch]:
+    """Deal evaluation samples into `rounds` disjoint batches of equal size, each
+    with the set's class proportions (as nearly as the counts allow)."""
+    order = np.argsort(y, kind="stable")
+    return [
+        EvaluationBatch(x=x[order[r::rounds]], y=y[order[r::rounds]])
+        for r in range(rounds)
+    ]
 
 
 def dirichlet_split(

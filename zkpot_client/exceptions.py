@@ -37,6 +37,10 @@ class CommitmentMismatchError(ZKPoTError, ValueError):
     """Weights handed to the aggregator do not hash to the on-chain commitment."""
 
 
+class BatchMismatchError(ZKPoTError, ValueError):
+    """A revealed evaluation batch does not match what the chain holds for its round."""
+
+
 class ContentNotFoundError(ZKPoTError, KeyError):
     """The content store holds nothing under this CID."""
 

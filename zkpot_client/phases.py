@@ -1,10 +1,12 @@
 """The phase boundaries of a round, as the contract draws them.
 
-A round's schedule (`RoundSchedule`, from its RoundOpened event) fixes four
+A round's schedule (`RoundSchedule`, from its RoundOpened event) fixes five
 blocks; a transaction mined in block b is in
 
 - the commit phase when `open_block <= b <= commit_end`,
-- the proof phase when `commit_end < b <= proof_end`,
+- the reveal window when `commit_end < b <= reveal_end` (the publisher reveals
+  the round's evaluation batch; proofs are taken as soon as it is revealed),
+- the proof phase when `reveal_end < b <= proof_end`,
 - the aggregate phase when `proof_end < b <= aggregate_end` (anyone may close the
   round from its first block; the aggregator publishes within it),
 - overdue after `aggregate_end` (anyone may finalise without the aggregator).
@@ -17,16 +19,26 @@ from __future__ import annotations
 
 from .types import Phase, RoundSchedule
 
-ROUND_PHASES = (Phase.COMMIT, Phase.PROVE, Phase.AGGREGATE, Phase.AGGREGATION_OVERDUE)
+ROUND_PHASES = (
+    Phase.COMMIT,
+    Phase.REVEAL,
+    Phase.PROVE,
+    Phase.AGGREGATE,
+    Phase.AGGREGATION_OVERDUE,
+)
 """A round's phases, in order."""
 
 
-def phase_at(schedule: RoundSchedule, block: int) -> Phase:
-    """The phase of the round at `block` (the contract's `phase()` rule)."""
+def phase_at(schedule: RoundSchedule, block: int, *, revealed: bool = False) -> Phase:
+    """The phase of the round at `block` (the contract's `phase()` rule): once the
+    batch is revealed the round is in its proof phase; a reveal window that
+    passed without a reveal leaves the round `REVEAL_MISSED` (it may be closed)."""
     if block < schedule.open_block:
         return Phase.REGISTRATION
     if block <= schedule.commit_end:
         return Phase.COMMIT
+    if not revealed:
+        return Phase.REVEAL if block <= schedule.reveal_end else Phase.REVEAL_MISSED
     if block <= schedule.proof_end:
         return Phase.PROVE
     if block <= schedule.aggregate_end:
@@ -38,7 +50,8 @@ def first_block(schedule: RoundSchedule, phase: Phase) -> int:
     """The first block of `phase` in the round."""
     starts = {
         Phase.COMMIT: schedule.open_block,
-        Phase.PROVE: schedule.commit_end + 1,
+        Phase.REVEAL: schedule.commit_end + 1,
+        Phase.PROVE: schedule.reveal_end + 1,
         Phase.AGGREGATE: schedule.proof_end + 1,
         Phase.AGGREGATION_OVERDUE: schedule.aggregate_end + 1,
     }
@@ -53,10 +66,18 @@ def is_past(schedule: RoundSchedule, phase: Phase, block: int) -> bool:
     return bool(later) and block >= first_block(schedule, later[0])
 
 
-def can_close(schedule: RoundSchedule, block: int, *, grace_blocks: int = 0) -> bool:
+def can_close(
+    schedule: RoundSchedule,
+    block: int,
+    *,
+    revealed: bool = True,
+    grace_blocks: int = 0,
+) -> bool:
     """Whether the round may be closed at `block`, `grace_blocks` after the first
-    block it could be (a role that leaves the aggregator to go first waits so)."""
-    return block >= first_block(schedule, Phase.AGGREGATE) + grace_blocks
+    block it could be (a role that leaves the aggregator to go first waits so): after
+    the proof phase, or after the reveal window if the batch was never revealed."""
+    end = Phase.AGGREGATE if revealed else Phase.PROVE
+    return block >= first_block(schedule, end) + grace_blocks
 
 
 def can_finalize_without_aggregator(schedule: RoundSchedule, block: int) -> bool:

@@ -48,6 +48,9 @@ def rounds_table(rounds: Sequence[RoundSummary]) -> Table:
                 (f"{g:.2f}" if g is not None else "-") if first else "",
                 end_section=i == len(contributions) - 1,
             )
+    table.caption = "evaluation batch of each round: " + "; ".join(
+        f"{r.round}: {r.batch_cid or '(not revealed)'}" for r in rounds
+    )
     return table
 
 

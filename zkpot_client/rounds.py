@@ -5,8 +5,10 @@ the attack tests, the test fixtures) goes through here, so a round's
 choreography is written once:
 
 1. every client trains and commits (commit phase);
-2. every client proves, one after another (proving is CPU-bound);
-3. the chain moves to the proof phase, every client submits;
+2. the chain moves to the reveal window, the publisher reveals the round's
+   evaluation batch;
+3. every client checks the batch and proves on it, one after another (proving is
+   CPU-bound), then submits;
 4. the chain moves past the proof phase, the keeper closes the round;
 5. the aggregator aggregates and publishes (if anything was accepted).
 
@@ -30,6 +32,7 @@ from .circuit.keys import CircuitArtifacts
 from .phases import first_block
 from .roles.aggregator import Aggregator
 from .roles.client import Client
+from .roles.publisher import TaskPublisher
 from .types import AggregationResult, Phase, RoundSchedule, RoundStatus, Task
 
 
@@ -45,6 +48,8 @@ class RoundDriver:
     artifacts: CircuitArtifacts | None = None
     """The task's circuit, set up (needed to prove)."""
     aggregator: Aggregator | None = None
+    publisher: TaskPublisher | None = None
+    """Who reveals each round's batch (the task's publisher, with its secrets)."""
     prove_seconds: dict[tuple[int, str], float] = field(default_factory=dict)
     """(round, client address) -> seconds its proof took."""
     aggregations: dict[int, AggregationResult] = field(default_factory=dict)
@@ -72,18 +77,26 @@ class RoundDriver:
         for c in clients:
             c.contribute(self.task, round_)
 
+    def reveal(self, round_: int) -> str | None:
+        """In the reveal window, the publisher reveals the round's batch (returns its
+        CID; None without a publisher here)."""
+        self.advance_to(Phase.REVEAL, round_)
+        if self.publisher is None:
+            return None
+        return self.publisher.reveal(self.zkpot, self.task, round_)
+
     def prove(self, round_: int, clients: Sequence[Client]) -> None:
-        """Each client with a commitment proves, one after another; times are kept."""
+        """Each client with a commitment proves on the revealed batch, one after
+        another; times are kept."""
         if self.artifacts is None:
             raise ValueError("the round driver needs the circuit to prove")
         for c in clients:
-            proof = c.prove(self.artifacts)
+            proof = c.prove(self.task, self.artifacts)
             if proof is not None:
                 self.prove_seconds[(round_, c.address)] = proof.prove_seconds
 
     def submit(self, round_: int, clients: Sequence[Client]) -> None:
-        """In the proof phase, each client submits what it has."""
-        self.advance_to(Phase.PROVE, round_)
+        """Once the batch is revealed, each client submits what it has."""
         vka = self.task_vka()
         for c in clients:
             c.submit(self.task, vka)
@@ -108,8 +121,9 @@ class RoundDriver:
     def run_round(
         self, round_: int, clients: Sequence[Client]
     ) -> AggregationResult | None:
-        """One whole round: commit, prove, submit, close, aggregate."""
+        """One whole round: commit, reveal, prove, submit, close, aggregate."""
         self.commit(round_, clients)
+        self.reveal(round_)
         self.prove(round_, clients)
         self.submit(round_, clients)
         self.close(round_)

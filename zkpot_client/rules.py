@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .data import Shard
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +49,9 @@ class PublicRound:
     one of these)."""
     previous_best: np.ndarray | None = None
     """The model of the previous round's leading accepted proof (public calldata)."""
+    published_eval: Shard | None = None
+    """Evaluation samples and labels anyone can read from what the task has
+    published by this round's commit phase (None: none)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +66,8 @@ class Submission:
     """The count in the public instances."""
     proof_valid: bool
     """Whether the verifier accepts the proof for these instances."""
+    on_round_batch: bool = True
+    """Whether the proof was made on the round's revealed evaluation batch."""
 
 
 @dataclass(kw_only=True)
@@ -77,7 +86,8 @@ class TaskHistory:
 
 def refusal(s: Submission, history: TaskHistory, eval_samples: int) -> str | None:
     """The custom error ZKPoT refuses `s` with, in the order it checks (None: the
-    proof verifies and the contribution is recorded)."""
+    proof verifies and the contribution is recorded). The round's batch is taken
+    as revealed (before the reveal every proof is refused: ZKPoTBatchNotRevealed)."""
     if not s.opens_commitment:
         return "ZKPoTCommitmentMismatch"
     if s.weights_hash in history.used_in_task or s.weights_hash in history.revealed:
@@ -88,6 +98,8 @@ def refusal(s: Submission, history: TaskHistory, eval_samples: int) -> str | Non
         return "ZKPoTClaimMismatch"
     if s.proven_correct > eval_samples:
         return "ZKPoTCountOutOfRange"
+    if not s.on_round_batch:
+        return "ZKPoTWrongBatch"
     if not s.proof_valid:
         return "ZKPoTProofRejected"
     return None
@@ -119,3 +131,30 @@ def submission_of(
         proven_correct=claimed,
         proof_valid=play.proven is not None and claimed == own,
     )
+
+
+def leader(counts: dict[int, int | None], accepted_clients: list[int]) -> int | None:
+    """The round's leader among the accepted: the highest count, ties to the lowest
+    index (the contract breaks ties by a hash of a seed and the address instead)."""
+    return max(accepted_clients, key=lambda i: (counts[i], -i), default=None)
+
+
+def round_rewards(
+    pool: int,
+    rounds_left: int,
+    accepted_clients: list[int],
+    leader_: int | None,
+    leader_share_bps: int,
+) -> tuple[dict[int, int], int]:
+    """What ZKPoT.closeRound pays: the round takes `pool // rounds_left`, the leader a
+    bonus of `leader_share_bps` of it, and the rest is split equally among the
+    accepted (the leader included). Returns each client's reward and the pool
+    left (division dust and unpaid rounds stay in it)."""
+    if not accepted_clients or leader_ is None:
+        return {}, pool
+    reward = pool // rounds_left
+    bonus = reward * leader_share_bps // 10_000
+    each = (reward - bonus) // len(accepted_clients)
+    paid = {i: each for i in accepted_clients}
+    paid[leader_] += bonus
+    return paid, pool - bonus - each * len(accepted_clients)

@@ -41,6 +41,7 @@ def summarise_round(
 
     return RoundSummary(
         round=outcome.round,
+        batch_cid=None if outcome.batch is None else outcome.batch.batch_cid,
         leader=outcome.leader,
         leader_bonus_wei=outcome.leader_bonus,
         contributions=tuple(

@@ -61,11 +61,13 @@ class Phase(IntEnum):
     NONE = 0
     REGISTRATION = 1
     COMMIT = 2
-    PROVE = 3
-    AGGREGATE = 4
-    AGGREGATION_OVERDUE = 5
-    COMPLETED = 6
-    CANCELLED = 7
+    REVEAL = 3
+    REVEAL_MISSED = 4
+    PROVE = 5
+    AGGREGATE = 6
+    AGGREGATION_OVERDUE = 7
+    COMPLETED = 8
+    CANCELLED = 9
 
     def __str__(self) -> str:
         """The contract's name of the phase (`AggregationOverdue`)."""
@@ -81,6 +83,8 @@ class TaskTerms:
     max_clients: int = 16
     registration_blocks: int = 10
     commit_blocks: int = 10
+    reveal_blocks: int = 5
+    """Blocks after the commit phase in which the publisher reveals the round's batch."""
     proof_blocks: int = 10
     aggregate_blocks: int = 10
     leader_share_bps: int = 2_000
@@ -108,6 +112,9 @@ class TaskConfig:
     initial_model_cid: str
     circuit_cid: str
     """CID of the task's circuit package (see circuit.package)."""
+    batch_commitments: tuple[bytes, ...] = ()
+    """Per round: the publisher's hiding commitment to its evaluation batch
+    (see circuit.batches)."""
     terms: TaskTerms = field(default_factory=TaskTerms)
 
 
@@ -142,6 +149,7 @@ class TaskState:
     max_clients: int
     num_rounds: int
     commit_blocks: int
+    reveal_blocks: int
     proof_blocks: int
     aggregate_blocks: int
     leader_share_bps: int
@@ -176,10 +184,12 @@ class MemberState:
 @dataclass(frozen=True, kw_only=True)
 class RoundSchedule:
     """The blocks that bound a round's phases (its RoundOpened event): commit from
-    `open_block` to `commit_end`, prove to `proof_end`, aggregate to `aggregate_end`."""
+    `open_block` to `commit_end`, the batch's reveal to `reveal_end`, prove (once
+    revealed) to `proof_end`, aggregate to `aggregate_end`."""
 
     open_block: int
     commit_end: int
+    reveal_end: int
     proof_end: int
     aggregate_end: int
 
@@ -198,6 +208,25 @@ class RoundState(RoundSchedule):
     leader_bonus: int
     contributor_reward: int
     tie_break_seed: bytes
+    batch_digest: bytes
+    """keccak256 of the revealed batch's commitment (zero bytes: not revealed)."""
+    batch_length: int
+
+    @property
+    def revealed(self) -> bool:
+        return any(self.batch_digest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealedBatch:
+    """A round's evaluation batch as the publisher revealed it (BatchRevealed): the
+    digest of its commitment, which every proof of the round begins with, and the
+    CID of the samples and labels."""
+
+    round: int
+    batch_digest: bytes
+    batch_cid: str
+    block_number: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,6 +326,10 @@ class RoundOutcome:
     deadline (AggregatorSlashed)."""
     tie_break_seed: bytes = bytes(32)
     """The seed that decided ties in the count (see chain.records.elect_leader)."""
+    batch: RevealedBatch | None = None
+    """The round's evaluation batch as revealed (None: not revealed)."""
+    reveal_missed_each: int = 0
+    """What each committed client was owed when the publisher missed the reveal."""
     finalized: bool = False
     global_model_hash: int | None = None
     global_model_cid: str | None = None
@@ -365,6 +398,9 @@ class RoundSummary:
     times and the global model's accuracy where the reporter knows them."""
 
     round: int
+    batch_cid: str | None
+    """CID of the evaluation batch the round's proofs were made on (None: the
+    publisher never revealed it)."""
     leader: str | None
     leader_bonus_wei: int
     contributions: tuple[ContributionSummary, ...]
@@ -376,6 +412,7 @@ class RoundSummary:
         """The round as `zkpot demo --json` writes it (every JSON summary comes from here)."""
         return {
             "round": self.round,
+            "batch_cid": self.batch_cid,
             "leader": self.leader,
             "leader_bonus_wei": self.leader_bonus_wei,
             "contributions": [vars(c).copy() for c in self.contributions],

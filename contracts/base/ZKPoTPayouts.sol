@@ -25,7 +25,11 @@ abstract contract ZKPoTPayouts is ZKPoTStorage {
         Task storage t = _task(taskId);
         Round storage r = _rounds[taskId][round];
         Contribution storage c = _contributions[taskId][round][msg.sender];
-        if (!c.accepted || r.status != RoundStatus.Finalized) revert ZKPoTNoReward(taskId, round, msg.sender);
+        // Compensated: committed in a round whose batch the publisher never revealed.
+        bool compensated = r.batchDigest == bytes32(0) && c.commitment != bytes32(0);
+        if (!(c.accepted || compensated) || r.status != RoundStatus.Finalized) {
+            revert ZKPoTNoReward(taskId, round, msg.sender);
+        }
         if (c.rewardClaimed) revert ZKPoTAlreadyClaimed(taskId, round, msg.sender);
         _claimReward(taskId, t, round, r, c);
     }
@@ -75,18 +79,25 @@ abstract contract ZKPoTPayouts is ZKPoTStorage {
 
     /// @dev Punishes the client's pending missed proof, if its proof phase is over.
     ///      The slashed stake goes to the reward pool while the task runs, to the
-    ///      publisher after. Returns whether there was a fault to punish.
+    ///      publisher after. Returns whether there was a fault to punish. A proof that
+    ///      could not be made (the round's batch was never revealed) is no fault: it
+    ///      is no longer pending once the reveal window is over, and the commitment
+    ///      settles the registration bond as a proof would (the client took part; a
+    ///      publisher withholding reveals must not collect the bonds).
     function _settleMissedProof(uint256 taskId, Task storage t, address client) internal returns (bool) {
         Member storage m = _members[taskId][client];
         uint256 round = m.pendingRound;
         if (round == 0) return false;
-        bool over =
-            round < t.currentRound || t.status != TaskStatus.Active || block.number > _rounds[taskId][round].proofEnd;
+        Round storage r = _rounds[taskId][round];
+        bool revealed = r.batchDigest != bytes32(0);
+        bool over = round < t.currentRound || t.status != TaskStatus.Active
+            || block.number > (revealed ? r.proofEnd : r.revealEnd);
         if (!over) return false;
-
-        uint256 amount = _min(t.missedProofPenalty, m.stake);
         m.pendingRound = 0;
         m.bondSettled = true;
+        if (!revealed) return false;
+
+        uint256 amount = _min(t.missedProofPenalty, m.stake);
         m.stake -= amount;
         t.totalStake -= amount;
         _collect(t, amount);

@@ -80,12 +80,19 @@ abstract contract ZKPoTProofs is ZKPoTPayouts {
         if (published != 0 && published <= commitEnd) revert ZKPoTStaleModel(taskId, round, weightsHash);
     }
 
-    /// @dev Checks the proof's length and artefact are the task's, then has the task's
+    /// @dev Checks that the proof's length and artefact are the task's and that it was
+    ///      made on the round's revealed batch (a proof begins with the commitment to the
+    ///      circuit's parameter column, which holds the batch), then has the task's
     ///      verifier check the proof. The verifier itself ignores trailing bytes.
-    function _checkProof(Task storage t, uint256 taskId, Submission calldata s) internal view {
+    function _checkProof(Task storage t, Round storage r, uint256 taskId, uint256 round, Submission calldata s)
+        internal
+        view
+    {
         if (s.proof.length != t.proofLength) revert ZKPoTWrongProofLength(taskId, t.proofLength, s.proof.length);
         bytes32 digest = keccak256(abi.encodePacked(s.vka));
         if (digest != t.vkaDigest) revert ZKPoTVerifyingKeyMismatch(taskId, t.vkaDigest, digest);
+        bytes32 batch = s.proof.length < r.batchLength ? bytes32(0) : keccak256(s.proof[:r.batchLength]);
+        if (batch != r.batchDigest) revert ZKPoTWrongBatch(taskId, round, r.batchDigest, batch);
         // A static call: the verifier cannot modify state or re-enter us with effects.
         if (!Halo2VerifierAdapter.verify(verifier, s.proof, s.instances, s.vka, digest)) {
             revert ZKPoTProofRejected(taskId, msg.sender);

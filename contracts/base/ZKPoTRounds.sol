@@ -8,9 +8,10 @@ import {ZKPoTProofs} from "./ZKPoTProofs.sol";
 /// @notice A task's rounds: commitments, verified contributions, the election of each
 ///         round's leader, the close that fixes its rewards, the global model, and the
 ///         hash chain of round records.
-/// @dev Each round runs Commit -> Prove -> Aggregate, all in blocks, then is closed
-///      (Closed) and finalised (Finalized): with the aggregator's global model, or
-///      without it once its deadline passed. Leader tie-break: the higher count wins,
+/// @dev Each round runs Commit -> Reveal -> Prove -> Aggregate, all in blocks, then
+///      is closed (Closed) and finalised (Finalized): with the aggregator's global
+///      model, or without it once its deadline passed. Proofs are taken once the
+///      publisher revealed the round's evaluation batch, and only on that batch. Leader tie-break: the higher count wins,
 ///      and among equal counts the lower keccak256(abi.encode(seed, client)), where the
 ///      round's seed derives from the hash of its commit-end block.
 abstract contract ZKPoTRounds is ZKPoTProofs {
@@ -33,18 +34,46 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
     }
 
     /// @inheritdoc IZKPoT
+    function revealBatch(
+        uint256 taskId,
+        uint256 round,
+        bytes calldata batchCommitment,
+        bytes32 salt,
+        string calldata batchCid
+    ) external {
+        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
+        if (msg.sender != t.publisher) revert ZKPoTNotPublisher(taskId, msg.sender);
+        if (block.number <= r.commitEnd || block.number > r.revealEnd) {
+            revert ZKPoTNotInRevealWindow(taskId, round, block.number, uint256(r.commitEnd) + 1, r.revealEnd);
+        }
+        if (r.batchDigest != bytes32(0)) revert ZKPoTBatchAlreadyRevealed(taskId, round);
+        bytes32 digest = keccak256(batchCommitment);
+        bytes32 expected = _batchCommitments[taskId][round];
+        bytes32 opened = keccak256(abi.encode(digest, salt));
+        if (opened != expected || batchCommitment.length == 0 || bytes(batchCid).length == 0) {
+            revert ZKPoTBatchMismatch(taskId, round, expected, opened);
+        }
+        r.batchDigest = digest;
+        // Safe cast: calldata is far below 2^32 bytes.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.batchLength = uint32(batchCommitment.length);
+        emit BatchRevealed(taskId, round, digest, batchCid);
+    }
+
+    /// @inheritdoc IZKPoT
     function submitProof(uint256 taskId, uint256 round, Submission calldata submission) external {
         (Task storage t, Round storage r) = _openRoundOf(taskId, round);
         if (block.number <= r.commitEnd || block.number > r.proofEnd) {
             revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(r.commitEnd) + 1, r.proofEnd);
         }
+        if (r.batchDigest == bytes32(0)) revert ZKPoTBatchNotRevealed(taskId, round);
         Contribution storage c = _contributions[taskId][round][msg.sender];
         bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
         _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
         uint256 proven = submission.instances[1];
         if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
         if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
-        _checkProof(t, taskId, submission);
+        _checkProof(t, r, taskId, round, submission);
         _recordContribution(taskId, t, round, r, c, weightsHash, submission);
     }
 
@@ -54,9 +83,13 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         uint256 round = t.currentRound;
         Round storage r = _rounds[taskId][round];
         if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
-        if (block.number <= r.proofEnd) revert ZKPoTRoundNotOver(taskId, round, block.number, r.proofEnd);
+        // Without a reveal nobody can prove: the round is over with its reveal window.
+        bool revealed = r.batchDigest != bytes32(0);
+        uint256 endsAt = revealed ? r.proofEnd : r.revealEnd;
+        if (block.number <= endsAt) revert ZKPoTRoundNotOver(taskId, round, block.number, endsAt);
 
         _close(taskId, t, round, r);
+        if (!revealed) _compensateMissedReveal(taskId, t, round, r);
         if (r.acceptedCount == 0) _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
     }
 
@@ -117,6 +150,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         Round storage r = _rounds[taskId][t.currentRound];
         if (block.number < r.openBlock) return Phase.Registration;
         if (block.number <= r.commitEnd) return Phase.Commit;
+        if (r.batchDigest == bytes32(0)) return block.number <= r.revealEnd ? Phase.Reveal : Phase.RevealMissed;
         if (block.number <= r.proofEnd) return Phase.Prove;
         if (block.number <= r.aggregateEnd) return Phase.Aggregate;
         return Phase.AggregationOverdue;
@@ -219,6 +253,18 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         emit AggregatorSlashed(taskId, round, t.aggregator, penalty, r.contributorReward);
     }
 
+    /// @dev The publisher missed the round's reveal, so its committed clients trained for
+    ///      nothing: `min(aggregatorPenalty, bond left)` leaves the bond and is shared
+    ///      equally among them (division dust stays in the bond), to claim.
+    function _compensateMissedReveal(uint256 taskId, Task storage t, uint256 round, Round storage r) internal {
+        uint256 each = r.committedCount == 0 ? 0 : _min(t.aggregatorPenalty, t.aggregatorBond) / r.committedCount;
+        uint256 penalty = each * r.committedCount;
+        t.aggregatorBond -= penalty;
+        t.unclaimedRewards += penalty;
+        r.contributorReward = each;
+        emit RevealMissed(taskId, round, penalty, each);
+    }
+
     /// @dev Appends the round's record, adopts its global model and opens the next
     ///      round, or completes the task after the last one.
     function _finalize(
@@ -275,9 +321,12 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         r.status = RoundStatus.Open;
         r.openBlock = openBlock;
         r.commitEnd = openBlock + t.commitBlocks - 1;
-        r.proofEnd = r.commitEnd + t.proofBlocks;
+        r.revealEnd = r.commitEnd + t.revealBlocks;
+        r.proofEnd = r.revealEnd + t.proofBlocks;
         r.aggregateEnd = r.proofEnd + t.aggregateBlocks;
-        emit RoundOpened(taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.proofEnd, r.aggregateEnd);
+        emit RoundOpened(
+            taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.revealEnd, r.proofEnd, r.aggregateEnd
+        );
     }
 
     /// @dev Adds an equal share of `amount` (already taken from where it came from) to

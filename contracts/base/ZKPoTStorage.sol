@@ -45,6 +45,9 @@ abstract contract ZKPoTStorage is IZKPoT {
     mapping(uint256 taskId => mapping(address client => Member)) internal _members;
     mapping(uint256 taskId => mapping(uint256 round => bytes32)) internal _recordHashes;
     mapping(address account => uint256) internal _credits;
+    /// @dev Each round's batch commitment, fixed at the task's creation
+    ///      (`TaskConfig.batchCommitments`), opened by `revealBatch`.
+    mapping(uint256 taskId => mapping(uint256 round => bytes32)) internal _batchCommitments;
 
     /// @param verifier_ ezkl's reusable Halo2 verifier (contracts/verifier/).
     constructor(address verifier_) {

@@ -118,6 +118,7 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         t.maxClients = config.maxClients;
         t.numRounds = config.numRounds;
         t.commitBlocks = config.commitBlocks;
+        t.revealBlocks = config.revealBlocks;
         t.proofBlocks = config.proofBlocks;
         t.aggregateBlocks = config.aggregateBlocks;
         t.leaderShareBps = config.leaderShareBps;
@@ -131,6 +132,9 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         t.globalModelHash = config.initialModelHash;
         t.globalModelCid = config.initialModelCid;
         _markPublished(circuit.key, config.initialModelHash);
+        for (uint256 i = 0; i < config.numRounds; ++i) {
+            _batchCommitments[taskId][i + 1] = config.batchCommitments[i];
+        }
 
         emit TaskCreated(taskId, msg.sender, config, t.rewardPool, t.startBlock);
         RoundRecord memory genesis = RoundRecord({
@@ -177,6 +181,7 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         if (c.numRounds == 0) revert ZKPoTInvalidTaskParameter("numRounds");
         if (c.registrationBlocks == 0) revert ZKPoTInvalidTaskParameter("registrationBlocks");
         if (c.commitBlocks == 0) revert ZKPoTInvalidTaskParameter("commitBlocks");
+        if (c.revealBlocks == 0) revert ZKPoTInvalidTaskParameter("revealBlocks");
         if (c.proofBlocks == 0) revert ZKPoTInvalidTaskParameter("proofBlocks");
         if (c.aggregateBlocks == 0) revert ZKPoTInvalidTaskParameter("aggregateBlocks");
         if (c.leaderShareBps > BPS) revert ZKPoTInvalidTaskParameter("leaderShareBps");
@@ -190,5 +195,6 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
             revert ZKPoTInvalidTaskParameter("initialModel");
         }
         if (bytes(c.circuitCid).length == 0) revert ZKPoTInvalidTaskParameter("circuitCid");
+        if (c.batchCommitments.length != c.numRounds) revert ZKPoTInvalidTaskParameter("batchCommitments");
     }
 }

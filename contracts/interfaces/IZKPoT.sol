@@ -9,7 +9,9 @@ import {IZKPoTTypes} from "./IZKPoTTypes.sol";
 /// @dev Life of a task (docs/protocol.md has the diagram):
 ///      Registration (clients stake) -> rounds 1..numRounds -> Completed, or
 ///      Registration -> Cancelled (publisher only, before the start block).
-///      Each round: Commit -> Prove -> Aggregate, all in blocks. After the proof
+///      Each round: Commit -> Reveal -> Prove -> Aggregate, all in blocks. Once the
+///      commitments are locked the publisher reveals the round's evaluation batch,
+///      bound at the task's creation; proofs must be made on it. After the proof
 ///      phase anyone closes the round (leader elected, rewards fixed); the aggregator
 ///      publishes the new global model before the aggregate phase ends, or anyone
 ///      finalises the round without it (aggregator slashed, previous model kept).
@@ -49,8 +51,25 @@ interface IZKPoT is IZKPoTTypes {
     /// @param commitment The salted commitment.
     function commit(uint256 taskId, uint256 round, bytes32 commitment) external;
 
+    /// @notice Reveal the round's evaluation batch, in the reveal window after its
+    ///         commit phase: the batch's polynomial commitment as the circuit's proofs
+    ///         begin with it, and the salt, must open the round's entry of
+    ///         `TaskConfig.batchCommitments`. Publisher only.
+    /// @param taskId The task.
+    /// @param round The task's current round.
+    /// @param batchCommitment The batch's polynomial commitment (KZG points, as in a proof).
+    /// @param salt The salt of the round's batch commitment.
+    /// @param batchCid Content identifier of the batch (samples and labels).
+    function revealBatch(
+        uint256 taskId,
+        uint256 round,
+        bytes calldata batchCommitment,
+        bytes32 salt,
+        string calldata batchCid
+    ) external;
+
     /// @notice Submit a proof that the committed weights classify `claimedCorrect`
-    ///         evaluation samples correctly.
+    ///         samples of the round's revealed evaluation batch correctly.
     /// @param taskId The task.
     /// @param round The task's current round.
     /// @param submission The proof, its public instances and the commitment's opening.
@@ -58,7 +77,10 @@ interface IZKPoT is IZKPoTTypes {
 
     /// @notice Close the current round once its proof phase is over: elect its leader
     ///         and fix its rewards. Anyone may call. A round with no accepted
-    ///         contribution is finalised at once with the previous global model.
+    ///         contribution is finalised at once with the previous global model. A
+    ///         round whose batch was not revealed may be closed as soon as its reveal
+    ///         window is over: `aggregatorPenalty` (at most the bond left) is then
+    ///         shared among its committed clients.
     /// @param taskId The task.
     function closeRound(uint256 taskId) external;
 
@@ -78,12 +100,15 @@ interface IZKPoT is IZKPoTTypes {
 
     /// @notice Slash `client` for a round in which it committed and never proved, once
     ///         that round's proof phase is over. Anyone may call. The slashed stake goes
-    ///         to the reward pool (to the publisher once the task has ended).
+    ///         to the reward pool (to the publisher once the task has ended). No
+    ///         client is slashed for a round whose batch was never revealed.
     /// @param taskId The task.
     /// @param client The client.
     function slashMissedProof(uint256 taskId, address client) external;
 
-    /// @notice Credit the reward of the sender's accepted contribution in a finalised round.
+    /// @notice Credit the reward of the sender's accepted contribution in a finalised
+    ///         round, or its share of the publisher's penalty for a round whose batch
+    ///         was never revealed after it committed.
     /// @param taskId The task.
     /// @param round The round.
     function claimReward(uint256 taskId, uint256 round) external;

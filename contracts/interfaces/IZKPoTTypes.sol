@@ -28,6 +28,8 @@ interface IZKPoTTypes {
         None,
         Registration,
         Commit,
+        Reveal,
+        RevealMissed,
         Prove,
         Aggregate,
         AggregationOverdue,
@@ -41,13 +43,15 @@ interface IZKPoTTypes {
     ///        and fixes the circuit's proof length).
     /// @param aggregator Account that publishes each round's global model.
     /// @param aggregatorKey X25519 public key to which clients seal their weights.
-    /// @param evalSamples Size of the evaluation set bound into the circuit.
+    /// @param evalSamples Size of each round's evaluation batch.
     /// @param minCorrect Correct predictions a contribution needs to be accepted.
     /// @param maxClients Most clients that may register.
     /// @param numRounds Number of rounds.
     /// @param registrationBlocks Blocks from creation until round 1 opens.
     /// @param commitBlocks Blocks of each round's commit phase.
-    /// @param proofBlocks Blocks of each round's proof phase.
+    /// @param revealBlocks Blocks after the commit phase in which the publisher must
+    ///        reveal the round's evaluation batch (`revealBatch`).
+    /// @param proofBlocks Blocks of each round's proof phase, after the reveal window.
     /// @param aggregateBlocks Blocks the aggregator has, after the proof phase, to publish.
     /// @param leaderShareBps Share of a round's reward paid to its leader on top of its
     ///        contributor share, in basis points.
@@ -58,12 +62,19 @@ interface IZKPoTTypes {
     ///        (or been slashed).
     ///        Must be positive.
     /// @param aggregatorBond Bond for the aggregator, posted by the publisher (part of msg.value).
-    /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline.
+    /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline,
+    ///        or the publisher misses a reveal.
     /// @param initialModelHash Poseidon hash of the initial global model's weights.
     /// @param initialModelCid Content identifier of the initial global model.
     /// @param circuitCid Content identifier of the task's circuit package (the ONNX
-    ///        evaluation circuit, its settings, the SRS and the model shape): clients
-    ///        rebuild the keys from it and check them against `vkaDigest`.
+    ///        evaluation circuit without any evaluation data, its settings, the SRS and
+    ///        the model shape): clients rebuild the keys from it and check them
+    ///        against `vkaDigest`.
+    /// @param batchCommitments One per round, in round order: the publisher's hiding
+    ///        commitment to the round's evaluation batch,
+    ///        keccak256(abi.encode(batchDigest, salt)), where batchDigest is the
+    ///        keccak256 of the batch's polynomial commitment as every proof on it
+    ///        begins (see `revealBatch`).
     struct TaskConfig {
         bytes32 vkaDigest;
         address aggregator;
@@ -74,6 +85,7 @@ interface IZKPoTTypes {
         uint32 numRounds;
         uint32 registrationBlocks;
         uint32 commitBlocks;
+        uint32 revealBlocks;
         uint32 proofBlocks;
         uint32 aggregateBlocks;
         uint16 leaderShareBps;
@@ -84,6 +96,7 @@ interface IZKPoTTypes {
         bytes32 initialModelHash;
         string initialModelCid;
         string circuitCid;
+        bytes32[] batchCommitments;
     }
 
     /// @notice A proof of accuracy and what goes with it.
@@ -144,6 +157,7 @@ interface IZKPoTTypes {
     /// @param maxClients See `TaskConfig`.
     /// @param numRounds See `TaskConfig`.
     /// @param commitBlocks See `TaskConfig`.
+    /// @param revealBlocks See `TaskConfig`.
     /// @param proofBlocks See `TaskConfig`.
     /// @param aggregateBlocks See `TaskConfig`.
     /// @param leaderShareBps See `TaskConfig`.
@@ -172,6 +186,7 @@ interface IZKPoTTypes {
         uint32 maxClients;
         uint32 numRounds;
         uint32 commitBlocks;
+        uint32 revealBlocks;
         uint32 proofBlocks;
         uint32 aggregateBlocks;
         uint16 leaderShareBps;
@@ -195,6 +210,7 @@ interface IZKPoTTypes {
     /// @param status The round's lifecycle status.
     /// @param openBlock First block of the commit phase.
     /// @param commitEnd Last block of the commit phase.
+    /// @param revealEnd Last block in which the publisher may reveal the round's batch.
     /// @param proofEnd Last block of the proof phase.
     /// @param aggregateEnd Last block in which the aggregator may publish.
     /// @param leader The best accepted contribution's client so far (zero: none).
@@ -208,10 +224,14 @@ interface IZKPoTTypes {
     ///        plus its share of any aggregator penalty.
     /// @param tieBreakSeed The seed that breaks ties in the count, drawn at the round's
     ///        first verified proof.
+    /// @param batchDigest keccak256 of the revealed batch's polynomial commitment
+    ///        (zero: not revealed); every proof of the round must begin with it.
+    /// @param batchLength Length in bytes of that commitment in a proof.
     struct Round {
         RoundStatus status;
         uint64 openBlock;
         uint64 commitEnd;
+        uint64 revealEnd;
         uint64 proofEnd;
         uint64 aggregateEnd;
         address leader;
@@ -223,12 +243,15 @@ interface IZKPoTTypes {
         uint256 leaderBonus;
         uint256 contributorReward;
         bytes32 tieBreakSeed;
+        bytes32 batchDigest;
+        uint32 batchLength;
     }
 
     /// @notice A registered client of a task, as `getMember` returns it.
     /// @param registered Whether the client is registered (false again once it left).
-    /// @param bondSettled Set once one of its proofs verified or it was slashed for a
-    ///        missed proof: then leaving forfeits nothing more.
+    /// @param bondSettled Set once one of its proofs verified, it was slashed for a
+    ///        missed proof, or it committed in a round whose batch was never revealed:
+    ///        then leaving forfeits nothing more.
     /// @param pendingRound The round in which it committed and has not proved yet (zero: none).
     /// @param stake Its stake, in wei.
     struct Member {
@@ -371,6 +394,19 @@ interface IZKPoTTypes {
     error ZKPoTNotRegistered(uint256 taskId, address client);
     /// @notice The sender committed in `round` and that round's proof phase is not over.
     error ZKPoTProofPending(uint256 taskId, address client, uint256 round);
+    /// @notice A reveal outside the round's reveal window `[opensAt, closesAt]`.
+    error ZKPoTNotInRevealWindow(
+        uint256 taskId, uint256 round, uint256 blockNumber, uint256 opensAt, uint256 closesAt
+    );
+    /// @notice The revealed batch commitment and salt do not open the round's batch
+    ///         commitment fixed at the task's creation (or the reveal is empty).
+    error ZKPoTBatchMismatch(uint256 taskId, uint256 round, bytes32 expected, bytes32 actual);
+    /// @notice The round's batch was revealed already.
+    error ZKPoTBatchAlreadyRevealed(uint256 taskId, uint256 round);
+    /// @notice A proof before the round's evaluation batch was revealed.
+    error ZKPoTBatchNotRevealed(uint256 taskId, uint256 round);
+    /// @notice The proof was made on another batch than the round's revealed one.
+    error ZKPoTWrongBatch(uint256 taskId, uint256 round, bytes32 expected, bytes32 actual);
 
     // ------------------------------------------------------------------ EVENTS
 
@@ -382,17 +418,26 @@ interface IZKPoTTypes {
     event TaskCancelled(uint256 indexed taskId, uint256 refund);
     /// @notice A client registered with `stake`.
     event ClientRegistered(uint256 indexed taskId, address indexed client, uint256 stake);
-    /// @notice A round opened: commits in `[openBlock, commitEnd]`, proofs until `proofEnd`,
-    ///         the global model until `aggregateEnd` (all inclusive).
+    /// @notice A round opened: commits in `[openBlock, commitEnd]`, the batch's reveal
+    ///         until `revealEnd`, proofs (once revealed) until `proofEnd`, the global
+    ///         model until `aggregateEnd` (all inclusive).
     event RoundOpened(
         uint256 indexed taskId,
         uint256 indexed round,
         bytes32 globalModelHash,
         uint256 openBlock,
         uint256 commitEnd,
+        uint256 revealEnd,
         uint256 proofEnd,
         uint256 aggregateEnd
     );
+    /// @notice The publisher revealed the round's evaluation batch: its polynomial
+    ///         commitment's digest (every proof of the round begins with that
+    ///         commitment) and where to fetch the batch.
+    event BatchRevealed(uint256 indexed taskId, uint256 indexed round, bytes32 batchDigest, string batchCid);
+    /// @notice The publisher missed the round's reveal: `penalty` left the bond and each
+    ///         of the round's committed clients may claim `each` (`claimReward`).
+    event RevealMissed(uint256 indexed taskId, uint256 indexed round, uint256 penalty, uint256 each);
     /// @notice A client committed to its weights (hidden behind a salted hash).
     event Committed(uint256 indexed taskId, uint256 indexed round, address indexed client, bytes32 commitment);
     /// @notice A proof verified on chain; `accepted` if the count reached the threshold.

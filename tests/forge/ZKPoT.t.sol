@@ -78,25 +78,65 @@ contract ZKPoTTest is ZKPoTBase {
 
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         assertEq(r.openBlock, t.startBlock);
+        assertEq(t.revealBlocks, REVEAL_BLOCKS);
         assertEq(r.commitEnd, t.startBlock + COMMIT_BLOCKS - 1);
-        assertEq(r.proofEnd, r.commitEnd + PROOF_BLOCKS);
+        assertEq(r.revealEnd, r.commitEnd + REVEAL_BLOCKS);
+        assertEq(r.proofEnd, r.revealEnd + PROOF_BLOCKS);
         assertEq(r.aggregateEnd, r.proofEnd + AGG_BLOCKS);
+        assertEq(r.batchDigest, bytes32(0)); // not revealed
+        assertEq(r.batchLength, 0);
 
         Vm.Log[] memory logs = vm.getRecordedLogs();
         assertEq(logs.length, 3); // TaskCreated, RoundRecorded(0), RoundOpened(1)
         assertEq(logs[0].topics[1], bytes32(id)); // TaskCreated(taskId, publisher, ...)
         assertEq(logs[1].topics[3], zkpot.recordHash(id, 0)); // RoundRecorded(.., recordHash)
+        assertEq(logs[2].topics[0], RoundOpened.selector);
         assertEq(logs[2].topics[2], bytes32(uint256(1))); // RoundOpened(taskId, round 1, ...)
+        assertEq(
+            logs[2].data,
+            abi.encode(c.initialModelHash, r.openBlock, r.commitEnd, r.revealEnd, r.proofEnd, r.aggregateEnd)
+        );
     }
 
     function test_createTask_rejectsEachInvalidParameter() public {
-        for (uint256 i = 0; i < 16; i++) {
+        for (uint256 i = 0; i < 18; i++) {
             TaskConfig memory c = defaultConfig();
             string memory name = breakParameter(c, i, 0);
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, name));
             createTask(c, POOL);
         }
         assertEq(zkpot.taskCount(), 0);
+    }
+
+    function test_createTask_needsARevealWindowAndOneBatchCommitmentPerRound() public {
+        TaskConfig memory c = defaultConfig();
+        c.revealBlocks = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, "revealBlocks"));
+        createTask(c, POOL);
+        c.proofBlocks = 0; // checked right after commitBlocks, before proofBlocks
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, "revealBlocks"));
+        createTask(c, POOL);
+        c.commitBlocks = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, "commitBlocks"));
+        createTask(c, POOL);
+
+        uint32[4] memory lengths = [uint32(0), 1, ROUNDS - 1, ROUNDS + 1];
+        for (uint256 k = 0; k < lengths.length; k++) {
+            c = defaultConfig();
+            c.batchCommitments = sealedBatches(lengths[k]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, "batchCommitments"));
+            createTask(c, POOL);
+        }
+        c.circuitCid = ""; // checked last, after circuitCid
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, "circuitCid"));
+        createTask(c, POOL);
+        assertEq(zkpot.taskCount(), 0);
+
+        c = defaultConfig();
+        c.numRounds = ROUNDS + 1;
+        c.batchCommitments = sealedBatches(ROUNDS + 1);
+        uint256 id = createTask(c, POOL);
+        assertEq(zkpot.getTask(id).numRounds, ROUNDS + 1);
     }
 
     function test_constructor_needsAVerifierWithCode() public {
@@ -134,10 +174,17 @@ contract ZKPoTTest is ZKPoTBase {
         return ok && ret.length >= 32 && abi.decode(ret, (uint256)) == 1;
     }
 
+    /// @dev Word index of the gate program's first word (word 26 holds its memory address).
+    function gateProgram() internal view returns (uint256) {
+        return (uint256(vka[26]) - 0xa0) / 0x20;
+    }
+
     function test_registerCircuit_refusesAFieldWordPlusTheModulus() public {
         // Words the verifier reads only modulo the field: n^-1, omega, omega^-1 and the
-        // constants before the gate program. Each twin accepts every proof of the circuit.
-        uint256[5] memory words = [uint256(6), 7, 8, 154, 168];
+        // constants before the gate program (counted back from it: the fixed commitments
+        // before them vary with the circuit). Each twin accepts every proof of the circuit.
+        uint256 gate = gateProgram();
+        uint256[5] memory words = [uint256(6), 7, 8, gate - 15, gate - 1];
         for (uint256 k = 0; k < words.length; k++) {
             uint256 i = words[k];
             bytes32[] memory twin = tampered(i, uint256(vka[i]) + SCALAR_FIELD);
@@ -184,9 +231,11 @@ contract ZKPoTTest is ZKPoTBase {
     }
 
     function test_submitProof_aProofCannotBeReplayedUnderASecondArtefactOfTheCircuit() public {
-        // An unused bit of the gate program: the twin has another digest, accepts the
-        // circuit's proofs, and passes the header checks; it shares the circuit key.
-        bytes32[] memory twin = tampered(220, uint256(vka[220]) ^ (1 << 8));
+        // An unused bit of the gate program (in its 52nd word): the twin has another
+        // digest, accepts the circuit's proofs, and passes the header checks; it shares
+        // the circuit key.
+        uint256 word = gateProgram() + 51;
+        bytes32[] memory twin = tampered(word, uint256(vka[word]) ^ (1 << 8));
         assertTrue(verifies(twin, A));
         bytes32 twinDigest = zkpot.registerCircuit(twin);
         assertTrue(twinDigest != vkaDigest);
@@ -355,6 +404,141 @@ contract ZKPoTTest is ZKPoTBase {
         vm.prank(clients[1]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
         zkpot.commit(id, 1, keccak256("late"));
+    }
+
+    // ================================================================= revealBatch
+
+    function test_revealBatch_opensTheRoundsCommitmentAndEmitsTheDigest() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.revealEnd); // the last block of the window
+        vm.expectEmit(address(zkpot));
+        emit BatchRevealed(id, 1, keccak256(batches[0]), BATCH_CID);
+        vm.prank(publisher);
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+
+        r = zkpot.getRound(id, 1);
+        assertEq(r.batchDigest, keccak256(batches[0]));
+        assertEq(r.batchLength, batches[0].length);
+        assertEq(r.batchLength, 64); // one BN254 point
+        assertEq(r.revealEnd, r.commitEnd + REVEAL_BLOCKS);
+        assertEq(r.proofEnd, r.revealEnd + PROOF_BLOCKS);
+        // Every proof on the batch begins with its commitment.
+        assertEq(keccak256(prefix(fixtures[A].proof, r.batchLength)), r.batchDigest);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
+        submitFor(id, clients[0], A);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_revealBatch_mustOpenTheBatchCommitment() public {
+        uint256 id = startedTask();
+        vm.roll(zkpot.getRound(id, 1).commitEnd + 1);
+        bytes32 expected = sealedBatch(0, 1);
+        bytes memory offByOneBit = batches[0];
+        offByOneBit[63] = bytes1(uint8(offByOneBit[63]) ^ 1);
+
+        vm.startPrank(publisher);
+        // Wrong salt: another round's.
+        bytes32 opened = keccak256(abi.encode(keccak256(batches[0]), batchSalt(2)));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, opened));
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(2), BATCH_CID);
+        // Wrong bytes: round 2's batch under round 1's salt, or the batch one bit off.
+        opened = keccak256(abi.encode(keccak256(batches[1]), batchSalt(1)));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, opened));
+        zkpot.revealBatch(id, 1, batches[1], batchSalt(1), BATCH_CID);
+        opened = keccak256(abi.encode(keccak256(offByOneBit), batchSalt(1)));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, opened));
+        zkpot.revealBatch(id, 1, offByOneBit, batchSalt(1), BATCH_CID);
+        // No bytes at all.
+        opened = keccak256(abi.encode(keccak256(""), batchSalt(1)));
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, opened));
+        zkpot.revealBatch(id, 1, "", batchSalt(1), BATCH_CID);
+        // The right opening without a CID to fetch the batch from is no reveal either.
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, expected));
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), "");
+        assertEq(zkpot.getRound(id, 1).batchDigest, bytes32(0));
+
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        vm.stopPrank();
+        assertEq(zkpot.getRound(id, 1).batchDigest, keccak256(batches[0]));
+    }
+
+    function test_revealBatch_onlyInTheRevealWindow() public {
+        uint256 id = createTask();
+        uint256 late = createTask(); // the same schedule
+        register(id, clients[0]);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        uint256[2] memory early = [block.number, r.commitEnd];
+        for (uint256 k = 0; k < early.length; k++) {
+            vm.roll(early[k]);
+            vm.prank(publisher);
+            vm.expectRevert(
+                abi.encodeWithSelector(ZKPoTNotInRevealWindow.selector, id, 1, early[k], r.commitEnd + 1, r.revealEnd)
+            );
+            zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        }
+        vm.roll(r.commitEnd + 1);
+        vm.prank(publisher);
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        assertEq(zkpot.getRound(id, 1).batchDigest, keccak256(batches[0]));
+
+        vm.roll(r.revealEnd + 1);
+        vm.prank(publisher);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ZKPoTNotInRevealWindow.selector, late, 1, r.revealEnd + 1, r.commitEnd + 1, r.revealEnd
+            )
+        );
+        zkpot.revealBatch(late, 1, batches[0], batchSalt(1), BATCH_CID);
+        assertEq(zkpot.getRound(late, 1).batchDigest, bytes32(0));
+    }
+
+    function test_revealBatch_once() public {
+        uint256 id = startedTask();
+        revealBatch(id);
+        vm.startPrank(publisher);
+        // Refused as a second reveal before its opening is even looked at.
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchAlreadyRevealed.selector, id, 1));
+        zkpot.revealBatch(id, 1, batches[1], batchSalt(1), BATCH_CID);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchAlreadyRevealed.selector, id, 1));
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        vm.stopPrank();
+        assertEq(zkpot.getRound(id, 1).batchDigest, keccak256(batches[0]));
+    }
+
+    function test_revealBatch_onlyByThePublisher() public {
+        uint256 id = startedTask();
+        vm.roll(zkpot.getRound(id, 1).commitEnd + 1);
+        address[3] memory others = [aggregator, clients[0], makeAddr("anyone")];
+        for (uint256 k = 0; k < others.length; k++) {
+            vm.prank(others[k]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNotPublisher.selector, id, others[k]));
+            zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        }
+        assertEq(zkpot.getRound(id, 1).batchDigest, bytes32(0));
+    }
+
+    function test_revealBatch_onlyTheCurrentOpenRoundOfARunningTask() public {
+        uint256 id = startedTask();
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRound.selector, id, 2, 1));
+        zkpot.revealBatch(id, 2, batches[0], batchSalt(2), BATCH_CID);
+
+        playRound(id, models(A));
+        zkpot.closeRound(id); // closed, awaiting its global model
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+
+        uint256 cancelled = createTask();
+        vm.startPrank(publisher);
+        zkpot.cancelTask(cancelled);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTTaskNotActive.selector, cancelled, TaskStatus.Cancelled));
+        zkpot.revealBatch(cancelled, 1, batches[0], batchSalt(1), BATCH_CID);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownTask.selector, 9));
+        zkpot.revealBatch(9, 1, batches[0], batchSalt(1), BATCH_CID);
+        vm.stopPrank();
     }
 
     // ================================================================= submitProof
@@ -661,6 +845,7 @@ contract ZKPoTTest is ZKPoTBase {
         Submission memory replay = submission(A, salt);
         vm.prank(clients[1]);
         zkpot.submitProof(other, 1, replay); // mined before the victim's
+        toProofPhase(id); // the victim's batch is revealed too (its reveal window is still on)
         submitFor(id, clients[0], A);
         assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
     }
@@ -699,11 +884,87 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.submitProof(id, 1, s);
     }
 
+    // ----------------------------------------------------------------- the revealed batch
+
+    function test_submitProof_notBeforeTheBatchIsRevealed() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        Submission memory s = submissionFor(id, clients[0], A);
+        uint256[2] memory blocks = [uint256(r.commitEnd) + 1, r.revealEnd];
+        for (uint256 k = 0; k < blocks.length; k++) {
+            vm.roll(blocks[k]); // in the proof window, the batch still secret
+            vm.prank(clients[0]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchNotRevealed.selector, id, 1));
+            zkpot.submitProof(id, 1, s);
+        }
+        revealBatch(id);
+        vm.prank(clients[0]);
+        zkpot.submitProof(id, 1, s);
+        assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
+    }
+
+    function test_submitProof_rejectsAProofOnAnotherRoundsBatch() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id); // round 1's batch (batch 0) revealed
+        // Model a proven on round 2's batch: a's weights hash, so it opens the commitment.
+        Submission memory s = submissionFor(id, clients[0], aBatch2);
+        assertEq(bytes32(s.instances[0]), fixtures[A].weightsHash);
+        // The verifier alone accepts it: the batch check is ours.
+        (bool ok, bytes memory ret) = verifier.staticcall(
+            abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, vka)
+        );
+        assertTrue(ok && abi.decode(ret, (uint256)) == 1);
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTWrongBatch.selector, id, 1, keccak256(batches[0]), keccak256(batches[1]))
+        );
+        zkpot.submitProof(id, 1, s);
+        assertFalse(zkpot.getContribution(id, 1, clients[0]).submitted);
+        // The proof on the round's batch is taken.
+        submitFor(id, clients[0], A);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).correct, fixtures[A].correct);
+    }
+
+    function test_submitProof_aRoundOnAnotherBatchTakesOnlyProofsOnIt() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.batchCommitments[0] = sealedBatch(1, 1); // round 1 evaluates on batch 1
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], A); // a's weights, whichever batch they are proven on
+        vm.roll(zkpot.getRound(id, 1).commitEnd + 1);
+        vm.prank(publisher);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, sealedBatch(1, 1), sealedBatch(0, 1))
+        );
+        zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
+        revealBatch(id, 1);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        assertEq(r.batchDigest, keccak256(batches[1]));
+        assertEq(r.batchLength, batches[1].length);
+
+        Submission memory onBatch0 = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ZKPoTWrongBatch.selector, id, 1, keccak256(batches[1]), keccak256(batches[0]))
+        );
+        zkpot.submitProof(id, 1, onBatch0);
+
+        submitFor(id, clients[0], aBatch2);
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
+        assertTrue(c.submitted);
+        assertEq(c.weightsHash, fixtures[A].weightsHash);
+        assertEq(c.correct, fixtures[aBatch2].correct);
+        assertEq(c.accepted, fixtures[aBatch2].correct >= minCorrect);
+    }
+
     // ================================================================= closeRound
 
     function test_closeRound_electsTheHighestCountAndFixesRewards() public {
         uint256 id = startedTask();
-        playRound(id, models(B, A)); // counts 3 and 4: client 1 leads
+        playRound(id, models(B, A)); // b counts fewer than a: client 1 leads
         vm.expectEmit(address(zkpot));
         uint256 reward = POOL / ROUNDS;
         uint256 bonus = reward * LEADER_BPS / 10_000;
@@ -723,6 +984,7 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[1], A_TWIN);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(r.commitEnd + 1);
+        revealBatch(id);
         vm.setBlockhash(r.commitEnd, keccak256("the commit-end block"));
         bytes32 seed = keccak256(abi.encode(keccak256("the commit-end block"), id, uint256(1)));
         // Whichever of the two has the higher key submits first: order decides nothing.
@@ -746,6 +1008,7 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(r.commitEnd + 1);
+        revealBatch(id);
         vm.setBlockhash(r.commitEnd, bytes32(0)); // out of the 256-block window
         vm.setBlockhash(block.number - 1, keccak256("the latest block"));
         submitFor(id, clients[0], A);
@@ -794,6 +1057,140 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
         assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
         assertEq(zkpot.getRound(id, 2).openBlock, block.number);
+    }
+
+    // ----------------------------------------------------------------- a missed reveal
+
+    function test_closeRound_aMissedRevealCompensatesTheCommittedClients() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        commitTo(id, clients[1], B);
+        commitTo(id, clients[2], A_TWIN);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.revealEnd); // the publisher may still reveal
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, r.revealEnd, r.revealEnd));
+        zkpot.closeRound(id);
+
+        vm.roll(r.revealEnd + 1); // missed: nobody can prove, so the round is over now
+        Submission memory s = submissionFor(id, clients[0], A);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchNotRevealed.selector, id, 1));
+        zkpot.submitProof(id, 1, s);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
+        zkpot.claimReward(id, 1); // nothing before the close
+        bytes32 head = zkpot.getTask(id).headRecord;
+        uint256 each = AGG_PENALTY / 3;
+        uint256 start = block.number;
+        vm.expectEmit(address(zkpot));
+        emit RevealMissed(id, 1, 3 * each, each);
+        vm.expectEmit(address(zkpot));
+        emit RoundOpened(
+            id,
+            2,
+            defaultConfig().initialModelHash,
+            start,
+            start + COMMIT_BLOCKS - 1,
+            start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS,
+            start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS,
+            start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS + AGG_BLOCKS
+        );
+        vm.prank(makeAddr("anyone"));
+        zkpot.closeRound(id);
+
+        // The penalty left the bond (its division dust stays) for the committed clients.
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.aggregatorBond, BOND - 3 * each);
+        assertEq(AGG_PENALTY - 3 * each, 1);
+        assertEq(t.unclaimedRewards, 3 * each);
+        assertEq(t.rewardPool, POOL); // the round's share rolls over
+        // Finalised with the previous model, and the next round opens on it.
+        r = zkpot.getRound(id, 1);
+        assertEq(uint8(r.status), uint8(RoundStatus.Finalized));
+        assertEq(r.contributorReward, each);
+        assertEq(r.committedCount, 3);
+        assertEq(r.acceptedCount + r.provedCount, 0);
+        assertEq(r.batchDigest, bytes32(0));
+        assertEq(t.currentRound, 2);
+        assertEq(t.globalModelHash, defaultConfig().initialModelHash);
+        assertEq(zkpot.getRound(id, 2).openBlock, start);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit));
+        RoundRecord memory rec = RoundRecord({
+            taskId: id,
+            round: 1,
+            prevRecordHash: head,
+            leader: address(0),
+            leaderCorrect: 0,
+            acceptedCount: 0,
+            contributionsRoot: bytes32(0),
+            globalModelHash: t.globalModelHash,
+            globalModelCid: t.globalModelCid,
+            aggregator: address(0)
+        });
+        assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
+
+        for (uint256 i = 0; i < 3; i++) {
+            // A proof that could not be made is no fault.
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[i]));
+            zkpot.slashMissedProof(id, clients[i]);
+            assertEq(zkpot.getMember(id, clients[i]).stake, STAKE);
+            assertFalse(zkpot.getMember(id, clients[i]).bondSettled);
+            // Each committed client claims its share, once.
+            vm.prank(clients[i]);
+            vm.expectEmit(address(zkpot));
+            emit RewardClaimed(id, 1, clients[i], each);
+            zkpot.claimReward(id, 1);
+            assertEq(zkpot.creditOf(clients[i]), each);
+            vm.prank(clients[i]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyClaimed.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1);
+        }
+        vm.prank(clients[3]); // did not commit: nothing to claim
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[3]));
+        zkpot.claimReward(id, 1);
+        assertEq(zkpot.getTask(id).unclaimedRewards, 0);
+
+        // Its commitment no longer pending, client 0 commits in round 2 with its whole stake.
+        commitTo(id, clients[0], fixtureFor(0, 2));
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, 2);
+        assertEq(zkpot.getMember(id, clients[0]).stake, STAKE);
+    }
+
+    function test_closeRound_aMissedRevealWithoutCommitmentsCostsNothing() public {
+        uint256 id = startedTask();
+        pastRevealWindow(id);
+        vm.expectEmit(address(zkpot));
+        emit RevealMissed(id, 1, 0, 0);
+        zkpot.closeRound(id);
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.aggregatorBond, BOND);
+        assertEq(t.unclaimedRewards, 0);
+        assertEq(t.currentRound, 2);
+    }
+
+    function test_closeRound_aMissedRevealTakesNoMoreThanTheBondLeft() public {
+        TaskConfig memory cfg = defaultConfig();
+        cfg.aggregatorBond = 0.5 ether;
+        cfg.aggregatorPenalty = 0.3 ether;
+        uint256 id = createTask(cfg, POOL);
+        register(id, clients[0]);
+        register(id, clients[1]);
+        vm.roll(zkpot.getTask(id).startBlock);
+        commitTo(id, clients[0], A);
+        commitTo(id, clients[1], B);
+        pastRevealWindow(id);
+        zkpot.closeRound(id); // 0.15 ether each
+        commitTo(id, clients[0], fixtureFor(0, 2));
+        commitTo(id, clients[1], fixtureFor(1, 2));
+        pastRevealWindow(id);
+        vm.expectEmit(address(zkpot));
+        emit RevealMissed(id, 2, 0.2 ether, 0.1 ether); // what is left: 0.2 ether
+        zkpot.closeRound(id);
+        assertEq(zkpot.getTask(id).aggregatorBond, 0);
+        assertEq(zkpot.getTask(id).unclaimedRewards, 0.5 ether);
+        vm.prank(clients[1]);
+        zkpot.claimReward(id, 2);
+        assertEq(zkpot.creditOf(clients[1]), 0.1 ether);
     }
 
     // ================================================================= publishGlobalModel
@@ -1009,6 +1406,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_releaseStake_onlyAfterTheTaskAndAfterPunishment() public {
         TaskConfig memory cfg = defaultConfig();
         cfg.numRounds = 1;
+        cfg.batchCommitments = sealedBatches(1);
         uint256 id = createTask(cfg, POOL);
         register(id, clients[0]);
         register(id, clients[1]);
@@ -1039,6 +1437,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_releaseStake_aClientThatNeverProvedForfeitsItsBond() public {
         TaskConfig memory cfg = defaultConfig();
         cfg.numRounds = 1;
+        cfg.batchCommitments = sealedBatches(1);
         uint256 id = createTask(cfg, POOL);
         register(id, clients[0]);
         register(id, clients[1]); // a sybil filling a slot: never commits, never proves
@@ -1103,6 +1502,29 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(zkpot.creditOf(clients[2]), STAKE - PENALTY);
         assertEq(zkpot.getTask(id).rewardPool, pool + PENALTY); // the task still runs
         assertEq(zkpot.getTask(id).clientCount, clients.length - 1);
+    }
+
+    function test_leave_aCommitmentIsNoLongerPendingOnceTheRevealIsMissed() public {
+        uint256 id = startedTask();
+        commitTo(id, clients[0], A);
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.revealEnd);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofPending.selector, id, clients[0], 1));
+        zkpot.leave(id);
+        vm.roll(r.revealEnd + 1); // the round is still open, but nobody can prove in it
+        vm.recordLogs();
+        vm.prank(clients[0]);
+        zkpot.leave(id);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; i++) {
+            assertTrue(logs[i].topics[0] != ClientSlashed.selector, "slashed for a proof it could not make");
+        }
+        // Not slashed, and its commitment settled its registration bond: a publisher
+        // that withholds reveals collects no stake.
+        assertEq(zkpot.creditOf(clients[0]), STAKE);
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, 0);
+        assertTrue(zkpot.getMember(id, clients[0]).bondSettled);
     }
 
     function test_leave_beforeTheStartFreesTheSlot() public {
@@ -1181,14 +1603,41 @@ contract ZKPoTTest is ZKPoTBase {
     // ================================================================= phases
 
     function test_phase_followsTheSchedule() public {
-        uint256 id = startedTask();
+        uint256 id = createTask();
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Registration));
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.openBlock);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit));
+        vm.roll(r.commitEnd);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit));
         vm.roll(r.commitEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Reveal));
+        vm.roll(r.revealEnd);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Reveal));
+        revealBatch(id); // in the window's last block: proofs are taken from now on
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
+        vm.roll(r.proofEnd);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
         vm.roll(r.proofEnd + 1);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Aggregate));
+        vm.roll(r.aggregateEnd);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Aggregate));
         vm.roll(r.aggregateEnd + 1);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.AggregationOverdue));
+    }
+
+    function test_phase_aRevealIsDueThenMissedUntilTheRoundIsClosed() public {
+        uint256 id = startedTask();
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(r.commitEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Reveal));
+        vm.roll(r.revealEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.RevealMissed));
+        vm.roll(r.proofEnd + 1); // nobody could prove: no proof or aggregate phase follows
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.RevealMissed));
+        vm.roll(r.aggregateEnd + 1);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.RevealMissed));
+        zkpot.closeRound(id);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit)); // round 2
     }
 }

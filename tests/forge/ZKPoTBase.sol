@@ -15,13 +15,15 @@ struct ProofFixture {
 }
 
 /// @notice Loads the real proofs of tests/fixtures/tiny-proofs.json (written by
-///         scripts/make_proof_fixtures.py), deploys ezkl's reusable verifier with the
-///         circuit's key artefact and a ZKPoT contract, and drives tasks through
-///         their phases.
+///         scripts/make_proof_fixtures.py) and the evaluation batches they are proven
+///         on, deploys ezkl's reusable verifier with the circuit's key artefact and a
+///         ZKPoT contract, and drives tasks through their phases (the publisher
+///         revealing each round's batch).
 abstract contract ZKPoTBase is Test, IZKPoTTypes {
-    /// @dev Fixture indices: models a (count 4), b (count 3), a_twin (a's count, another
+    /// @dev Fixture indices: models a, b (a lower count) and a_twin (a's count, another
     ///      hash). A proof can be used once per circuit, so a test that runs several rounds
-    ///      takes a fresh model per client and round from `fixtureFor`.
+    ///      takes a fresh model per client and round from `fixtureFor`. Every fixture is
+    ///      proven on batch 0 (round 1's batch), except `a_batch2` (index `aBatch2`).
     uint256 internal constant A = 0;
     uint256 internal constant B = 1;
     uint256 internal constant A_TWIN = 2;
@@ -34,10 +36,12 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
     uint256 internal constant AGG_PENALTY = 1 ether;
     uint32 internal constant REG_BLOCKS = 5;
     uint32 internal constant COMMIT_BLOCKS = 4;
+    uint32 internal constant REVEAL_BLOCKS = 2;
     uint32 internal constant PROOF_BLOCKS = 6;
     uint32 internal constant AGG_BLOCKS = 3;
     uint32 internal constant ROUNDS = 3;
     uint16 internal constant LEADER_BPS = 2_000;
+    string internal constant BATCH_CID = "bafkreibatch";
 
     ZKPoT internal zkpot;
     address internal verifier;
@@ -46,6 +50,12 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
     uint32 internal evalSamples;
     uint32 internal minCorrect;
     ProofFixture[] internal fixtures;
+    /// @dev The tiny circuit's evaluation batches, as their polynomial commitments (what
+    ///      every proof on a batch begins with): index 0 is round 1's batch, on which every
+    ///      fixture but `a_batch2` is proven; index 1 is round 2's, on which `a_batch2` is.
+    bytes[] internal batches;
+    /// @dev Index in `fixtures` of `a_batch2`: model a (a's weights hash) proven on batch 1.
+    uint256 internal aBatch2;
 
     address internal publisher = makeAddr("publisher");
     address internal aggregator = makeAddr("aggregator");
@@ -68,6 +78,9 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
                 })
             );
         }
+        batches.push(vm.parseJsonBytes(json, ".batchCommitments[0]"));
+        batches.push(vm.parseJsonBytes(json, ".batchCommitments[1]"));
+        aBatch2 = fixtureNamed("a_batch2");
         verifier = address(new Halo2VerifierReusable());
         zkpot = new ZKPoT(verifier);
         zkpot.registerCircuit(vka);
@@ -112,6 +125,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         c.numRounds = ROUNDS;
         c.registrationBlocks = REG_BLOCKS;
         c.commitBlocks = COMMIT_BLOCKS;
+        c.revealBlocks = REVEAL_BLOCKS;
         c.proofBlocks = PROOF_BLOCKS;
         c.aggregateBlocks = AGG_BLOCKS;
         c.leaderShareBps = LEADER_BPS;
@@ -122,9 +136,33 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         c.initialModelHash = keccak256("initial model");
         c.initialModelCid = "bafkreiinitial";
         c.circuitCid = "bafkreicircuit";
+        c.batchCommitments = sealedBatches(ROUNDS);
     }
 
-    /// @dev Puts parameter `which` (0..15, in the contract's order of checks) out of range
+    // ----------------------------------------------------------------- evaluation batches
+
+    /// @dev The publisher's salt for the batch commitment of `round`.
+    function batchSalt(uint256 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode("batch salt", round));
+    }
+
+    /// @dev The hiding commitment to batch `batch` (an index of `batches`) under the salt
+    ///      of `round`, as `TaskConfig.batchCommitments` holds it.
+    function sealedBatch(uint256 batch, uint256 round) internal view returns (bytes32) {
+        return keccak256(abi.encode(keccak256(batches[batch]), batchSalt(round)));
+    }
+
+    /// @dev One batch commitment per round, rounds 1..`rounds`, each to batch 0 (the
+    ///      batch of the fixtures' proofs) under its round's salt. A test that changes
+    ///      `numRounds` resets `batchCommitments` with it.
+    function sealedBatches(uint32 rounds) internal view returns (bytes32[] memory commitments) {
+        commitments = new bytes32[](rounds);
+        for (uint256 r = 0; r < rounds; r++) {
+            commitments[r] = sealedBatch(0, r + 1);
+        }
+    }
+
+    /// @dev Puts parameter `which` (0..17, in the contract's order of checks) out of range
     ///      with a fuzzed bad value and returns its name; any other `which` breaks nothing.
     function breakParameter(TaskConfig memory c, uint256 which, uint256 seed) internal pure returns (string memory) {
         if (which == 0) c.vkaDigest = bytes32(0);
@@ -135,18 +173,29 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         if (which == 5) c.numRounds = 0;
         if (which == 6) c.registrationBlocks = 0;
         if (which == 7) c.commitBlocks = 0;
-        if (which == 8) c.proofBlocks = 0;
-        if (which == 9) c.aggregateBlocks = 0;
-        if (which == 10) c.leaderShareBps = uint16(bound(seed, 10_001, type(uint16).max));
-        if (which == 11) c.minStake = 0;
-        if (which == 12) c.missedProofPenalty = bound(seed, c.minStake + 1, type(uint256).max);
-        if (which == 13) c.aggregatorPenalty = bound(seed, c.aggregatorBond + 1, type(uint256).max);
-        if (which == 14) {
+        if (which == 8) c.revealBlocks = 0;
+        if (which == 9) c.proofBlocks = 0;
+        if (which == 10) c.aggregateBlocks = 0;
+        if (which == 11) c.leaderShareBps = uint16(bound(seed, 10_001, type(uint16).max));
+        if (which == 12) c.minStake = 0;
+        if (which == 13) c.missedProofPenalty = bound(seed, c.minStake + 1, type(uint256).max);
+        if (which == 14) c.aggregatorPenalty = bound(seed, c.aggregatorBond + 1, type(uint256).max);
+        if (which == 15) {
             if (seed % 2 == 0) c.initialModelHash = bytes32(0);
             else c.initialModelCid = "";
         }
-        if (which == 15) c.circuitCid = "";
-        string[16] memory names = [
+        if (which == 16) c.circuitCid = "";
+        if (which == 17) {
+            // Any other number of commitments than rounds: none, fewer or more.
+            uint256 length = bound(seed, 0, uint256(c.numRounds) + 2);
+            if (length == c.numRounds) length = c.numRounds + 1;
+            bytes32[] memory wrong = new bytes32[](length);
+            for (uint256 i = 0; i < length; i++) {
+                wrong[i] = i < c.batchCommitments.length ? c.batchCommitments[i] : keccak256(abi.encode(seed, i));
+            }
+            c.batchCommitments = wrong;
+        }
+        string[18] memory names = [
             "vkaDigest",
             "aggregator",
             "evalSamples",
@@ -155,6 +204,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             "numRounds",
             "registrationBlocks",
             "commitBlocks",
+            "revealBlocks",
             "proofBlocks",
             "aggregateBlocks",
             "leaderShareBps",
@@ -162,7 +212,8 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             "missedProofPenalty",
             "aggregatorPenalty",
             "initialModel",
-            "circuitCid"
+            "circuitCid",
+            "batchCommitments"
         ];
         return which < names.length ? names[which] : "";
     }
@@ -213,19 +264,56 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
 
     // ----------------------------------------------------------------- phases
 
-    function toProofPhase(uint256 id) internal {
-        (, ZKPoT.Round memory r) = roundOf(id);
-        vm.roll(r.commitEnd + 1);
+    /// @dev The publisher reveals batch `batch` (an index of `batches`) for the current
+    ///      round, with that round's salt, first rolling to the reveal window if the
+    ///      commit phase is still on.
+    function revealBatch(uint256 id, uint256 batch) internal {
+        (uint256 round, ZKPoT.Round memory r) = roundOf(id);
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1);
+        vm.prank(zkpot.getTask(id).publisher);
+        zkpot.revealBatch(id, round, batches[batch], batchSalt(round), BATCH_CID);
     }
 
+    /// @dev The publisher reveals the current round's batch (batch 0, the fixtures').
+    function revealBatch(uint256 id) internal {
+        revealBatch(id, 0);
+    }
+
+    /// @dev Reveals the current round's batch if it is not yet revealed and still may be:
+    ///      the publisher is honest unless a test says otherwise.
+    function revealIfDue(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        if (r.status == RoundStatus.Open && r.batchDigest == bytes32(0) && block.number <= r.revealEnd) {
+            revealBatch(id);
+        }
+    }
+
+    /// @dev To the first block of the proof phase (commitEnd + 1), the batch revealed:
+    ///      proofs are taken from then on, once the batch is out.
+    function toProofPhase(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1);
+        revealIfDue(id);
+    }
+
+    /// @dev Past the proof phase (the batch revealed first if it was not).
     function toAggregatePhase(uint256 id) internal {
+        revealIfDue(id);
         (, ZKPoT.Round memory r) = roundOf(id);
         vm.roll(r.proofEnd + 1);
     }
 
+    /// @dev Past the aggregate deadline (the batch revealed first if it was not).
     function pastAggregateDeadline(uint256 id) internal {
+        revealIfDue(id);
         (, ZKPoT.Round memory r) = roundOf(id);
         vm.roll(r.aggregateEnd + 1);
+    }
+
+    /// @dev Past the reveal window of the current round, its batch never revealed.
+    function pastRevealWindow(uint256 id) internal {
+        (, ZKPoT.Round memory r) = roundOf(id);
+        vm.roll(r.revealEnd + 1);
     }
 
     // ----------------------------------------------------------------- contributions
@@ -282,6 +370,23 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         (uint256 round,) = roundOf(id);
         vm.prank(aggregator);
         zkpot.publishGlobalModel(id, round, modelHash, cid);
+    }
+
+    /// @dev The first `length` bytes of `data`.
+    function prefix(bytes memory data, uint256 length) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; i++) {
+            out[i] = data[i];
+        }
+    }
+
+    /// @dev The fixtures proven on batch 0 (all but `a_batch2`, which shares a's hash).
+    function batchZeroFixtures() internal view returns (ProofFixture[] memory out) {
+        out = new ProofFixture[](fixtures.length - 1);
+        uint256 n;
+        for (uint256 k = 0; k < fixtures.length; k++) {
+            if (k != aBatch2) out[n++] = fixtures[k];
+        }
     }
 
     /// @dev A client's tie-break key under a round's seed: lower keys win ties.

@@ -20,6 +20,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         TaskConfig memory c = defaultConfig();
         c.leaderShareBps = bps;
         c.numRounds = rounds;
+        c.batchCommitments = sealedBatches(rounds);
         c.minCorrect = threshold;
         vm.deal(publisher, pool + c.aggregatorBond);
         id = createTask(c, pool);
@@ -105,9 +106,12 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         c.evalSamples = uint32(bound(c.evalSamples, 1, type(uint32).max - 1));
         c.minCorrect = uint32(bound(c.minCorrect, 0, c.evalSamples));
         c.maxClients = uint32(bound(c.maxClients, 1, type(uint32).max));
-        c.numRounds = uint32(bound(c.numRounds, 1, type(uint32).max));
+        // One batch commitment per round: up to 64 rounds keeps the array small.
+        c.numRounds = uint32(bound(c.numRounds, 1, 64));
+        c.batchCommitments = sealedBatches(c.numRounds);
         c.registrationBlocks = uint32(bound(c.registrationBlocks, 1, type(uint32).max));
         c.commitBlocks = uint32(bound(c.commitBlocks, 1, type(uint32).max));
+        c.revealBlocks = uint32(bound(c.revealBlocks, 1, type(uint32).max));
         c.proofBlocks = uint32(bound(c.proofBlocks, 1, type(uint32).max));
         c.aggregateBlocks = uint32(bound(c.aggregateBlocks, 1, type(uint32).max));
         c.leaderShareBps = uint16(bound(c.leaderShareBps, 0, 10_000));
@@ -132,7 +136,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         uint256 seed
     ) public {
         c = validConfig(c);
-        string memory invalid = breakParameter(c, bound(which, 0, 19), seed);
+        string memory invalid = breakParameter(c, bound(which, 0, 22), seed);
         // One time in four (when there is a bond) the value falls short of it.
         if (value % 4 == 0 && c.aggregatorBond > 0) value = bound(value, 0, c.aggregatorBond - 1);
         else value = c.aggregatorBond + bound(value, 0, 100 ether);
@@ -171,6 +175,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(t.maxClients, c.maxClients);
         assertEq(t.numRounds, c.numRounds);
         assertEq(t.commitBlocks, c.commitBlocks);
+        assertEq(t.revealBlocks, c.revealBlocks);
         assertEq(t.proofBlocks, c.proofBlocks);
         assertEq(t.aggregateBlocks, c.aggregateBlocks);
         assertEq(t.leaderShareBps, c.leaderShareBps);
@@ -193,7 +198,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(uint8(r.status), uint8(RoundStatus.Open));
         assertEq(r.openBlock, t.startBlock);
         assertEq(r.commitEnd, uint256(t.startBlock) + c.commitBlocks - 1);
-        assertEq(r.proofEnd, uint256(r.commitEnd) + c.proofBlocks);
+        assertEq(r.revealEnd, uint256(r.commitEnd) + c.revealBlocks);
+        assertEq(r.proofEnd, uint256(r.revealEnd) + c.proofBlocks);
+        assertEq(r.batchDigest, bytes32(0));
         assertEq(r.aggregateEnd, uint256(r.proofEnd) + c.aggregateBlocks);
     }
 
@@ -403,10 +410,110 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(zkpot.getRound(id, 1).committedCount, err.length == 0 ? 1 : 0);
     }
 
+    // ================================================================= revealBatch
+
+    /// @dev A reveal's arguments, and whether and how its opening was made to fail.
+    struct RevealCall {
+        uint256 round;
+        address sender;
+        bytes batch;
+        bytes32 salt;
+        string cid;
+        bool wrong;
+        uint256 how;
+    }
+
+    /// @notice Revealing with each rule independently broken or not (wrong round, another
+    ///         sender, a block before or after the reveal window, a second reveal, an
+    ///         opening that fails: a fuzzed salt, fuzzed bytes, no bytes or no CID), at
+    ///         fuzzed blocks: the first broken rule is reported, with the opening it
+    ///         computed, and nothing changes; with none broken the batch's digest and
+    ///         length are recorded, BatchRevealed names them and proofs are taken.
+    function testFuzz_revealBatch_onlyThePublisherOpensTheRoundsCommitmentInItsWindow(
+        uint256 faults,
+        uint256 blockNumber,
+        RevealCall memory call
+    ) public {
+        uint256 id = createTask();
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        call.round = broken(faults, 0) ? bound(call.round, 2, type(uint32).max) : 1;
+        if (broken(faults, 1)) vm.assume(call.sender != publisher);
+        else call.sender = publisher;
+        bool before = blockNumber % 2 == 0 && !broken(faults, 3); // a second reveal comes after a first
+        if (broken(faults, 3)) revealBatch(id); // at commitEnd + 1
+        if (!broken(faults, 2)) blockNumber = bound(blockNumber, uint256(r.commitEnd) + 1, r.revealEnd);
+        else if (before) blockNumber = bound(blockNumber, block.number, r.commitEnd);
+        else blockNumber = bound(blockNumber, uint256(r.revealEnd) + 1, r.aggregateEnd + 5);
+        vm.roll(_max(blockNumber, block.number));
+        openingOf(call, faults);
+        bytes memory err = revealError(id, r, faults, call);
+        bytes32 digestBefore = zkpot.getRound(id, 1).batchDigest;
+
+        vm.prank(call.sender);
+        if (err.length != 0) {
+            vm.expectRevert(err);
+        } else {
+            vm.expectEmit(address(zkpot));
+            emit BatchRevealed(id, 1, keccak256(batches[0]), call.cid);
+        }
+        zkpot.revealBatch(id, call.round, call.batch, call.salt, call.cid);
+
+        r = zkpot.getRound(id, 1);
+        if (err.length != 0) {
+            assertEq(r.batchDigest, digestBefore);
+            return;
+        }
+        assertEq(r.batchDigest, keccak256(batches[0]));
+        assertEq(r.batchLength, batches[0].length);
+        assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
+    }
+
+    /// @dev The opening of a fuzzed reveal: when fault 4 is on, one way to fail it (a
+    ///      fuzzed salt, fuzzed bytes, no bytes, no CID), else round 1's batch and salt,
+    ///      with a CID.
+    function openingOf(RevealCall memory call, uint256 faults) internal view {
+        call.how = (faults >> 10) % 4;
+        call.wrong = broken(faults, 4);
+        bool wrong = call.wrong;
+        uint256 how = call.how;
+        if (!wrong || how != 0) call.salt = batchSalt(1);
+        if (wrong && how == 0) vm.assume(call.salt != batchSalt(1));
+        if (!wrong || how != 1) call.batch = batches[0];
+        if (wrong && how == 1) vm.assume(call.batch.length != 0 && keccak256(call.batch) != keccak256(batches[0]));
+        if (wrong && how == 2) call.batch = "";
+        if (wrong && how == 3) call.cid = "";
+        else if (bytes(call.cid).length == 0) call.cid = BATCH_CID;
+    }
+
+    /// @dev The error a fuzzed reveal must get (empty: none), in the contract's order of
+    ///      checks: round, sender, window, not revealed yet, opening.
+    function revealError(uint256 id, ZKPoT.Round memory r, uint256 faults, RevealCall memory call)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bytes32 expected = sealedBatch(0, 1);
+        bytes32 opened = keccak256(abi.encode(keccak256(call.batch), call.salt));
+        assertEq(opened == expected, !call.wrong || call.how == 3);
+        if (broken(faults, 0)) return abi.encodeWithSelector(ZKPoTWrongRound.selector, id, call.round, 1);
+        if (broken(faults, 1)) return abi.encodeWithSelector(ZKPoTNotPublisher.selector, id, call.sender);
+        if (broken(faults, 2)) {
+            return
+                abi.encodeWithSelector(
+                    ZKPoTNotInRevealWindow.selector, id, 1, block.number, r.commitEnd + 1, r.revealEnd
+                );
+        }
+        if (broken(faults, 3)) return abi.encodeWithSelector(ZKPoTBatchAlreadyRevealed.selector, id, 1);
+        if (call.wrong) return abi.encodeWithSelector(ZKPoTBatchMismatch.selector, id, 1, expected, opened);
+        return "";
+    }
+
     // ================================================================= submitProof
 
     /// @notice A real proof with one fuzzed byte flipped by a fuzzed non-zero mask never
-    ///         verifies, and the rejection stores nothing: the genuine proof is accepted after.
+    ///         verifies (in its first bytes, the batch commitment, it is not even on the
+    ///         revealed batch), and the rejection stores nothing: the genuine proof is
+    ///         accepted after.
     function testFuzz_submitProof_aFlippedProofByteIsRejected(uint256 fixture, uint256 index, uint8 mask) public {
         fixture = bound(fixture, 0, 2);
         uint256 id = createTask();
@@ -416,9 +523,15 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         Submission memory s = submissionFor(id, clients[0], fixture);
         index = bound(index, 0, s.proof.length - 1);
         s.proof[index] = bytes1(uint8(s.proof[index]) ^ uint8(bound(mask, 1, 255)));
+        uint256 batchLength = zkpot.getRound(id, 1).batchLength;
 
         vm.prank(clients[0]);
-        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        if (index < batchLength) {
+            bytes32 actual = keccak256(prefix(s.proof, batchLength));
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongBatch.selector, id, 1, keccak256(batches[0]), actual));
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
+        }
         zkpot.submitProof(id, 1, s);
         assertFalse(zkpot.getContribution(id, 1, clients[0]).submitted);
         assertEq(zkpot.getRound(id, 1).provedCount, 0);
@@ -518,13 +631,27 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         zkpot.submitProof(id, 1, s);
     }
 
-    /// @notice A genuine proof at a fuzzed block is accepted only in (commitEnd, proofEnd].
-    function testFuzz_submitProof_acceptedOnlyInsideTheProofWindow(uint256 blockNumber) public {
+    /// @notice A genuine proof at a fuzzed block, the batch revealed at a fuzzed block of
+    ///         its window or never, is accepted only in (commitEnd, proofEnd] and only once
+    ///         the batch is out: outside the window it is NotInProofPhase, inside it before
+    ///         the reveal BatchNotRevealed.
+    function testFuzz_submitProof_acceptedOnlyInsideTheProofWindowOnceRevealed(
+        uint256 blockNumber,
+        uint256 revealAt,
+        bool reveals
+    ) public {
         uint256 id = createTask();
         registerAllAndStart(id);
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
-        vm.roll(bound(blockNumber, r.openBlock, r.aggregateEnd + 5));
+        blockNumber = bound(blockNumber, r.openBlock, r.aggregateEnd + 5);
+        revealAt = bound(revealAt, r.commitEnd + 1, r.revealEnd);
+        bool revealed = reveals && revealAt <= blockNumber;
+        if (revealed) {
+            vm.roll(revealAt);
+            revealBatch(id);
+        }
+        vm.roll(blockNumber);
         Submission memory s = submissionFor(id, clients[0], A);
         bool inside = block.number > r.commitEnd && block.number <= r.proofEnd;
 
@@ -533,9 +660,12 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             vm.expectRevert(
                 abi.encodeWithSelector(ZKPoTNotInProofPhase.selector, id, 1, block.number, r.commitEnd + 1, r.proofEnd)
             );
+        } else if (!revealed) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTBatchNotRevealed.selector, id, 1));
         }
         zkpot.submitProof(id, 1, s);
-        assertEq(zkpot.getContribution(id, 1, clients[0]).accepted, inside);
+        assertEq(zkpot.getContribution(id, 1, clients[0]).accepted, inside && revealed);
+        assertEq(zkpot.getMember(id, clients[0]).pendingRound, inside && revealed ? 0 : 1);
     }
 
     /// @notice A hash another task publishes (as its initial model) at a fuzzed block of
@@ -546,7 +676,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         uint256 id = startedTask();
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
-        vm.roll(bound(markAt, block.number, r.proofEnd));
+        markAt = bound(markAt, block.number, r.proofEnd);
+        if (markAt > r.commitEnd) revealBatch(id); // at commitEnd + 1, before the mark
+        vm.roll(markAt);
         TaskConfig memory c = defaultConfig();
         c.initialModelHash = fixtures[A].weightsHash;
         c.aggregatorBond = 0;
@@ -554,6 +686,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         vm.prank(makeAddr("anyone"));
         zkpot.createTask(c);
         uint256 marked = block.number;
+        if (marked <= r.commitEnd) revealBatch(id); // at commitEnd + 1, after the mark
         vm.roll(bound(submitAt, _max(marked, r.commitEnd + 1), r.proofEnd));
         Submission memory s = submissionFor(id, clients[0], A);
         vm.prank(clients[0]);
@@ -573,7 +706,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         Submission memory s = submissionFor(id, clients[0], A);
         uint256 length = s.proof.length;
         change = bound(change, 0, pad ? 4096 : length);
-        s.proof = pad ? bytes.concat(s.proof, new bytes(change)) : _prefix(s.proof, length - change);
+        s.proof = pad ? bytes.concat(s.proof, new bytes(change)) : prefix(s.proof, length - change);
         vm.prank(clients[0]);
         if (change != 0) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongProofLength.selector, id, length, s.proof.length));
@@ -644,6 +777,75 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(t.rewardPool + t.unclaimedRewards, pool);
         assertLt(reward - t.unclaimedRewards, n); // only division dust stays behind
         assertEq(t.currentRound, 1);
+    }
+
+    /// @notice A round whose batch is never revealed, with a fuzzed bond, penalty, set of
+    ///         committed clients, closing block and caller: not closed before revealEnd;
+    ///         after it, min(penalty, bond) / committed leaves the bond for each committed
+    ///         client (the dust stays), the round is finalised with the previous model, each
+    ///         committed client claims exactly its share once, the others nothing, and
+    ///         nobody is slashed for the proof it could not make.
+    function testFuzz_closeRound_aMissedRevealSharesThePenaltyAmongTheCommitted(
+        uint256 bond,
+        uint256 penalty,
+        uint256 mask,
+        uint256 blockNumber,
+        address caller
+    ) public {
+        TaskConfig memory c = defaultConfig();
+        c.aggregatorBond = bound(bond, 0, 20 ether);
+        c.aggregatorPenalty = bound(penalty, 0, c.aggregatorBond);
+        vm.deal(publisher, POOL + c.aggregatorBond);
+        uint256 id = createTask(c, POOL);
+        registerAllAndStart(id);
+        mask = bound(mask, 0, 15);
+        uint256 n;
+        for (uint256 i = 0; i < clients.length; i++) {
+            if ((mask >> i) & 1 == 0) continue;
+            commitTo(id, clients[i], i < 3 ? fixtureFor(i, 1) : fixtureNamed("c"));
+            n++;
+        }
+        ZKPoT.Round memory r = zkpot.getRound(id, 1);
+        vm.roll(bound(blockNumber, r.commitEnd + 1, r.aggregateEnd + 5));
+
+        vm.prank(caller);
+        if (block.number <= r.revealEnd) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.revealEnd));
+            zkpot.closeRound(id);
+            assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Open));
+            return;
+        }
+        uint256 each = n == 0 ? 0 : _min(c.aggregatorPenalty, c.aggregatorBond) / n;
+        vm.expectEmit(address(zkpot));
+        emit RevealMissed(id, 1, each * n, each);
+        zkpot.closeRound(id);
+
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        assertEq(t.aggregatorBond, c.aggregatorBond - each * n);
+        assertEq(t.unclaimedRewards, each * n);
+        assertEq(t.rewardPool, POOL);
+        assertLe(each * n, c.aggregatorPenalty);
+        if (n > 0) assertLt(c.aggregatorPenalty - each * n, n); // only division dust stays
+        assertEq(t.currentRound, 2);
+        assertEq(t.globalModelHash, c.initialModelHash);
+        assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
+        assertEq(zkpot.getRound(id, 1).contributorReward, each);
+
+        for (uint256 i = 0; i < clients.length; i++) {
+            bool committed = (mask >> i) & 1 != 0;
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTNoFault.selector, id, clients[i]));
+            zkpot.slashMissedProof(id, clients[i]);
+            vm.prank(clients[i]);
+            if (!committed) vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1);
+            assertEq(zkpot.creditOf(clients[i]), committed ? each : 0);
+            assertEq(zkpot.getMember(id, clients[i]).stake, STAKE);
+            if (!committed) continue;
+            vm.prank(clients[i]);
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTAlreadyClaimed.selector, id, 1, clients[i]));
+            zkpot.claimReward(id, 1);
+        }
+        assertEq(zkpot.getTask(id).unclaimedRewards, 0);
     }
 
     // ================================================================= publishGlobalModel
@@ -736,6 +938,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         rounds = uint32(bound(rounds, 1, 4));
         TaskConfig memory c = defaultConfig();
         c.numRounds = rounds;
+        c.batchCommitments = sealedBatches(rounds);
         c.aggregatorBond = bound(bond, 0, 20 ether);
         c.aggregatorPenalty = bound(penalty, 0, c.aggregatorBond);
         vm.deal(publisher, pool + c.aggregatorBond);
@@ -795,14 +998,17 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     // ================================================================= slashMissedProof
 
-    /// @notice Slashing a client with a fuzzed stake and penalty, that proved or not, at a
-    ///         fuzzed block, by a fuzzed caller: a fault exists only for a commitment not
-    ///         proven once the proof phase is over; it costs exactly the penalty, which joins
-    ///         the pool, and is punished once.
+    /// @notice Slashing a client with a fuzzed stake and penalty, that proved or not, in a
+    ///         round whose batch was revealed or not, at a fuzzed block, by a fuzzed
+    ///         caller: a fault exists only for a commitment not proven once the proof
+    ///         phase of a revealed round is over (a proof on a batch never revealed could
+    ///         not be made); it costs exactly the penalty, which joins the pool, and is
+    ///         punished once.
     function testFuzz_slashMissedProof_onlyAMissedProofAfterTheProofPhase(
         uint256 penalty,
         uint256 stake,
         bool proves,
+        bool revealed,
         uint256 blockNumber,
         address caller
     ) public {
@@ -814,11 +1020,12 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         zkpot.register{value: stake}(id);
         vm.roll(zkpot.getTask(id).startBlock);
         commitTo(id, clients[0], A);
-        toProofPhase(id);
+        proves = proves && revealed;
+        if (revealed) toProofPhase(id);
         if (proves) submitFor(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(bound(blockNumber, r.commitEnd + 1, r.aggregateEnd + 5));
-        bool fault = !proves && block.number > r.proofEnd;
+        bool fault = revealed && !proves && block.number > r.proofEnd;
 
         vm.prank(caller);
         if (fault) {
@@ -846,6 +1053,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     function testFuzz_slashMissedProof_afterTheEndPaysThePublisher(uint256 penalty, address caller) public {
         TaskConfig memory c = defaultConfig();
         c.numRounds = 1;
+        c.batchCommitments = sealedBatches(1);
         c.missedProofPenalty = bound(penalty, 1, c.minStake);
         uint256 id = createTask(c, POOL);
         registerAllAndStart(id);
@@ -939,6 +1147,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     function testFuzz_releaseStake_onlyOnceTheTaskIsOver(uint256 stake, uint256 outcome, bool missed) public {
         TaskConfig memory c = defaultConfig();
         c.numRounds = 1;
+        c.batchCommitments = sealedBatches(1);
         uint256 id = createTask(c, POOL);
         stake = bound(stake, STAKE, 50 ether);
         vm.prank(clients[0]);
@@ -1092,8 +1301,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     // ================================================================= whole tasks
 
     /// @notice A whole task with fuzzed pool, leader share, rounds, contributions, missed
-    ///         proofs and absent aggregator: once everyone claimed, released and withdrew,
-    ///         every wei deposited has been paid out and the contract holds nothing.
+    ///         proofs, missed reveals and absent aggregator: once everyone claimed
+    ///         (rewards and compensations), released and withdrew, every wei deposited has
+    ///         been paid out and the contract holds nothing.
     function testFuzz_wholeTask_paysOutEveryWei(uint256 pool, uint16 bps, uint32 rounds, uint256 pattern) public {
         pool = bound(pool, 0, 1_000 ether);
         bps = uint16(bound(bps, 0, 10_000));
@@ -1103,9 +1313,19 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         uint256 deposited = address(zkpot).balance;
 
         for (uint256 round = 1; round <= rounds; round++) {
-            uint256 bits = pattern >> (round * 5);
-            // Client 3 may once commit and never prove; it is slashed at its stake's release.
+            uint256 bits = pattern >> (round * 7);
+            // Client 3 may once commit and never prove; it is slashed at its stake's release
+            // (unless the round's batch is never revealed).
             if (bits & 8 != 0 && zkpot.getMember(id, clients[3]).pendingRound == 0) commitTo(id, clients[3], B);
+            if ((bits >> 5) & 3 == 3) {
+                // One round in four the publisher misses the reveal: the committed are compensated.
+                for (uint256 i = 0; i < 3; i++) {
+                    if ((bits >> i) & 1 != 0) commitTo(id, clients[i], fixtureFor(i, round));
+                }
+                pastRevealWindow(id);
+                zkpot.closeRound(id);
+                continue;
+            }
             uint256 n = proveMask(id, bits & 7);
             toAggregatePhase(id);
             if (n > 0 && bits & 16 != 0) {
@@ -1124,23 +1344,29 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         for (uint256 i = 0; i < clients.length; i++) {
             address a = clients[i];
             for (uint256 round = 1; round <= rounds; round++) {
-                if (!zkpot.getContribution(id, round, a).accepted) continue;
+                ZKPoT.Contribution memory c = zkpot.getContribution(id, round, a);
+                bool compensated = c.commitment != bytes32(0) && zkpot.getRound(id, round).batchDigest == bytes32(0);
+                if (!c.accepted && !compensated) continue;
                 vm.prank(a);
                 zkpot.claimReward(id, round);
             }
             vm.prank(a);
             zkpot.releaseStake(id);
-            paid += zkpot.creditOf(a);
-            vm.prank(a);
-            zkpot.withdraw();
+            paid += withdrawAll(a);
         }
-        paid += zkpot.creditOf(publisher);
-        vm.prank(publisher);
-        zkpot.withdraw();
+        paid += withdrawAll(publisher);
         assertEq(paid, deposited);
         assertEq(address(zkpot).balance, 0);
         ZKPoT.Task memory t = zkpot.getTask(id);
         assertEq(t.rewardPool + t.aggregatorBond + t.totalStake + t.unclaimedRewards, 0);
+    }
+
+    /// @dev Withdraws `account`'s whole credit, if it has any; returns it.
+    function withdrawAll(address account) internal returns (uint256 credit) {
+        credit = zkpot.creditOf(account);
+        if (credit == 0) return 0;
+        vm.prank(account);
+        zkpot.withdraw();
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {
@@ -1149,12 +1375,5 @@ contract ZKPoTFuzzTest is ZKPoTBase {
 
     function _max(uint256 a, uint256 b) internal pure returns (uint256) {
         return a > b ? a : b;
-    }
-
-    function _prefix(bytes memory data, uint256 length) internal pure returns (bytes memory out) {
-        out = new bytes(length);
-        for (uint256 i = 0; i < length; i++) {
-            out[i] = data[i];
-        }
     }
 }

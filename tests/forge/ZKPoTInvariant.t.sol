@@ -16,8 +16,12 @@ contract ZKPoTInvariantTest is ZKPoTBase {
 
     function setUp() public override {
         super.setUp();
-        handler = new ZKPoTHandler(zkpot, vka, vkaDigest, evalSamples, fixtures);
-        bytes4[] memory actions = new bytes4[](17);
+        // The handler's proofs are all on batch 0, which every round commits to; the proof
+        // of model a on batch 1 (a's hash) is one of its corrupted submissions.
+        handler = new ZKPoTHandler(
+            zkpot, vka, vkaDigest, evalSamples, batchZeroFixtures(), batches[0], fixtures[aBatch2].proof
+        );
+        bytes4[] memory actions = new bytes4[](19);
         actions[0] = ZKPoTHandler.createTask.selector;
         actions[1] = ZKPoTHandler.register.selector;
         actions[2] = ZKPoTHandler.cancelTask.selector;
@@ -36,6 +40,8 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         actions[14] = ZKPoTHandler.submitProof.selector;
         actions[15] = ZKPoTHandler.frontRun.selector;
         actions[16] = ZKPoTHandler.leave.selector;
+        actions[17] = ZKPoTHandler.revealBatch.selector;
+        actions[18] = ZKPoTHandler.missReveal.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
@@ -176,7 +182,9 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     }
 
     /// @notice Rewards are conserved: what the closed rounds of a task took from its pool
-    ///         (bonus + share x accepted) is exactly its unclaimed rewards plus what was claimed.
+    ///         and bond (bonus + share x accepted, or, for a round whose batch was never
+    ///         revealed, compensation x committed) is exactly its unclaimed rewards plus
+    ///         what was claimed.
     function invariant_rewardsAreConserved() public view {
         uint256[] memory ids = handler.allTasks();
         for (uint256 i = 0; i < ids.length; i++) {
@@ -184,9 +192,38 @@ contract ZKPoTInvariantTest is ZKPoTBase {
             uint256 fixed_;
             for (uint256 round = 1; round <= t.currentRound; round++) {
                 ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
-                fixed_ += r.leaderBonus + r.contributorReward * r.acceptedCount;
+                if (r.batchDigest == bytes32(0)) fixed_ += r.contributorReward * r.committedCount;
+                else fixed_ += r.leaderBonus + r.contributorReward * r.acceptedCount;
             }
             assertEq(fixed_, t.unclaimedRewards + handler.ghostClaimed(ids[i]), "rewards fixed != unclaimed + claimed");
+        }
+    }
+
+    /// @notice Proofs are taken only on the round's revealed batch, and only the batch the
+    ///         round committed to is ever revealed: no corrupted reveal (wrong salt, batch
+    ///         off by a bit, no CID, not the publisher) succeeded; a round with a verified
+    ///         proof has the fixtures' batch revealed (digest and length); a round whose
+    ///         batch was never revealed has no proof, no leader and no bonus, and once
+    ///         finalised compensated its committed clients with no more than the
+    ///         aggregator penalty in all.
+    function invariant_proofsOnlyOnTheRevealedBatch() public view {
+        assertEq(handler.ghostCorruptedRevealsAccepted(), 0, "a corrupted reveal was accepted");
+        bytes32 digest = keccak256(batches[0]);
+        uint256[] memory ids = handler.allTasks();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            for (uint256 round = 1; round <= t.currentRound; round++) {
+                ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                if (r.batchDigest != bytes32(0)) {
+                    assertEq(r.batchDigest, digest, "another batch revealed");
+                    assertEq(r.batchLength, batches[0].length, "batch length");
+                    continue;
+                }
+                assertEq(r.batchLength, 0, "a length without a batch");
+                assertEq(r.provedCount + r.acceptedCount, 0, "a proof without a revealed batch");
+                assertEq(r.leaderBonus, 0, "a bonus without a revealed batch");
+                assertLe(r.contributorReward * r.committedCount, t.aggregatorPenalty, "compensation over the penalty");
+            }
         }
     }
 
@@ -215,8 +252,9 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     ///         the aggregator missing, or empty) and completed tasks (`-vv` shows the last run).
     function afterInvariant() public {
         emit log_named_uint("corrupted submissions", handler.ghostCorruptedSubmissions());
+        emit log_named_uint("corrupted reveals", handler.ghostCorruptedReveals());
         emit log_named_uint("honest proofs after a front-run", handler.ghostFrontRunThenSubmitted());
-        string[33] memory names = [
+        string[38] memory names = [
             "create",
             "create.rejected",
             "register",
@@ -225,6 +263,9 @@ contract ZKPoTInvariantTest is ZKPoTBase {
             "cancel.rejected",
             "commit",
             "commit.rejected",
+            "reveal",
+            "reveal.rejected",
+            "missReveal",
             "proof.accepted",
             "proof.belowThreshold",
             "proof.rejected",
@@ -237,11 +278,13 @@ contract ZKPoTInvariantTest is ZKPoTBase {
             "round.published",
             "round.aggregatorMissed",
             "round.empty",
+            "round.revealMissed",
             "task.completed",
             "slash",
             "slash.rejected",
             "claim",
             "claim.rejected",
+            "claim.compensation",
             "release",
             "release.rejected",
             "withdraw",

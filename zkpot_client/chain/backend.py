@@ -36,7 +36,7 @@ from ..paths import tool
 #: The well-known development mnemonic (anvil, hardhat): its accounts are funded
 #: on the embedded chain and on anvil. Never use these keys on a real network.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_ACCOUNTS = 10
+DEV_ACCOUNTS = 12
 BLOCK_GAS_LIMIT = 30_000_000
 #: Gas limit of transactions on the embedded chain, which skips gas estimation.
 EMBEDDED_TX_GAS = 15_000_000

@@ -17,7 +17,7 @@ from .artefacts import VERIFIER, ZKPOT, CompiledContract
 
 SOLC_VERSION = "0.8.20"
 SOURCES = {
-    ZKPOT: ("ZKPoT.sol", 200),
+    ZKPOT: ("ZKPoT.sol", 100),
     VERIFIER: (f"verifier/{VERIFIER}.sol", 1),
 }
 """Contract -> (source file under contracts/, optimizer runs)."""

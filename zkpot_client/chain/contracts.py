@@ -143,6 +143,8 @@ def _convert(hint: Any, value: Any) -> Any:
         return bytes(value)
     if hint is bool:
         return bool(value)
+    if typing.get_origin(hint) is tuple:  # bytes32[] -> tuple[bytes, ...]
+        return tuple(bytes(v) for v in value)
     if hint is str and isinstance(value, str) and Web3.is_address(value):
         return Web3.to_checksum_address(value)
     return value
@@ -161,6 +163,7 @@ def config_struct(config: TaskConfig) -> tuple[Any, ...]:
         t.num_rounds,
         t.terms.registration_blocks,
         t.terms.commit_blocks,
+        t.terms.reveal_blocks,
         t.terms.proof_blocks,
         t.terms.aggregate_blocks,
         t.terms.leader_share_bps,
@@ -171,6 +174,7 @@ def config_struct(config: TaskConfig) -> tuple[Any, ...]:
         t.initial_model_hash.to_bytes(32, "big"),
         t.initial_model_cid,
         t.circuit_cid,
+        list(t.batch_commitments),
     )
 
 
@@ -314,6 +318,31 @@ class ZKPoTContract:
         )
         return self._send(
             account, "submitProof", task_id, round_, submission, force_gas=force_gas
+        )
+
+    def reveal_batch(
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        commitment: bytes,
+        salt: bytes,
+        cid: str,
+        *,
+        force_gas: int | None = None,
+    ) -> TxReceipt:
+        """Reveal the round's evaluation batch (publisher only, in its reveal window):
+        its polynomial commitment, the salt that opens the task's batch commitment,
+        and its CID."""
+        return self._send(
+            account,
+            "revealBatch",
+            task_id,
+            round_,
+            commitment,
+            salt,
+            cid,
+            force_gas=force_gas,
         )
 
     def close_round(self, account: LocalAccount, task_id: int) -> TxReceipt:

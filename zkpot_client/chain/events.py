@@ -16,6 +16,7 @@ from typing import Any
 
 from ..exceptions import ContractRevertError
 from ..types import (
+    RevealedBatch,
     RoundOutcome,
     RoundSchedule,
     Task,
@@ -103,6 +104,18 @@ def round_schedule(zkpot: ZKPoTContract, task_id: int, round_: int) -> RoundSche
     return from_abi(RoundSchedule, found[-1]["args"])
 
 
+def revealed_batch(
+    zkpot: ZKPoTContract, task_id: int, round_: int
+) -> RevealedBatch | None:
+    """Round `round_`'s evaluation batch as revealed (None: not revealed yet)."""
+    found = logs(zkpot, "BatchRevealed", task_id, round=round_)
+    if not found:
+        return None
+    return from_abi(
+        RevealedBatch, found[-1]["args"], block_number=found[-1]["blockNumber"]
+    )
+
+
 def global_model(
     zkpot: ZKPoTContract, task_id: int, after_round: int
 ) -> tuple[int, str]:
@@ -175,6 +188,8 @@ def round_outcomes(
     verified = by_round("ContributionVerified")
     closed = by_round("RoundClosed")
     slashed = by_round("AggregatorSlashed")
+    revealed = by_round("BatchRevealed")
+    missed = by_round("RevealMissed")
     recorded = by_round("RoundRecorded")
     outcomes = []
     for r in sorted(opened):
@@ -196,6 +211,13 @@ def round_outcomes(
                 "contributor_reward": int(a["contributorReward"]),
                 "tie_break_seed": bytes(a["tieBreakSeed"]),
             }
+        if r in revealed:
+            log = revealed[r][-1]
+            fields["batch"] = from_abi(
+                RevealedBatch, log["args"], block_number=log["blockNumber"]
+            )
+        if r in missed:
+            fields["reveal_missed_each"] = int(missed[r][-1]["args"]["each"])
         if r in slashed:
             # The penalty was shared among the accepted contributions after the close.
             fields["contributor_reward"] = int(

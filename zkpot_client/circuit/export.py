@@ -1,10 +1,11 @@
 """Export the evaluation circuit to ONNX.
 
-The circuit is the task's model architecture applied to the evaluation set,
+The circuit is the task's model architecture applied to an evaluation batch,
 followed by the count of correctly classified samples. The weights are the
-circuit's only input (committed by a Poseidon hash, made public); the
-evaluation samples and labels are constants of the graph, so they are fixed in
-the circuit and hence in its verifying key: the key identifies the task.
+circuit's only input (committed by a Poseidon hash, made public); the batch's
+samples and labels are the graph's parameters, which the circuit commits to
+(ezkl `polycommit`: see `batches`), so the keys do not depend on them and the
+proof names the batch it was made on.
 """
 
 from __future__ import annotations

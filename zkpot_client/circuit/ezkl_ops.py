@@ -117,6 +117,22 @@ def witness_outputs(input_paths: list[str], compiled_path: str) -> list[Any]:
     return outputs
 
 
+def param_commitments(
+    input_path: str, compiled_path: str, vk_path: str, srs_path: str
+) -> list[str]:
+    """The KZG commitments (compressed, hex) of the circuit's polycommit parameters,
+    from a witness: what every proof on these parameters begins with."""
+    import ezkl
+
+    witness_path = input_path + ".witness.json"
+    ezkl.gen_witness(
+        input_path, compiled_path, witness_path, vk_path=vk_path, srs_path=srs_path
+    )
+    with open(witness_path) as f:
+        processed = json.load(f).get("processed_params") or {}
+    return [p for column in processed.get("polycommit") or [] for p in column]
+
+
 def prove(
     input_path: str,
     compiled_path: str,

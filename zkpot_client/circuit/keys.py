@@ -24,8 +24,9 @@ from .ezkl_ops import run_isolated
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
-_LAYOUT_VERSION = "zkpot-circuit-2"
-"""Bumped when the set-up changes what it builds (2: canonical settings)."""
+_LAYOUT_VERSION = "zkpot-circuit-3"
+"""Bumped when the set-up changes what it builds (2: canonical settings; 3: the
+evaluation batch as committed parameters)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def run_args(scale: int, logrows: int) -> dict[str, object]:
     return {
         "input_visibility": "hashed/public",  # weights private, their Poseidon hash public
         "output_visibility": "public",  # the count of correct predictions
-        "param_visibility": "fixed",  # the evaluation set, baked into the circuit
+        "param_visibility": "polycommit",  # the batch: KZG-committed, first in every proof
         "input_scale": scale,
         "param_scale": scale,
         "logrows": logrows,

@@ -57,9 +57,15 @@ def _write_input(directory: Path, flat: np.ndarray) -> Path:
 
 
 def prove(
-    artifacts: CircuitArtifacts, flat: np.ndarray, *, label: str = "proving accuracy"
+    artifacts: CircuitArtifacts,
+    flat: np.ndarray,
+    *,
+    compiled: Path | None = None,
+    label: str = "proving accuracy",
 ) -> Proof:
-    """Prove, for the weights `flat`, the count of evaluation samples classified correctly."""
+    """Prove, for the weights `flat`, the count of evaluation samples classified
+    correctly: of the batch compiled into `compiled` (see `batches.compile_batch`;
+    default: the set-up circuit's own parameters)."""
     with tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp:
         work = Path(tmp)
         input_path = _write_input(work, flat)
@@ -69,7 +75,7 @@ def prove(
                 proof_json = run_isolated(
                     ezkl_ops.prove,
                     str(input_path),
-                    str(artifacts.compiled),
+                    str(compiled or artifacts.compiled),
                     str(artifacts.pk),
                     str(artifacts.srs_path),
                     str(work / "witness.json"),

@@ -28,6 +28,7 @@ import numpy as np
 from ..aggregation import fedavg
 from ..circuit.prover import circuit_counts
 from ..config import ATTACK_NAMES, FederationConfig, client_seed
+from ..data import Shard
 from ..model import count_correct, flatten, quantise
 from ..roles.aggregator import exclusion
 from ..roles.byzantine import ATTACKS, byzantine_indices
@@ -122,7 +123,8 @@ class Federation:
     byzantine: int
     attack: str | None
     seed: int
-    compiled: Path
+    compiled: list[Path]
+    """The task's circuit compiled with each round's batch (round r: `compiled[r - 1]`)."""
 
     def __post_init__(self) -> None:
         cfg = self.cfg
@@ -165,9 +167,9 @@ class Federation:
             }
             # ZKPoT counts what the contract verifies; validators count what they see.
             if rule == "zkpot":
-                counts, proven = self._verified(plays, history)
+                counts, proven = self._verified(plays, history, r)
             else:
-                counts = self._plain_counts(handed)
+                counts = self._plain_counts(handed, r)
                 proven = handed
             accepted = [
                 i
@@ -218,6 +220,7 @@ class Federation:
             global_model=global_model,
             eval_samples=self.definition.eval_samples,
             previous_best=previous_best,
+            published_eval=self.published_eval(r),
         )
         honest = [
             i for i in range(self.cfg.federation.clients) if self.kind(i) == "honest"
@@ -235,16 +238,30 @@ class Federation:
                     plays[i] = play
         return dict(sorted(plays.items()))
 
+    def published_eval(self, round_: int) -> Shard | None:
+        """What the task has published of its evaluation data by round `round_`'s
+        commit phase: the batches of the rounds before (revealed after their commit
+        phases); the circuit package holds none."""
+        earlier = self.definition.batches[: round_ - 1]
+        if not earlier:
+            return None
+        return Shard(
+            x=np.concatenate([b.x for b in earlier]),
+            y=np.concatenate([b.y for b in earlier]),
+        )
+
     def _verified(
-        self, plays: dict[int, Play], history: TaskHistory
+        self, plays: dict[int, Play], history: TaskHistory, round_: int
     ) -> tuple[dict[int, int | None], dict[int, np.ndarray]]:
-        """Each play's verified count under the contract's rules (None: refused),
-        and the model each verified proof was made for."""
+        """Each play's verified count on the round's batch under the contract's rules
+        (None: refused), and the model each verified proof was made for."""
         provable = [i for i, p in plays.items() if p.proven is not None]
         circuit = dict(
             zip(
                 provable,
-                circuit_counts(self.compiled, [plays[i].proven for i in provable]),
+                circuit_counts(
+                    self.compiled[round_ - 1], [plays[i].proven for i in provable]
+                ),
                 strict=True,
             )
         )
@@ -262,10 +279,12 @@ class Federation:
                 counts[i] = None
         return counts, proven
 
-    def _plain_counts(self, shown: dict[int, np.ndarray]) -> dict[int, int | None]:
-        """Counts on the evaluation set of the models shown in the clear."""
-        spec, d = self.cfg.federation.spec, self.definition
-        return {i: count_correct(spec, w, d.eval_x, d.eval_y) for i, w in shown.items()}
+    def _plain_counts(
+        self, shown: dict[int, np.ndarray], round_: int
+    ) -> dict[int, int | None]:
+        """Counts on the round's batch of the models shown in the clear."""
+        spec, b = self.cfg.federation.spec, self.definition.batches[round_ - 1]
+        return {i: count_correct(spec, w, b.x, b.y) for i, w in shown.items()}
 
     def _test_accuracy(self, w: np.ndarray) -> float:
         """Accuracy on the held-out test set (NaN without one)."""

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import RULES, trace_to_json
+from ..roles.byzantine import byzantine_indices
+from ..rules import leader, round_rewards
+from .grid import RULES, GridConfig, trace_to_json
 from .runner import ExperimentResult, config_key
 
 RULE_NAMES = {"zkpot": "ZKPoT", "fedavg": "plain FedAvg", "learning": "learning-based"}
@@ -62,6 +64,38 @@ def byzantine_share(
             taken += len(bad & set(r.included))
             total += len(bad)
     return taken / total if total else 0.0
+
+
+def leadership(
+    result: ExperimentResult, byzantine: int, attack: str | None
+) -> tuple[float, float, float]:
+    """Under ZKPoT, over seeds and rounds: the share of rounds each Byzantine
+    client led and each honest client led (means per client), and the Byzantine
+    clients' share of all rewards paid (the contract's payout, `rules.round_rewards`).
+    With `attack` None: the same clients (those the seed draws as Byzantine) in the
+    honest federation, for comparison."""
+    f = result.cfg.federation
+    led_bad = led_good = paid_bad = paid = 0
+    for seed in result.cfg.seeds:
+        bad = set(byzantine_indices(f.clients, byzantine, seed))
+        trace = result.traces[config_key(byzantine if attack else 0, attack, seed)]
+        pool = f.reward_pool
+        for r in trace["zkpot"].rounds:
+            top = leader(r.counts, r.accepted)
+            led_bad += top in bad
+            led_good += top is not None and top not in bad
+            rewards, pool = round_rewards(
+                pool, f.rounds - r.round + 1, r.accepted, top, f.terms.leader_share_bps
+            )
+            paid_bad += sum(v for i, v in rewards.items() if i in bad)
+            paid += sum(rewards.values())
+    rounds = f.rounds * len(result.cfg.seeds)
+    honest = f.clients - byzantine
+    return (
+        led_bad / (rounds * byzantine),
+        led_good / (rounds * honest) if honest else 0.0,
+        paid_bad / paid if paid else 0.0,
+    )
 
 
 def verdict(result: ExperimentResult) -> tuple[bool, float, str]:
@@ -222,6 +256,33 @@ def write_report(
         "honest clients alone, whatever the attack: hence ZKPoT's identical rows for every attack "
         "at the same number of Byzantine clients (the same seeds draw the same attackers).",
         "",
+        "## Leadership and rewards under ZKPoT",
+        "",
+        "Share of rounds led, per client (mean over Byzantine or honest clients, all rounds and seeds), "
+        "and the Byzantine clients' share of all rewards paid, against their share of the clients. "
+        f"Rewards follow the contract: each round takes the pool over the rounds left, the leader earns "
+        f"{f_bps(cfg)} of it as a bonus and the rest is split equally among accepted contributions; "
+        "the leader has the highest verified count (ties here go to the lowest index, on chain to a seeded hash).",
+        "",
+        "| attack | Byzantine | rounds led, per Byzantine client | per honest client | Byzantine share of rewards (of clients) | the same clients honest: rounds led, share of rewards |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[
+            "| {} | {} | {:.0%} | {:.0%} | {:.0%} ({:.0%}) | {:.0%}, {:.0%} |".format(
+                attack,
+                b,
+                *leadership(result, b, attack),
+                b / cfg.federation.clients,
+                *leadership(result, b, None)[::2],
+            )
+            for attack in cfg.attacks
+            for b in cfg.byzantine_levels
+            if b
+        ],
+        "",
+        "The last column is the same clients (those each seed draws as Byzantine) in the federation "
+        "without attackers: what they lead and earn by their data alone. An attack gains leadership "
+        "or rewards where its figures exceed those.",
+        "",
         "## Does ZKPoT stay stable with up to one third Byzantine clients?",
         "",
         f"Criterion, fixed before the run: with at most {max(b for b in cfg.byzantine_levels if 3 * b <= cfg.federation.clients)} "
@@ -240,6 +301,11 @@ def write_report(
     path = out / "experiment.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def f_bps(cfg: GridConfig) -> str:
+    """The leader's bonus as a percentage."""
+    return f"{cfg.federation.terms.leader_share_bps / 100:g}%"
 
 
 def _membership_section(result: ExperimentResult) -> list[str]:
@@ -312,6 +378,29 @@ def _real_section(result: ExperimentResult) -> list[str]:
             f"{same([x.accuracy_agrees for x in r.rounds])} | "
             f"{r.seconds / 60:.1f} min |"
         )
+    bad = set(byzantine_indices(result.cfg.federation.clients, 3, 0))
+    measured = [r for r in result.real if any(x.chain_rewards for x in r.rounds)]
+    if measured:
+        lines += [
+            "",
+            "What the contract paid in these runs (leaders and rewards from its events; accuracy of each "
+            "published global model on the held-out test set):",
+            "",
+            "| attack | rounds led by Byzantine clients | Byzantine share of rewards (of clients) | final test accuracy |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in measured:
+            led = sum(x.chain_leader in bad for x in r.rounds)
+            paid = sum(sum(x.chain_rewards.values()) for x in r.rounds)
+            paid_bad = sum(
+                v for x in r.rounds for i, v in x.chain_rewards.items() if i in bad
+            )
+            final = r.rounds[-1].chain_test_accuracy if r.rounds else None
+            lines.append(
+                f"| {r.attack} | {led} of {len(r.rounds)} | "
+                f"{paid_bad / paid if paid else 0:.0%} ({len(bad) / result.cfg.federation.clients:.0%}) | "
+                f"{'-' if final is None else f'{final:.3f}'} |"
+            )
     return lines
 
 

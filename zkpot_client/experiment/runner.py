@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..circuit.batches import compile_batch
 from ..circuit.keys import CircuitArtifacts
 from ..processes.sim import SimOptions, run_sim
 from ..progress import info
@@ -64,9 +66,17 @@ def grid_configs(cfg: GridConfig) -> list[tuple[int, str | None, int]]:
     return out
 
 
-def circuit_of(cfg: GridConfig, seed: int) -> CircuitArtifacts:
-    """The seed's circuit (its evaluation set is drawn with the seed), set up and cached."""
-    return setup_task_circuit(cfg.federation.definition(cfg.federation.data(seed)))
+def round_circuits(cfg: GridConfig, seed: int, directory: Path) -> list[Path]:
+    """The task's circuit (set up and cached) compiled with each of the seed's
+    evaluation batches (drawn with the seed), under `directory`."""
+    definition = cfg.federation.definition(cfg.federation.data(seed))
+    artifacts: CircuitArtifacts = setup_task_circuit(definition)
+    return [
+        compile_batch(
+            artifacts.settings, definition.spec, batch, directory / f"{seed}-{r}"
+        )
+        for r, batch in enumerate(definition.batches, 1)
+    ]
 
 
 def run_grid(
@@ -76,17 +86,18 @@ def run_grid(
 ) -> None:
     """Every configuration under every rule; membership inference on the honest ones."""
     started = time.monotonic()
-    circuits = {seed: circuit_of(cfg, seed) for seed in cfg.seeds}
-    configs = grid_configs(cfg)
-    for n, (byzantine, attack, seed) in enumerate(configs, 1):
-        key = config_key(byzantine, attack, seed)
-        if on_config:
-            on_config(n, len(configs), key)
-        fed = Federation(cfg, byzantine, attack, seed, circuits[seed].compiled)
-        traces = {rule: fed.run(rule) for rule in RULES}
-        result.traces[key] = traces
-        if byzantine == 0:
-            result.membership += membership_rows(fed, traces, seed)
+    with tempfile.TemporaryDirectory(prefix="zkpot-grid-") as tmp:
+        circuits = {seed: round_circuits(cfg, seed, Path(tmp)) for seed in cfg.seeds}
+        configs = grid_configs(cfg)
+        for n, (byzantine, attack, seed) in enumerate(configs, 1):
+            key = config_key(byzantine, attack, seed)
+            if on_config:
+                on_config(n, len(configs), key)
+            fed = Federation(cfg, byzantine, attack, seed, circuits[seed])
+            traces = {rule: fed.run(rule) for rule in RULES}
+            result.traces[key] = traces
+            if byzantine == 0:
+                result.membership += membership_rows(fed, traces, seed)
     result.seconds["grid"] = time.monotonic() - started
 
 
@@ -163,11 +174,32 @@ def run_real(
             attack,
             sim.seconds,
             sim.exit_codes,
+            test_accuracy=held_out_accuracy(cfg, seed, sim.run_dir / "store"),
         )
         write_json(comparison.to_json(), saved)
         result.real.append(comparison)
         if on_run:
             on_run()
+
+
+def held_out_accuracy(
+    cfg: GridConfig, seed: int, store_dir: Path
+) -> Callable[[str | None], float | None]:
+    """Accuracy on the run's held-out test set of a global model in its store."""
+    from ..crypto import weights_from_bytes
+    from ..model import count_correct
+    from ..storage import LocalDirStore
+
+    test = cfg.federation.data(seed).test
+    store = LocalDirStore(store_dir)
+
+    def accuracy(cid: str | None) -> float | None:
+        if cid is None or test is None:
+            return None
+        w = weights_from_bytes(store.get(cid))
+        return count_correct(cfg.federation.spec, w, test.x, test.y) / len(test.y)
+
+    return accuracy
 
 
 def _comparison_path(run_root: Path, attack: str) -> Path:
@@ -185,6 +217,12 @@ class RoundAgreement:
     grid_eval_accuracy: float
     chain_counts: dict[int, int]
     grid_counts: dict[int, int]
+    chain_leader: int | None = None
+    """The leader the contract elected (client index)."""
+    chain_rewards: dict[int, int] = field(default_factory=dict)
+    """Client index -> wei the round paid it on chain."""
+    chain_test_accuracy: float | None = None
+    """The published global model's accuracy on the held-out test set."""
 
     @property
     def accuracy_agrees(self) -> bool:
@@ -216,6 +254,7 @@ class RunComparison:
                     **vars(r),
                     "chain_counts": {str(i): c for i, c in r.chain_counts.items()},
                     "grid_counts": {str(i): c for i, c in r.grid_counts.items()},
+                    "chain_rewards": {str(i): c for i, c in r.chain_rewards.items()},
                 }
                 for r in self.rounds
             ],
@@ -239,6 +278,7 @@ class RunComparison:
                         **r,
                         "chain_counts": ints(r["chain_counts"]),
                         "grid_counts": ints(r["grid_counts"]),
+                        "chain_rewards": ints(r.get("chain_rewards", {})),
                     }
                 )
                 for r in data["rounds"]
@@ -256,9 +296,12 @@ def compare(
     attack: str,
     seconds: float,
     exit_codes: dict[str, int],
+    test_accuracy: Callable[[str | None], float | None] = lambda cid: None,
 ) -> RunComparison:
     """Round by round: the verified counts, the accepted clients and the global
-    model's accuracy on the evaluation set, from the chain and from the grid."""
+    model's accuracy on the evaluation set, from the chain and from the grid; and
+    the chain's leader, rewards and (by `test_accuracy` of the global model's CID)
+    held-out accuracy."""
     from ..processes.sim import Federation as SimFederation
 
     index = {SimFederation.client_account(i).address: i for i in range(clients)}
@@ -278,6 +321,13 @@ def compare(
                 grid_eval_accuracy=grid_r.eval_accuracy,
                 chain_counts=chain_counts,
                 grid_counts=grid_counts,
+                chain_leader=None if sim_r.leader is None else index[sim_r.leader],
+                chain_rewards={
+                    index[c.client]: c.reward_wei
+                    for c in sim_r.contributions
+                    if c.reward_wei
+                },
+                chain_test_accuracy=test_accuracy(sim_r.global_model_cid),
             )
         )
     return RunComparison(

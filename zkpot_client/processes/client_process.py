@@ -2,7 +2,8 @@
 
 The process registers, then follows the task round by round from the chain:
 train and commit in the commit phase, prove (holding a prover slot), submit in
-the proof phase, and help close or finalise a round that is due. It keeps each
+the proof phase once the publisher revealed the round's evaluation batch (checked
+against the chain first), and help close or finalise a round that is due. It keeps each
 round's contribution in its state directory before committing, so a restarted
 client picks up where it stopped. At the end it claims its rewards and takes
 its stake and credit back.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from ..chain.backend import TRANSIENT_ERRORS
 from ..circuit.keys import CircuitArtifacts
-from ..exceptions import ContractRevertError, ZKPoTValueError
+from ..exceptions import BatchMismatchError, ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
 from ..phases import is_past, phase_at
 from ..roles.client import Client
@@ -78,14 +79,7 @@ class ClientProcess:
             else:
                 stage = self.commit(r)
         if stage == COMMITTED:
-            with prover_slot(self.slot_dir, self.slots):
-                proof = c.prove(self.artifacts)
-            if proof is not None:
-                ctx.log(
-                    f"round {r}: proved count {proof.correct} in {proof.prove_seconds:.1f} s"
-                )
-                self.record_prove_seconds(r, proof.prove_seconds)
-            stage = PROVED
+            stage = self.prove(r, state, head)
         if stage == PROVED:
             head = ctx.head()
             if is_past(state, Phase.PROVE, head):
@@ -101,6 +95,32 @@ class ClientProcess:
                     ctx.log(f"round {r}: submission refused: {exc}")
                 stage = DONE
         self.stages[r] = stage
+
+    def prove(self, r: int, state: RoundState, head: int) -> str:
+        """Once the round's batch is revealed, check it and prove on it (holding a
+        prover slot). A batch not revealed in its window, or one that does not match
+        the chain, leaves nothing to prove."""
+        ctx, c = self.ctx, self.client
+        if not state.revealed:
+            if not is_past(state, Phase.REVEAL, head):
+                return COMMITTED  # the publisher has until the end of the window
+            ctx.log(
+                f"round {r}: the publisher missed its reveal; nothing to prove "
+                "(its bond compensates committed clients)"
+            )
+            return DONE
+        try:
+            with prover_slot(self.slot_dir, self.slots):
+                proof = c.prove(ctx.task, self.artifacts)
+        except BatchMismatchError as exc:
+            ctx.log(f"round {r}: {exc}")
+            return DONE
+        if proof is not None:
+            ctx.log(
+                f"round {r}: proved count {proof.correct} in {proof.prove_seconds:.1f} s"
+            )
+            self.record_prove_seconds(r, proof.prove_seconds)
+        return PROVED
 
     def commit(self, r: int) -> str:
         """Train and commit; a commitment the contract or the client's own checks

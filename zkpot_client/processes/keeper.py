@@ -1,6 +1,7 @@
 """Keeping a task moving: what any participant may do when a round is due.
 
-After the proof phase anyone may close the round; after the aggregate phase
+After the proof phase (or after a reveal window the publisher let pass) anyone
+may close the round; after the aggregate phase
 anyone may finalise a closed round whose aggregator stayed silent. Every role
 process does both when they are due, so neither a dead aggregator nor a dead
 client can stall a task. Several may try at once: the contract takes the first
@@ -30,7 +31,7 @@ def keep_round(
     the aggregator go first), or finalise it once its aggregate phase is over."""
     try:
         if state.status == RoundStatus.OPEN and can_close(
-            state, head, grace_blocks=grace_blocks
+            state, head, revealed=state.revealed, grace_blocks=grace_blocks
         ):
             ctx.call(ctx.zkpot.close_round, account, ctx.task_id)
             ctx.log(f"closed round {round_}")

@@ -125,20 +125,23 @@ def plan_schedule(
     blocks = lambda seconds: math.ceil(seconds / options.block_time)  # noqa: E731
     proving = math.ceil(provers / options.slots) * prove_seconds
     # Registration: every client process starts (imports, checks the circuit package
-    # against the chain) and registers. Commit: they all train at once. Proving
-    # starts at each commitment, so the proof phase only covers what is left of
-    # the provers' queue after the commit phase, with a quarter to spare.
-    commit = blocks(20 + 2 * cfg.clients)
+    # against the chain) and registers. Commit: they all train at once. Reveal: the
+    # publisher reveals in its first blocks. Proving starts once the batch is
+    # revealed (each client first compiles the round's circuit), so the proof phase
+    # covers the provers' whole queue, with a quarter to spare.
     terms = TaskTerms(
         max_clients=cfg.clients,
         registration_blocks=blocks(30 + 4 * cfg.clients),
-        commit_blocks=commit,
-        proof_blocks=max(blocks(1.25 * proving + 20) - commit, blocks(20)),
+        commit_blocks=blocks(20 + 2 * cfg.clients),
+        reveal_blocks=blocks(20),
+        proof_blocks=blocks(1.25 * proving + 40),
         aggregate_blocks=blocks(40),
         min_stake=ETHER // 10,
         missed_proof_penalty=ETHER // 20,
     )
-    per_round = (terms.commit_blocks + terms.proof_blocks + 5) * options.block_time
+    per_round = (
+        terms.commit_blocks + terms.reveal_blocks + terms.proof_blocks + 5
+    ) * options.block_time
     estimate = (
         30 + terms.registration_blocks * options.block_time + cfg.rounds * per_round
     )
@@ -256,12 +259,14 @@ class Federation:
             max_clients=t.max_clients,
             registration_blocks=t.registration_blocks,
             commit_blocks=t.commit_blocks,
+            reveal_blocks=t.reveal_blocks,
             proof_blocks=t.proof_blocks,
             aggregate_blocks=t.aggregate_blocks,
             aggregator=dev_account(AGGREGATOR).address,
             aggregator_key=bytes(box.public_key).hex(),
             seed=cfg.seed,
             out=task_file,
+            state_dir=self.run_dir / "publisher",
             srs=cfg.srs,
             cache_dir=cfg.cache,
         )
@@ -276,7 +281,8 @@ class Federation:
         info(f"task {self.task_id} published on ZKPoT {self.contract}")
 
     def role_args(self, name: str) -> list[str]:
-        """The command line of role process `name`: aggregator, watch or client-N."""
+        """The command line of role process `name`: publisher, aggregator, watch or
+        client-N."""
         assert self.node is not None
         cfg = self.cfg
         common = {
@@ -284,6 +290,14 @@ class Federation:
             "contract": self.contract,
             "task_id": self.task_id,
         }
+        if name == "publisher":
+            return command_line(
+                "reveal",
+                rpc=self.node.url,
+                key_file=self.key_file(PUBLISHER),
+                store_dir=self.store_dir,
+                state_dir=self.run_dir / "publisher",
+            )
         if name == "aggregator":
             return command_line(
                 "aggregate",
@@ -330,6 +344,7 @@ class Federation:
 
     def start_roles(self) -> None:
         for name in [
+            "publisher",
             "aggregator",
             "watch",
             *(f"client-{i + 1}" for i in range(self.cfg.clients)),

@@ -25,11 +25,14 @@ from ..chain.contracts import commitment_of, new_salt
 from ..chain.events import contributions, logs
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
+from ..circuit.package import CircuitPackage
+from ..data import Shard
 from ..exceptions import ContractRevertError
 from ..model import quantise
 from ..paths import write_atomically
 from ..rules import Play, PublicRound
 from ..types import Contribution, Proof, Task
+from .batches import revealed_batches
 from .client import Client
 from .global_model import load_global_model
 
@@ -54,9 +57,9 @@ class ByzantineClient(Client):
     summary: ClassVar[str] = ""
     journal: list[dict[str, Any]] = field(default_factory=list)
 
-    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
+    def prove(self, task: Task, artifacts: CircuitArtifacts) -> Proof | None:
         """Prove as an honest client would, if the strategy proves at all."""
-        return super().prove(artifacts) if self.proves else None
+        return super().prove(task, artifacts) if self.proves else None
 
     def random_weights(self, round_: int) -> np.ndarray:
         """Junk of the model's shape: Gaussian weights, standard deviation 1, quantised."""
@@ -369,10 +372,11 @@ class FloodClient(ByzantineClient):
         if c is None:
             return None
         refused: Counter[str] = Counter()
+        length = self.zkpot.task(task.task_id).proof_length  # the circuit's, public
         for _ in range(FLOOD_SIZE):
             count = secrets.randbelow(task.eval_samples + 1)
             garbage = Proof(
-                proof=secrets.token_bytes(8_320), instances=(c.weights_hash, count)
+                proof=secrets.token_bytes(length), instances=(c.weights_hash, count)
             )
             try:
                 self._submit_forced(task, vka, garbage)
@@ -387,6 +391,76 @@ class FloodClient(ByzantineClient):
         return None
 
 
+def evaluation_in_graph(onnx_bytes: bytes, features: int) -> Shard | None:
+    """Evaluation samples and labels read out of an ONNX graph, as anyone can: a
+    constant tensor of shape [N, features] and one of shape [N] (None: the graph
+    holds no such pair)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load_from_string(onnx_bytes).graph
+    tensors = [numpy_helper.to_array(t) for t in graph.initializer]
+    tensors += [
+        numpy_helper.to_array(a.t)
+        for node in graph.node
+        if node.op_type == "Constant"
+        for a in node.attribute
+        if a.name == "value"
+    ]
+    for x in (t for t in tensors if t.ndim == 2 and t.shape[1] == features):
+        for y in (t for t in tensors if t.ndim == 1 and len(t) == len(x)):
+            if np.any(x) and np.all(y == np.round(y)):
+                return Shard(x=x.astype(np.float32), y=y.astype(np.int64))
+    return None
+
+
+@dataclass(kw_only=True)
+class EvalOverfitClient(ByzantineClient):
+    attack: ClassVar[str] = "eval-overfit"
+    summary: ClassVar[str] = (
+        "reads every evaluation sample out of what the task publishes (the circuit "
+        "package's graph, revealed batches) and trains on them, weighted up as "
+        "public data, with its shard"
+    )
+    found: Shard | None = None
+    """The evaluation data read from the task's publications (None: none found)."""
+
+    def commit_round(self, task: Task, round_: int) -> None:
+        self.found = self.published_evaluation(task, round_)
+        self.note(
+            round_,
+            "read the task's publications",
+            "no evaluation data found"
+            if self.found is None
+            else f"{len(self.found.y)} evaluation samples found",
+        )
+        super().commit_round(task, round_)
+
+    def published_evaluation(self, task: Task, round_: int) -> Shard | None:
+        """Every evaluation sample the task has published by now: any in its circuit
+        package's ONNX graph, and the batches revealed in earlier rounds."""
+        package = CircuitPackage.from_bytes(self.store.get(task.circuit_cid))
+        found = [
+            evaluation_in_graph(self.store.get(package.onnx_cid), self.spec.inputs),
+            revealed_batches(self.zkpot, self.store, task, round_, self.spec.inputs),
+        ]
+        parts = [f for f in found if f is not None]
+        if not parts:
+            return None
+        return Shard(
+            x=np.concatenate([p.x for p in parts]),
+            y=np.concatenate([p.y for p in parts]),
+        )
+
+    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
+        self.public = self.found  # everything found, trained on as public data
+        return super().local_update(start, round_)
+
+    def play(self, public: PublicRound) -> Play | None:
+        self.found = public.published_eval
+        return super().play(public)
+
+
 ATTACKS: dict[str, type[ByzantineClient]] = {
     cls.attack: cls
     for cls in (
@@ -397,6 +471,7 @@ ATTACKS: dict[str, type[ByzantineClient]] = {
         ModelSwapClient,
         LazyClient,
         FloodClient,
+        EvalOverfitClient,
     )
 }
 """Every attack by name."""

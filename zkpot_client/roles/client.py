@@ -26,6 +26,7 @@ from ..rules import Play, PublicRound
 from ..storage import ContentStore
 from ..training import train_local
 from ..types import Contribution, Proof, RoundStatus, Task
+from .batches import revealed_batches, round_circuit
 from .global_model import load_global_model
 
 
@@ -81,6 +82,10 @@ class Client:
     """This client's contribution to the round under way (None: none this round)."""
     state_dir: Path | None = None
     """Where each round's contribution is kept until it is submitted (none: memory only)."""
+    public: Shard | None = None
+    """The evaluation batches revealed in earlier rounds: the task's public labelled
+    data, trained on with the shard, `training.public_repeats` times over (None:
+    none revealed yet)."""
 
     @property
     def address(self) -> str:
@@ -93,16 +98,29 @@ class Client:
         )
 
     def train(self, task: Task, round_: int) -> np.ndarray:
-        """Train from the round's global model (fetched and checked) on the private shard."""
+        """Train from the round's global model (fetched and checked) on the private
+        shard and the batches revealed so far."""
         start = load_global_model(
             self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+        )
+        self.public = revealed_batches(
+            self.zkpot, self.store, task, round_, self.spec.inputs
         )
         return self.local_update(start, round_)
 
     def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
-        """This round's model, from the global model `start` (quantised). Byzantine
-        strategies override this; experiments call it without a chain."""
-        return self.train_on(start, self.shard.y, round_)
+        """This round's model, from the global model `start` (quantised): trained on
+        the shard and the public batches. Byzantine strategies override this;
+        experiments call it without a chain."""
+        if self.public is None:
+            return self.train_on(start, self.shard.y, round_)
+        k = self.training.public_repeats
+        return self.train_on(
+            start,
+            np.concatenate([self.shard.y, *[self.public.y] * k]),
+            round_,
+            samples=np.concatenate([self.shard.x, *[self.public.x] * k]),
+        )
 
     def train_on(
         self,
@@ -110,12 +128,14 @@ class Client:
         labels: np.ndarray,
         round_: int,
         epochs: int | None = None,
+        samples: np.ndarray | None = None,
     ) -> np.ndarray:
-        """SGD on the shard's samples with `labels`, quantised to the circuit's grid."""
+        """SGD on `samples` (default: the shard's) with `labels`, quantised to the
+        circuit's grid."""
         trained = train_local(
             self.spec,
             start,
-            self.shard.x,
+            self.shard.x if samples is None else samples,
             labels,
             epochs=self.training.epochs if epochs is None else epochs,
             lr=self.training.lr,
@@ -163,14 +183,19 @@ class Client:
             commitment_of(self.address, task.task_id, round_, h, self.current.salt),
         )
 
-    def prove(self, artifacts: CircuitArtifacts) -> Proof | None:
-        """Prove the committed weights' count of correct evaluation predictions
-        (None without a commitment this round)."""
+    def prove(self, task: Task, artifacts: CircuitArtifacts) -> Proof | None:
+        """Prove the committed weights' count of correct predictions on the round's
+        revealed evaluation batch, checked first against the chain (None without a
+        commitment this round)."""
         if self.current is None:
             return None
+        compiled = round_circuit(
+            self.zkpot, self.store, task, self.current.round, artifacts, self.spec
+        )
         proof = prove(
             artifacts,
             self.current.weights,
+            compiled=compiled,
             label=f"{self.name}: proving accuracy, round {self.current.round}",
         )
         self.current = replace(self.current, proof=proof)
@@ -226,6 +251,7 @@ class Client:
         """This client's round without a chain (what `contribute`, `prove` and
         `submit` do on one), for the experiment's grid: train, commit, prove and
         hand over the same weights. Strategies override it with their steps."""
+        self.public = public.published_eval
         w = self.local_update(public.global_model, public.round)
         return Play(
             committed=w, proven=w, handed=self.handed_over_weights(w, public.round)
@@ -239,13 +265,16 @@ class Client:
 
     def claim_rewards(self, task: Task) -> int:
         """Claim the reward of every finalised round with an accepted, unclaimed
-        contribution of ours; return the wei credited."""
+        contribution of ours (or a commitment in a round whose batch the publisher
+        never revealed: its bond compensates); return the wei credited."""
         total = 0
         current = self.zkpot.task(task.task_id).current_round
         for r in range(1, current + 1):
             mine = self.zkpot.contribution(task.task_id, r, self.address)
-            final = self.zkpot.round(task.task_id, r).status == RoundStatus.FINALIZED
-            if mine.accepted and not mine.reward_claimed and final:
+            state = self.zkpot.round(task.task_id, r)
+            final = state.status == RoundStatus.FINALIZED
+            owed = mine.accepted or (not state.revealed and any(mine.commitment))
+            if owed and not mine.reward_claimed and final:
                 receipt = self.zkpot.claim_reward(self.account, task.task_id, r)
                 (event,) = self.zkpot.contract.events.RewardClaimed().process_receipt(
                     receipt, errors=DISCARD

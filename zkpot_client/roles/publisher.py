@@ -3,6 +3,7 @@ sets up the circuit; deploys or reuses the contracts; opens the task."""
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -12,12 +13,22 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from ..chain.backend import Chain
-from ..chain.contracts import ZKPoTContract, deploy_verifier
+from ..chain.contracts import ZKPoTContract, deploy_verifier, new_salt
 from ..chain.events import task_info
-from ..circuit.export import export_onnx
+from ..circuit.batches import (
+    EvaluationBatch,
+    batch_commitment,
+    compile_batch,
+    export_batch_onnx,
+    placeholder,
+    sealed_batch,
+)
 from ..circuit.keys import CircuitArtifacts, setup_circuit
 from ..circuit.package import publish_package
+from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, count_correct, flatten, quantise
+from ..paths import write_atomically
+from ..progress import long_step
 from ..storage import ContentStore
 from ..types import ETHER, Task, TaskConfig, TaskTerms
 from .global_model import store_model
@@ -25,47 +36,134 @@ from .global_model import store_model
 
 @dataclass(frozen=True, kw_only=True)
 class TaskDefinition:
-    """Everything the publisher fixes about a task, off chain: the model, the
-    evaluation set (private to the publisher), the threshold, the rounds, the terms
-    and the pool. `create_task` turns it into the on-chain `TaskConfig`."""
+    """Everything the publisher fixes about a task, off chain: the model, one
+    evaluation batch per round (private to the publisher until each is revealed),
+    the threshold, the terms and the pool. `create_task` turns it into the
+    on-chain `TaskConfig`."""
 
     spec: ModelSpec
-    eval_x: np.ndarray
-    eval_y: np.ndarray
+    batches: tuple[EvaluationBatch, ...]
+    """Round r's evaluation batch is `batches[r - 1]`; all of one size."""
     scale: int = 13
     """Fixed-point scale (bits) of weights and evaluation data in the circuit."""
     threshold: float = 0.3
-    """Accuracy a contribution needs on the evaluation set to be accepted."""
-    rounds: int = 3
+    """Accuracy a contribution needs on its round's batch to be accepted."""
     terms: TaskTerms = field(default_factory=TaskTerms)
     """Schedule (blocks) and economics (stakes, penalties, bond) of the task."""
     reward_pool: int = ETHER
     """Wei paid out to accepted contributions over the rounds."""
 
+    def __post_init__(self) -> None:
+        if not self.batches or len({len(b) for b in self.batches}) != 1:
+            raise ZKPoTValueError(
+                "a task needs one evaluation batch per round, all of one size"
+            )
+
+    @property
+    def rounds(self) -> int:
+        return len(self.batches)
+
     @property
     def eval_samples(self) -> int:
-        return len(self.eval_y)
+        """Samples per batch (the circuit's evaluation size)."""
+        return len(self.batches[0])
 
     @property
     def min_correct(self) -> int:
         """The threshold as a count of correct predictions (rounded up)."""
         return math.ceil(self.threshold * self.eval_samples - 1e-9)
 
+    @property
+    def eval_x(self) -> np.ndarray:
+        """Every batch's samples (the publisher's whole evaluation set)."""
+        return np.concatenate([b.x for b in self.batches])
+
+    @property
+    def eval_y(self) -> np.ndarray:
+        return np.concatenate([b.y for b in self.batches])
+
     def accuracy(self, flat: np.ndarray) -> float:
-        """Float accuracy of weights on the evaluation set."""
-        return (
-            count_correct(self.spec, flat, self.eval_x, self.eval_y) / self.eval_samples
+        """Float accuracy of weights on the whole evaluation set (every batch)."""
+        return count_correct(self.spec, flat, self.eval_x, self.eval_y) / len(
+            self.eval_y
         )
 
 
 def setup_task_circuit(
     definition: TaskDefinition, *, srs: Path | None = None, cache: Path | None = None
 ) -> CircuitArtifacts:
-    """Export a task's evaluation circuit and set it up (cached by circuit digest)."""
+    """Export a task's evaluation circuit, with an all-zero batch in place of the
+    evaluation data, and set it up (cached by circuit digest). The keys serve every
+    batch of that size."""
     d = definition
     with tempfile.TemporaryDirectory(prefix="zkpot-onnx-") as tmp:
-        onnx = export_onnx(d.spec, d.eval_x, d.eval_y, Path(tmp) / "circuit.onnx")
+        onnx = export_batch_onnx(
+            d.spec, placeholder(d.spec, d.eval_samples), Path(tmp) / "circuit.onnx"
+        )
         return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SealedBatch:
+    """The publisher's secret for one round until it reveals it: the batch, its
+    commitment (as proofs on it begin) and the salt that hides it on chain."""
+
+    batch: EvaluationBatch
+    commitment: bytes
+    salt: bytes
+
+    @property
+    def sealed(self) -> bytes:
+        """What the task's `batchCommitments` holds for the round."""
+        return sealed_batch(self.commitment, self.salt)
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "batch": self.batch.to_bytes().hex(),
+            "commitment": self.commitment.hex(),
+            "salt": self.salt.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str], *, features: int) -> SealedBatch:
+        return cls(
+            batch=EvaluationBatch.from_bytes(
+                bytes.fromhex(data["batch"]), features=features
+            ),
+            commitment=bytes.fromhex(data["commitment"]),
+            salt=bytes.fromhex(data["salt"]),
+        )
+
+
+def seal_batches(
+    definition: TaskDefinition, artifacts: CircuitArtifacts
+) -> list[SealedBatch]:
+    """Each round's batch with its commitment and a fresh salt (the commitments
+    are computed from witnesses, without proving)."""
+    sealed = []
+    with tempfile.TemporaryDirectory(prefix="zkpot-batches-") as tmp:
+        for r, batch in enumerate(definition.batches, 1):
+            with long_step(f"committing to evaluation batch {r}/{definition.rounds}"):
+                compiled = compile_batch(
+                    artifacts.settings, definition.spec, batch, Path(tmp) / str(r)
+                )
+                commitment = batch_commitment(artifacts, compiled, definition.spec)
+            sealed.append(
+                SealedBatch(batch=batch, commitment=commitment, salt=new_salt())
+            )
+    return sealed
+
+
+def save_sealed(sealed: list[SealedBatch], path: Path) -> None:
+    """Keep the batch secrets (a restarted publisher must still reveal)."""
+    write_atomically(path, json.dumps([b.to_json() for b in sealed]))
+
+
+def load_sealed(path: Path, *, features: int) -> list[SealedBatch]:
+    return [
+        SealedBatch.from_json(b, features=features)
+        for b in json.loads(Path(path).read_text())
+    ]
 
 
 @dataclass(kw_only=True)
@@ -78,6 +176,8 @@ class TaskPublisher:
     definition: TaskDefinition
     development_srs: bool = True
     """Whether the circuit was set up with a locally generated SRS."""
+    sealed: list[SealedBatch] = field(default_factory=list)
+    """Each round's batch secrets (`seal_batches`), kept until revealed."""
 
     def setup_circuit(
         self, *, srs: Path | None = None, cache: Path | None = None
@@ -101,9 +201,11 @@ class TaskPublisher:
         initial_seed: int = 0,
     ) -> Task:
         """Register the circuit's key with ZKPoT (and its verifier), store the initial model and
-        the circuit package, and create the task, funding its reward pool and the
-        aggregator's bond."""
+        the circuit package, commit to every round's batch, and create the task,
+        funding its reward pool and the aggregator's bond."""
         d = self.definition
+        if not self.sealed:
+            self.sealed = seal_batches(d, artifacts)
         digest = zkpot.register_circuit(self.account, artifacts.vka_words())
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
         model_hash, cid = store_model(self.store, initial, d.scale)
@@ -126,8 +228,19 @@ class TaskPublisher:
                 initial_model_hash=model_hash,
                 initial_model_cid=cid,
                 circuit_cid=package_cid,
+                batch_commitments=tuple(b.sealed for b in self.sealed),
                 terms=d.terms,
             ),
             reward_pool=d.reward_pool,
         )
         return task_info(zkpot, task_id)
+
+    def reveal(self, zkpot: ZKPoTContract, task: Task, round_: int) -> str:
+        """Put round `round_`'s batch in the content store and reveal it on chain
+        (in the round's reveal window); return its CID."""
+        b = self.sealed[round_ - 1]
+        cid = self.store.put(b.batch.to_bytes())
+        zkpot.reveal_batch(
+            self.account, task.task_id, round_, b.commitment, b.salt, cid
+        )
+        return cid

@@ -13,6 +13,9 @@ import {ProofFixture} from "../ZKPoTBase.sol";
 ///         current one is over) run by a publisher, an aggregator and five clients, with
 ///         bounded random actions that seek their phase (an action that needs a later
 ///         phase of the current round rolls the chain forward to it, never backwards).
+///         Every round's batch commitment is to the batch of the fixtures' proofs; the
+///         publisher reveals it when an action moves past the commit phase (now and then
+///         it stays away, or reveals wrongly, and the reveal is missed).
 ///         Every call to ZKPoT is wrapped in try/catch, so a rejected call only counts in
 ///         the statistics; an action that would do nothing at all in the current state is
 ///         discarded (vm.assume), so the run's depth goes to calls that do something. The
@@ -29,6 +32,10 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
 
     bytes32[] internal vka;
     ProofFixture[] internal fixtures;
+    /// @dev The evaluation batch of every fixture's proof (its polynomial commitment), and
+    ///      a proof of model a on another batch.
+    bytes internal batch;
+    bytes internal otherBatchProof;
     address[] internal actors;
     address[] internal accounts;
     uint256[] internal taskIds;
@@ -40,6 +47,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     ///         those the contract accepted (must stay zero).
     uint256 public ghostCorruptedSubmissions;
     uint256 public ghostCorruptedAccepted;
+    /// @notice Reveals that did not open the round's batch commitment or came from another
+    ///         account than the publisher, and how many of those the contract took (must
+    ///         stay zero).
+    uint256 public ghostCorruptedReveals;
+    uint256 public ghostCorruptedRevealsAccepted;
     /// @notice Honest submissions refused as stale although their hash was published only
     ///         by a front-runner, after the round's commit end (must stay zero), and how
     ///         many honest submissions followed such a front-run.
@@ -63,7 +75,9 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         bytes32[] memory vka_,
         bytes32 vkaDigest_,
         uint32 evalSamples_,
-        ProofFixture[] memory fixtures_
+        ProofFixture[] memory fixtures_,
+        bytes memory batch_,
+        bytes memory otherBatchProof_
     ) {
         zkpot = zkpot_;
         vka = vka_;
@@ -72,6 +86,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         for (uint256 i = 0; i < fixtures_.length; i++) {
             fixtures.push(fixtures_[i]);
         }
+        batch = batch_;
+        otherBatchProof = otherBatchProof_;
         publisher = makeAddr("handler publisher");
         aggregator = makeAddr("handler aggregator");
         vm.deal(publisher, 1_000_000 ether);
@@ -104,6 +120,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
                 else calls["round.aggregatorMissed"]++;
             } else if (topic == TaskCompleted.selector) {
                 calls["task.completed"]++;
+            } else if (topic == RevealMissed.selector) {
+                calls["round.revealMissed"]++;
             }
         }
     }
@@ -121,11 +139,12 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.aggregator = aggregator;
         c.aggregatorKey = bytes32(uint256(1));
         c.evalSamples = evalSamples;
-        c.minCorrect = uint32(_bound(seed, 2, 4)); // 4 refuses fixture B (count 3)
+        c.minCorrect = uint32(_bound(seed, 2, 4)); // above 2 refuses fixture b (count 2)
         c.maxClients = uint32(2 + (seed >> 8) % 4);
         c.numRounds = uint32(1 + (seed >> 16) % 3);
         c.registrationBlocks = uint32(1 + (seed >> 24) % 4);
         c.commitBlocks = uint32(2 + (seed >> 32) % 3);
+        c.revealBlocks = uint32(1 + (seed >> 240) % 3);
         c.proofBlocks = uint32(2 + (seed >> 40) % 3);
         c.aggregateBlocks = uint32(1 + (seed >> 48) % 3);
         c.leaderShareBps = uint16((seed >> 56) % 10_001);
@@ -136,6 +155,10 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.initialModelHash = keccak256(abi.encode("initial model", taskIds.length));
         c.initialModelCid = "bafkreiinitial";
         c.circuitCid = "bafkreicircuit";
+        c.batchCommitments = new bytes32[](c.numRounds);
+        for (uint256 r = 0; r < c.numRounds; r++) {
+            c.batchCommitments[r] = keccak256(abi.encode(keccak256(batch), batchSalt(r + 1)));
+        }
         uint256 value = c.aggregatorBond + _bound(pool, 0, 50 ether);
 
         vm.prank(publisher);
@@ -201,15 +224,18 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
 
     /// @notice Each committed client, with probability 3/4, submits: an honest submission
     ///         (10 times in 16) or a corrupted one (a flipped proof byte, a forged count,
-    ///         another fixture's proof, a wrong salt); revealing a junk commitment is a
-    ///         forgery too. Moves from the commit phase into the proof phase.
+    ///         another fixture's proof or a proof on another batch, a wrong salt);
+    ///         revealing a junk commitment is a forgery too. Moves from the commit phase
+    ///         into the reveal window, where the publisher reveals the batch (one time in
+    ///         sixteen it stays away), then to a seeded block of the proof phase.
     function submitProof(uint256 seed) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active);
         seed = uint256(keccak256(abi.encode(seed)));
-        if (block.number >= r.openBlock && block.number <= r.commitEnd) {
-            vm.roll(r.commitEnd + 1 + (seed >> 128) % t.proofBlocks);
-        }
+        bool fromCommitPhase = block.number >= r.openBlock && block.number <= r.commitEnd;
+        if (fromCommitPhase) vm.roll(r.commitEnd + 1 + (seed >> 128) % t.revealBlocks);
+        if ((seed >> 96) % 16 != 0) _revealIfDue(id, t.currentRound, r, seed);
+        if (fromCommitPhase) vm.roll(block.number + (seed >> 160) % (r.proofEnd - block.number + 1));
         bool any;
         for (uint256 i = 0; i < ACTORS; i++) {
             address actor = actors[i];
@@ -228,7 +254,10 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     function closeRound(uint256 callerSeed, uint256 offset) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock);
-        if (_seeksPastProofPhase(r, offset)) vm.roll(r.proofEnd + 1 + offset % (uint256(t.aggregateBlocks) + 2));
+        if (_seeksPastProofPhase(r, offset)) {
+            _revealBeforeSeeking(id, t.currentRound, r, offset);
+            vm.roll(r.proofEnd + 1 + offset % (uint256(t.aggregateBlocks) + 2));
+        }
         _close(id, actors[callerSeed % ACTORS]);
     }
 
@@ -238,7 +267,10 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     function publishGlobalModel(uint256 offset, uint256 modelSeed) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock);
-        if (_seeksPastProofPhase(r, modelSeed)) vm.roll(r.proofEnd + 1 + offset % t.aggregateBlocks);
+        if (_seeksPastProofPhase(r, modelSeed)) {
+            _revealBeforeSeeking(id, t.currentRound, r, modelSeed);
+            vm.roll(r.proofEnd + 1 + offset % t.aggregateBlocks);
+        }
         vm.prank(aggregator);
         try zkpot.publishGlobalModel(id, t.currentRound, keccak256(abi.encode(modelSeed)), "bafkreimodel") {
             calls["publish"]++;
@@ -251,11 +283,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     ///         proof phase on, or now and then an empty commit phase), anyone closes the
     ///         round if it is still open, and anyone finalises it.
     function finalizeWithoutAggregator(uint256 callerSeed) external recorded {
-        (bool active, uint256 id,, ZKPoT.Round memory r) = _current();
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock);
-        if (_seeksPastProofPhase(r, callerSeed) || (block.number > r.proofEnd && block.number <= r.aggregateEnd)) {
-            vm.roll(r.aggregateEnd + 1);
-        }
+        bool seeks = _seeksPastProofPhase(r, callerSeed);
+        if (seeks) _revealBeforeSeeking(id, t.currentRound, r, callerSeed);
+        if (seeks || (block.number > r.proofEnd && block.number <= r.aggregateEnd)) vm.roll(r.aggregateEnd + 1);
         address caller = actors[callerSeed % ACTORS];
         if (r.status == RoundStatus.Open) _close(id, caller);
         vm.prank(caller);
@@ -269,14 +301,16 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     /// @notice An attacker reads the hash a committed client reveals in its pending
     ///         submission and gets a free task on the same circuit, naming that hash as
     ///         its initial model, mined first; then the client's honest submission is
-    ///         mined. Moves from the commit phase into the proof phase.
+    ///         mined. Moves from the commit phase into the reveal window, where the
+    ///         publisher reveals the batch.
     function frontRun(uint256 seed) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock && block.number <= r.proofEnd);
         address victim = actors[seed % ACTORS];
         bytes32 w = _committed[id][t.currentRound][victim];
         vm.assume(w != bytes32(0) && !zkpot.getContribution(id, t.currentRound, victim).submitted);
-        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1 + (seed >> 128) % t.proofBlocks);
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1 + (seed >> 128) % t.revealBlocks);
+        _revealIfDue(id, t.currentRound, r, uint256(keccak256(abi.encode(seed))));
         TaskConfig memory c;
         c.vkaDigest = vkaDigest;
         c.aggregator = makeAddr("front-runner");
@@ -285,6 +319,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.numRounds = 1;
         c.registrationBlocks = 1;
         c.commitBlocks = 1;
+        c.revealBlocks = 1;
         c.proofBlocks = 1;
         c.aggregateBlocks = 1;
         c.minStake = 1;
@@ -292,6 +327,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.initialModelHash = w;
         c.initialModelCid = "bafkreistolen";
         c.circuitCid = "bafkreicircuit";
+        c.batchCommitments = new bytes32[](1);
+        c.batchCommitments[0] = keccak256("the front-runner's batch");
         vm.prank(makeAddr("front-runner"));
         try zkpot.createTask(c) {
             if (_frontRunAt[w] == 0) _frontRunAt[w] = block.number;
@@ -300,6 +337,34 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             calls["frontRun.rejected"]++;
         }
         _submit(id, t.currentRound, victim, w, 0); // honest
+    }
+
+    /// @notice The publisher (or, now and then, a client) reveals the round's batch, rightly
+    ///         or (one time in four) wrongly: a wrong salt, a batch one bit off, no CID.
+    ///         From the commit phase (once someone committed, or one time in eight) the
+    ///         chain first rolls to a seeded block of the reveal window; after the window,
+    ///         one time in eight, the late reveal is tried anyway.
+    function revealBatch(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && block.number >= r.openBlock && r.batchDigest == bytes32(0));
+        vm.assume(block.number <= r.revealEnd || seed % 8 == 0);
+        vm.assume(block.number > r.commitEnd || r.committedCount > 0 || (seed >> 3) % 8 == 0);
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1 + (seed >> 128) % t.revealBlocks);
+        _reveal(id, t.currentRound, seed >> 8);
+    }
+
+    /// @notice The publisher stays away: from the commit phase or the reveal window of a
+    ///         round whose batch is not revealed, the chain rolls to a seeded block past
+    ///         the window and anyone closes the round (its committed clients compensated
+    ///         from the bond). Three calls in four are discarded, so that reveals are
+    ///         missed now and then only.
+    function missReveal(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && seed % 4 == 0 && block.number >= r.openBlock);
+        vm.assume(r.batchDigest == bytes32(0) && block.number <= r.revealEnd);
+        vm.roll(r.revealEnd + 1 + (seed >> 8) % (uint256(t.proofBlocks) + t.aggregateBlocks + 2));
+        calls["missReveal"]++;
+        _close(id, actors[(seed >> 64) % ACTORS]);
     }
 
     /// @notice A client leaves a seeded task (between rounds, with no proof pending).
@@ -339,8 +404,9 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     }
 
     /// @notice A client claims each of its unclaimed accepted contributions in a seeded task
-    ///         (refused while the round is open); with none, one time in eight it claims a
-    ///         seeded round anyway, to see it refused.
+    ///         (refused while the round is open), and its compensation for each finalised
+    ///         round in which it committed and the batch was never revealed; with none,
+    ///         one time in eight it claims a seeded round anyway, to see it refused.
     function claimReward(uint256 taskSeed, uint256 actorSeed) external recorded {
         vm.assume(taskIds.length != 0);
         uint256 id = taskIds[taskSeed % taskIds.length];
@@ -349,8 +415,12 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         bool any;
         for (uint256 round = 1; round <= rounds; round++) {
             ZKPoT.Contribution memory c = zkpot.getContribution(id, round, actor);
-            if (!c.accepted || c.rewardClaimed) continue;
+            ZKPoT.Round memory r = zkpot.getRound(id, round);
+            bool compensated =
+                c.commitment != bytes32(0) && r.batchDigest == bytes32(0) && r.status == RoundStatus.Finalized;
+            if (!(c.accepted || compensated) || c.rewardClaimed) continue;
             any = true;
+            if (compensated) calls["claim.compensation"]++;
             _claim(id, round, actor);
         }
         if (!any) {
@@ -423,6 +493,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         return keccak256(abi.encode("salt", actor, taskId, round));
     }
 
+    /// @notice The publisher's salt for the batch commitment of `round`.
+    function batchSalt(uint256 round) public pure returns (bytes32) {
+        return keccak256(abi.encode("batch salt", round));
+    }
+
     // ================================================================= internals
 
     /// @dev The current task, its current round, and whether it is still running.
@@ -440,9 +515,9 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     }
 
     /// @dev Whether a phase-seeking action rolls the round past its proof phase: from the
-    ///      proof phase, yes; from the commit phase, only one time in eight and only if nobody
-    ///      committed (a commitment is never denied its proof phase), else the call is
-    ///      discarded, so that rounds are not mostly left empty.
+    ///      reveal window or the proof phase, yes; from the commit phase, only one time in
+    ///      eight and only if nobody committed (a commitment is never denied its proof
+    ///      phase), else the call is discarded, so that rounds are not mostly left empty.
     function _seeksPastProofPhase(ZKPoT.Round memory r, uint256 seed) internal view returns (bool) {
         if (block.number > r.proofEnd) return false;
         if (block.number > r.commitEnd) return true;
@@ -455,6 +530,51 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         if (taskIds.length == 0) return false;
         ZKPoT.Task memory t = zkpot.getTask(currentTask());
         return t.status == TaskStatus.Active && block.number < t.startBlock;
+    }
+
+    /// @dev The publisher reveals the round's batch honestly if it is due (not revealed
+    ///      yet, and the chain in the reveal window), one time in four after a corrupted
+    ///      reveal (seeded) that must be refused.
+    function _revealIfDue(uint256 id, uint256 round, ZKPoT.Round memory r, uint256 seed) internal {
+        if (r.batchDigest != bytes32(0) || block.number <= r.commitEnd || block.number > r.revealEnd) return;
+        if ((seed >> 32) % 4 == 0) _reveal(id, round, ((seed >> 48) << 8) | (12 + (seed >> 40) % 4));
+        _reveal(id, round, 0);
+    }
+
+    /// @dev Before a phase-seeking action rolls the round past its proof phase, the
+    ///      publisher reveals a batch still due (from the commit phase, at commitEnd + 1),
+    ///      except one time in sixteen: then the reveal is missed.
+    function _revealBeforeSeeking(uint256 id, uint256 round, ZKPoT.Round memory r, uint256 seed) internal {
+        if (r.batchDigest != bytes32(0) || block.number > r.revealEnd || (seed >> 200) % 16 == 0) return;
+        if (block.number <= r.commitEnd) vm.roll(r.commitEnd + 1);
+        _revealIfDue(id, round, r, uint256(keccak256(abi.encode(seed))));
+    }
+
+    /// @dev One reveal of the round's batch, honest or corrupted as `pick` says: pick % 16
+    ///      is the mode (0-11 honest, 12 a wrong salt, 13 the batch one bit off, 14 no
+    ///      CID, 15 sent by a client).
+    function _reveal(uint256 id, uint256 round, uint256 pick) internal {
+        uint256 mode = pick % 16;
+        bytes memory opening = batch;
+        bytes32 salt = batchSalt(round);
+        string memory cid = "bafkreibatch";
+        address sender = publisher;
+        if (mode == 12) salt = keccak256(abi.encode(salt));
+        if (mode == 13) {
+            uint256 at = (pick >> 8) % opening.length;
+            opening[at] = opening[at] ^ bytes1(uint8(_bound(pick >> 16, 1, 255)));
+        }
+        if (mode == 14) cid = "";
+        if (mode == 15) sender = actors[(pick >> 8) % ACTORS];
+        bool corrupted = mode >= 12;
+        if (corrupted) ghostCorruptedReveals++;
+        vm.prank(sender);
+        try zkpot.revealBatch(id, round, opening, salt, cid) {
+            if (corrupted) ghostCorruptedRevealsAccepted++;
+            calls["reveal"]++;
+        } catch {
+            calls["reveal.rejected"]++;
+        }
     }
 
     function _register(address actor, uint256 stake) internal {
@@ -506,8 +626,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
 
     /// @dev One submission of `actor`, committed to `w`, honest or corrupted as `pick` says:
     ///      pick % 16 is the mode (0-9 honest, 10-11 a flipped proof byte at a seeded
-    ///      position with a seeded mask, 12-13 a forged count, 14 another fixture's proof,
-    ///      15 a wrong salt).
+    ///      position with a seeded mask, 12-13 a forged count, 14 another fixture's proof
+    ///      or a proof on another batch, 15 a wrong salt).
     function _submit(uint256 id, uint256 round, address actor, bytes32 w, uint256 pick) internal {
         uint256 mode = pick % 16;
         uint256 k = 0;
@@ -531,7 +651,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             s.instances[1] = mode == 12 || s.claimedCorrect == 0 ? s.claimedCorrect + 1 : s.claimedCorrect - 1;
             s.claimedCorrect = s.instances[1];
         } else if (mode == 14) {
-            s.proof = fixtures[(k + 1) % fixtures.length].proof;
+            s.proof = (pick >> 64) % 2 == 0 ? fixtures[(k + 1) % fixtures.length].proof : otherBatchProof;
         } else if (mode == 15) {
             s.salt = keccak256(abi.encode(s.salt));
         }
