@@ -64,7 +64,9 @@ def main() -> None:
         .stdout.splitlines()[0]
         .replace(" Version:", "")
     )
-    runs = re.search(r"^optimizer_runs = (\d+)", (ROOT / "foundry.toml").read_text(), re.M)
+    runs = re.search(
+        r"^optimizer_runs = (\d+)", (ROOT / "foundry.toml").read_text(), re.M
+    )
     meta = (
         f"{forge}, solc 0.8.20 (optimizer, {runs.group(1) if runs else '?'} runs), "
         f"{datetime.date.today().isoformat()}, {platform.machine()}."

@@ -64,6 +64,7 @@ def test_the_summary_has_the_byzantine_clients_the_attack_and_the_rounds(
         round_["global_model_by_aggregator"] and round_["global_accuracy"] is not None
     )
     assert set(result["exit_codes"]) == {
+        "publisher",
         "aggregator",
         "watch",
         "client-1",
@@ -106,6 +107,14 @@ def test_the_independent_watcher_process_read_the_same_outcome(sim_run) -> None:
         ]
 
     assert chain_facts(watched) == chain_facts(result["rounds"])
+    # Each round was judged on its own batch, revealed by the publisher process.
+    assert all(r["batch_cid"] for r in watched)
+    publisher_log = (run_dir / "logs" / "publisher.log").read_text()
+    for r in watched:
+        assert (
+            f"round {r['round']}: revealed its evaluation batch ({r['batch_cid']})"
+            in (publisher_log)
+        )
 
 
 def test_every_role_ran_as_its_own_process_with_its_own_key(sim_run) -> None:
