@@ -104,7 +104,7 @@ def test_a_task_from_creation_to_payout(
     submit(zkpot, task, b, proofs, "b")
     to_aggregate_phase(chain, zkpot, task)
     closed = zkpot.closeRound(task, sender=lazy).decode_logs(zkpot.RoundClosed)[0]
-    assert closed.leader == a.address  # a's count (4) beats b's (3)
+    assert closed.leader == a.address  # a's count (6) beats b's (2)
     zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
     round1 = zkpot.getRound(task, 1)
     zkpot.claimReward(task, 1, sender=a)
@@ -112,13 +112,15 @@ def test_a_task_from_creation_to_payout(
     assert zkpot.creditOf(a) == round1.contributorReward + round1.leaderBonus
     assert zkpot.creditOf(b) == round1.contributorReward
 
-    # Round 2: lazy commits and never proves; anyone slashes it; nothing accepted.
+    # Round 2: lazy commits and, the batch revealed, never proves; anyone slashes
+    # it; nothing accepted.
     commit(zkpot, task, lazy, proofs, "a_twin")
+    to_proof_phase(chain, zkpot, task, proofs, publisher)
     to_aggregate_phase(chain, zkpot, task)
     slashed = zkpot.slashMissedProof(task, lazy, sender=a)
     assert slashed.decode_logs(zkpot.ClientSlashed)[0].amount == STAKE // 2
     completed = zkpot.closeRound(task, sender=a).decode_logs(zkpot.TaskCompleted)
-    assert len(completed) == 1 and zkpot.phase(task) == 6  # Phase.Completed
+    assert len(completed) == 1 and zkpot.phase(task) == 8  # Phase.Completed
 
     # Stakes come back (less the penalty); credits are withdrawn in full.
     for c in clients:

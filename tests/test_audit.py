@@ -84,6 +84,9 @@ def test_every_custom_error_is_reached_by_a_test() -> None:
 @pytest.mark.anvil
 @pytest.mark.parametrize("network", ["ethereum:local:test", "ethereum:local:foundry"])
 def test_ape_client_flows(network: str) -> None:
+    # ape's build cache misses changes to imported sources: compile afresh.
+    compiled = run(str(PROJECT_ROOT / ".venv" / "bin" / "ape"), "compile", "--force")
+    assert compiled.returncode == 0, compiled.stdout[-3000:] + compiled.stderr[-3000:]
     out = run(
         str(PROJECT_ROOT / ".venv" / "bin" / "ape"),
         "test",
