@@ -25,6 +25,17 @@ class Shard:
         return np.bincount(self.y, minlength=classes).tolist()
 
 
+def join(parts: list[Shard | None]) -> Shard | None:
+    """The samples and labels of `parts` in one set (None: no part holds any)."""
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    return Shard(
+        x=np.concatenate([p.x for p in present]),
+        y=np.concatenate([p.y for p in present]),
+    )
+
+
 @dataclass(frozen=True)
 class TaskData:
     """The publisher's evaluation batches (one per round) and the clients' shards."""

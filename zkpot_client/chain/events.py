@@ -116,6 +116,14 @@ def revealed_batch(
     )
 
 
+def all_revealed_batches(zkpot: ZKPoTContract, task_id: int) -> list[RevealedBatch]:
+    """Every batch of the task revealed so far, in round order (one log query)."""
+    return [
+        from_abi(RevealedBatch, log["args"], block_number=log["blockNumber"])
+        for log in logs(zkpot, "BatchRevealed", task_id)
+    ]
+
+
 def global_model(
     zkpot: ZKPoTContract, task_id: int, after_round: int
 ) -> tuple[int, str]:

@@ -28,7 +28,7 @@ import numpy as np
 from ..aggregation import fedavg
 from ..circuit.prover import circuit_counts
 from ..config import ATTACK_NAMES, FederationConfig, client_seed
-from ..data import Shard
+from ..data import Shard, join
 from ..model import count_correct, flatten, quantise
 from ..roles.aggregator import exclusion
 from ..roles.byzantine import ATTACKS, byzantine_indices
@@ -242,12 +242,8 @@ class Federation:
         """What the task has published of its evaluation data by round `round_`'s
         commit phase: the batches of the rounds before (revealed after their commit
         phases); the circuit package holds none."""
-        earlier = self.definition.batches[: round_ - 1]
-        if not earlier:
-            return None
-        return Shard(
-            x=np.concatenate([b.x for b in earlier]),
-            y=np.concatenate([b.y for b in earlier]),
+        return join(
+            [Shard(x=b.x, y=b.y) for b in self.definition.batches[: round_ - 1]]
         )
 
     def _verified(

@@ -14,10 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from ..chain.contracts import ZKPoTContract
-from ..chain.events import revealed_batch
+from ..chain.events import all_revealed_batches, revealed_batch
 from ..circuit.batches import (
     EvaluationBatch,
     batch_commitment,
@@ -25,7 +23,7 @@ from ..circuit.batches import (
     compile_batch,
 )
 from ..circuit.keys import CircuitArtifacts
-from ..data import Shard
+from ..data import Shard, join
 from ..exceptions import BatchMismatchError, ContentNotFoundError, ZKPoTValueError
 from ..model import ModelSpec
 from ..paths import cache_dir
@@ -46,20 +44,28 @@ def fetch_batch(
         raise ZKPoTValueError(
             f"round {round_}'s evaluation batch has not been revealed yet"
         )
+    return revealed, load_batch(store, revealed, task, features)
+
+
+def load_batch(
+    store: ContentStore, revealed: RevealedBatch, task: Task, features: int
+) -> EvaluationBatch:
+    """The batch a reveal names, from the store, checked to be a batch of the task's
+    size (not yet against its digest)."""
     try:
         batch = EvaluationBatch.from_bytes(
             store.get(revealed.batch_cid), features=features
         )
     except ZKPoTValueError as exc:
         raise BatchMismatchError(
-            f"round {round_}'s revealed batch {revealed.batch_cid}: {exc}"
+            f"round {revealed.round}'s revealed batch {revealed.batch_cid}: {exc}"
         ) from exc
     if len(batch) != task.eval_samples:
         raise BatchMismatchError(
-            f"round {round_}'s revealed batch has {len(batch)} samples, the task "
-            f"{task.eval_samples}"
+            f"round {revealed.round}'s revealed batch has {len(batch)} samples, the "
+            f"task {task.eval_samples}"
         )
-    return revealed, batch
+    return batch
 
 
 def revealed_batches(
@@ -72,17 +78,16 @@ def revealed_batches(
     """Every batch revealed in the rounds before `before_round`, in one set: once
     revealed, a batch is the task's public labelled data (None: none yet). A batch
     that cannot be read is skipped."""
-    parts = []
-    for r in range(1, before_round):
+    parts: list[Shard | None] = []
+    for revealed in all_revealed_batches(zkpot, task.task_id):
+        if revealed.round >= before_round:
+            continue
         try:
-            parts.append(fetch_batch(zkpot, store, task, r, features)[1])
+            b = load_batch(store, revealed, task, features)
         except (ZKPoTValueError, ContentNotFoundError):
-            continue  # not revealed, or not a batch: nothing to learn from
-    if not parts:
-        return None
-    return Shard(
-        x=np.concatenate([b.x for b in parts]), y=np.concatenate([b.y for b in parts])
-    )
+            continue  # not a batch: nothing to learn from
+        parts.append(Shard(x=b.x, y=b.y))
+    return join(parts)
 
 
 def round_circuit(

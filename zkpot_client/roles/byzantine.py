@@ -26,13 +26,12 @@ from ..chain.events import contributions, logs
 from ..circuit.commitment import weights_hash
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.package import CircuitPackage
-from ..data import Shard
+from ..data import Shard, join
 from ..exceptions import ContractRevertError
 from ..model import quantise
 from ..paths import write_atomically
 from ..rules import Play, PublicRound
 from ..types import Contribution, Proof, Task
-from .batches import revealed_batches
 from .client import Client
 from .global_model import load_global_model
 
@@ -425,8 +424,17 @@ class EvalOverfitClient(ByzantineClient):
     found: Shard | None = None
     """The evaluation data read from the task's publications (None: none found)."""
 
-    def commit_round(self, task: Task, round_: int) -> None:
-        self.found = self.published_evaluation(task, round_)
+    def public_data(self, task: Task, round_: int) -> Shard | None:
+        """Every evaluation sample the task has published by now, trained on as
+        public data: any in its circuit package's ONNX graph, and the batches
+        revealed in earlier rounds."""
+        package = CircuitPackage.from_bytes(self.store.get(task.circuit_cid))
+        self.found = join(
+            [
+                evaluation_in_graph(self.store.get(package.onnx_cid), self.spec.inputs),
+                super().public_data(task, round_),
+            ]
+        )
         self.note(
             round_,
             "read the task's publications",
@@ -434,27 +442,7 @@ class EvalOverfitClient(ByzantineClient):
             if self.found is None
             else f"{len(self.found.y)} evaluation samples found",
         )
-        super().commit_round(task, round_)
-
-    def published_evaluation(self, task: Task, round_: int) -> Shard | None:
-        """Every evaluation sample the task has published by now: any in its circuit
-        package's ONNX graph, and the batches revealed in earlier rounds."""
-        package = CircuitPackage.from_bytes(self.store.get(task.circuit_cid))
-        found = [
-            evaluation_in_graph(self.store.get(package.onnx_cid), self.spec.inputs),
-            revealed_batches(self.zkpot, self.store, task, round_, self.spec.inputs),
-        ]
-        parts = [f for f in found if f is not None]
-        if not parts:
-            return None
-        return Shard(
-            x=np.concatenate([p.x for p in parts]),
-            y=np.concatenate([p.y for p in parts]),
-        )
-
-    def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
-        self.public = self.found  # everything found, trained on as public data
-        return super().local_update(start, round_)
+        return self.found
 
     def play(self, public: PublicRound) -> Play | None:
         self.found = public.published_eval

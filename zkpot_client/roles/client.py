@@ -103,10 +103,13 @@ class Client:
         start = load_global_model(
             self.zkpot, self.store, task.task_id, round_ - 1, self.scale
         )
-        self.public = revealed_batches(
-            self.zkpot, self.store, task, round_, self.spec.inputs
-        )
+        self.public = self.public_data(task, round_)
         return self.local_update(start, round_)
+
+    def public_data(self, task: Task, round_: int) -> Shard | None:
+        """The task's public labelled data before round `round_`: the batches
+        revealed so far."""
+        return revealed_batches(self.zkpot, self.store, task, round_, self.spec.inputs)
 
     def local_update(self, start: np.ndarray, round_: int) -> np.ndarray:
         """This round's model, from the global model `start` (quantised): trained on
