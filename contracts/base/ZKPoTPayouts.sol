@@ -89,9 +89,8 @@ abstract contract ZKPoTPayouts is ZKPoTStorage {
         uint256 round = m.pendingRound;
         if (round == 0) return false;
         Round storage r = _rounds[taskId][round];
-        bool revealed = r.batchDigest != bytes32(0);
-        bool over = round < t.currentRound || t.status != TaskStatus.Active
-            || block.number > (revealed ? r.proofEnd : r.revealEnd);
+        (bool revealed, uint256 endsAt) = _proofWindow(r);
+        bool over = round < t.currentRound || t.status != TaskStatus.Active || block.number > endsAt;
         if (!over) return false;
         m.pendingRound = 0;
         m.bondSettled = true;

@@ -83,9 +83,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         uint256 round = t.currentRound;
         Round storage r = _rounds[taskId][round];
         if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
-        // Without a reveal nobody can prove: the round is over with its reveal window.
-        bool revealed = r.batchDigest != bytes32(0);
-        uint256 endsAt = revealed ? r.proofEnd : r.revealEnd;
+        (bool revealed, uint256 endsAt) = _proofWindow(r);
         if (block.number <= endsAt) revert ZKPoTRoundNotOver(taskId, round, block.number, endsAt);
 
         _close(taskId, t, round, r);

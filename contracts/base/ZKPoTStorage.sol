@@ -69,6 +69,13 @@ abstract contract ZKPoTStorage is IZKPoT {
         if (t.status != TaskStatus.Active) revert ZKPoTTaskNotActive(taskId, t.status);
     }
 
+    /// @dev Whether round `r`'s batch was revealed, and the last block of its proof
+    ///      phase: its reveal window if not (without the batch nobody can prove).
+    function _proofWindow(Round storage r) internal view returns (bool revealed, uint256 endsAt) {
+        revealed = r.batchDigest != bytes32(0);
+        endsAt = revealed ? r.proofEnd : r.revealEnd;
+    }
+
     /// @dev The smaller of `a` and `b`.
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {
         return a < b ? a : b;
