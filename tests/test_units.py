@@ -81,9 +81,8 @@ def test_fedavg_is_the_weighted_mean() -> None:
 
 def test_non_iid_split_covers_every_training_sample_once() -> None:
     data = load_task_data(eval_samples=100, num_clients=4, alpha=0.5, seed=0)
-    assert (
-        len(data.eval_y) == 100 and sorted(np.bincount(data.eval_y)) == [10] * 10
-    )  # stratified
+    labels = data.evaluation.y
+    assert len(labels) == 100 and sorted(np.bincount(labels)) == [10] * 10  # stratified
     assert sum(len(s.y) for s in data.shards) == 1797 - 100
     assert all(len(s.y) > 0 for s in data.shards)
     # Dirichlet(0.5) shards are skewed: some class is rare in some shard.

@@ -46,13 +46,9 @@ class TaskData:
     """Held out from everyone (for measuring models in experiments), if asked for."""
 
     @property
-    def eval_x(self) -> np.ndarray:
-        """Every batch's samples."""
-        return np.concatenate([b.x for b in self.batches])
-
-    @property
-    def eval_y(self) -> np.ndarray:
-        return np.concatenate([b.y for b in self.batches])
+    def evaluation(self) -> EvaluationBatch:
+        """Every batch's samples as one."""
+        return EvaluationBatch.joined(self.batches)
 
 
 def load_task_data(

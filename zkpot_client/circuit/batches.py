@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,15 @@ class EvaluationBatch:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @classmethod
+    def joined(cls, batches: Iterable[EvaluationBatch]) -> EvaluationBatch:
+        """The samples of `batches` as one (a task's whole evaluation set)."""
+        parts = list(batches)
+        return cls(
+            x=np.concatenate([b.x for b in parts]),
+            y=np.concatenate([b.y for b in parts]),
+        )
 
     def to_bytes(self) -> bytes:
         """The batch as the content store keeps it (an uncompressed .npz)."""

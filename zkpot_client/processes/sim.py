@@ -242,8 +242,9 @@ class Federation:
         cfg, t = self.cfg, self.schedule.terms
         box = load_box_key(self.run_dir / "aggregator", create=True)
         task_file = self.run_dir / "task.json"
+        whole = self.data.evaluation
         eval_path = save_arrays(
-            self.run_dir / "publisher" / "eval.npz", self.data.eval_x, self.data.eval_y
+            self.run_dir / "publisher" / "eval.npz", whole.x, whole.y
         )
         args = command_line(
             "publish",

@@ -73,20 +73,10 @@ class TaskDefinition:
         """The threshold as a count of correct predictions (rounded up)."""
         return math.ceil(self.threshold * self.eval_samples - 1e-9)
 
-    @property
-    def eval_x(self) -> np.ndarray:
-        """Every batch's samples (the publisher's whole evaluation set)."""
-        return np.concatenate([b.x for b in self.batches])
-
-    @property
-    def eval_y(self) -> np.ndarray:
-        return np.concatenate([b.y for b in self.batches])
-
     def accuracy(self, flat: np.ndarray) -> float:
         """Float accuracy of weights on the whole evaluation set (every batch)."""
-        return count_correct(self.spec, flat, self.eval_x, self.eval_y) / len(
-            self.eval_y
-        )
+        whole = EvaluationBatch.joined(self.batches)
+        return count_correct(self.spec, flat, whole.x, whole.y) / len(whole)
 
 
 def setup_task_circuit(
