@@ -7,13 +7,15 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..config import FederationConfig
 from ..roles.byzantine import byzantine_indices
 from ..rules import leader, round_rewards
-from .grid import RULES, GridConfig, trace_to_json
+from .grid import RULES, GridConfig, RunTrace, trace_to_json
 from .runner import ExperimentResult, config_key
 
 RULE_NAMES = {"zkpot": "ZKPoT", "fedavg": "plain FedAvg", "learning": "learning-based"}
@@ -66,35 +68,67 @@ def byzantine_share(
     return taken / total if total else 0.0
 
 
+@dataclass(frozen=True)
+class Payout:
+    """What a set of clients got in one ZKPoT run, as the contract pays it
+    (`rules.round_rewards`; ties for the lead go to the lowest index here)."""
+
+    led: int
+    """Rounds one of the clients led."""
+    tied: int
+    """Rounds one of them had the highest verified count, alone or tied."""
+    others_led: int
+    """Rounds another client led."""
+    paid: int
+    """Wei paid to the clients."""
+    total: int
+    """Wei paid to everyone."""
+
+
+def payout(f: FederationConfig, trace: RunTrace, clients: set[int]) -> Payout:
+    """Leadership and rewards of `clients` over the rounds of one ZKPoT `trace`."""
+    led = tied = others = paid = total = 0
+    pool = f.reward_pool
+    for r in trace.rounds:
+        top = leader(r.counts, r.accepted)
+        led += top in clients
+        others += top is not None and top not in clients
+        tied += top is not None and any(
+            r.counts[i] == r.counts[top] for i in clients & set(r.accepted)
+        )
+        rewards, pool = round_rewards(
+            pool, f.rounds - r.round + 1, r.accepted, top, f.terms.leader_share_bps
+        )
+        paid += sum(v for i, v in rewards.items() if i in clients)
+        total += sum(rewards.values())
+    return Payout(led, tied, others, paid, total)
+
+
 def leadership(
     result: ExperimentResult, byzantine: int, attack: str | None
 ) -> tuple[float, float, float]:
     """Under ZKPoT, over seeds and rounds: the share of rounds each Byzantine
     client led and each honest client led (means per client), and the Byzantine
-    clients' share of all rewards paid (the contract's payout, `rules.round_rewards`).
-    With `attack` None: the same clients (those the seed draws as Byzantine) in the
-    honest federation, for comparison."""
+    clients' share of all rewards paid. With `attack` None: the same clients (those
+    the seed draws as Byzantine) in the honest federation, for comparison."""
     f = result.cfg.federation
-    led_bad = led_good = paid_bad = paid = 0
-    for seed in result.cfg.seeds:
-        bad = set(byzantine_indices(f.clients, byzantine, seed))
-        trace = result.traces[config_key(byzantine if attack else 0, attack, seed)]
-        pool = f.reward_pool
-        for r in trace["zkpot"].rounds:
-            top = leader(r.counts, r.accepted)
-            led_bad += top in bad
-            led_good += top is not None and top not in bad
-            rewards, pool = round_rewards(
-                pool, f.rounds - r.round + 1, r.accepted, top, f.terms.leader_share_bps
-            )
-            paid_bad += sum(v for i, v in rewards.items() if i in bad)
-            paid += sum(rewards.values())
+    runs = [
+        payout(
+            f,
+            result.traces[config_key(byzantine if attack else 0, attack, seed)][
+                "zkpot"
+            ],
+            set(byzantine_indices(f.clients, byzantine, seed)),
+        )
+        for seed in result.cfg.seeds
+    ]
     rounds = f.rounds * len(result.cfg.seeds)
     honest = f.clients - byzantine
+    paid = sum(p.total for p in runs)
     return (
-        led_bad / (rounds * byzantine),
-        led_good / (rounds * honest) if honest else 0.0,
-        paid_bad / paid if paid else 0.0,
+        sum(p.led for p in runs) / (rounds * byzantine),
+        sum(p.others_led for p in runs) / (rounds * honest) if honest else 0.0,
+        sum(p.paid for p in runs) / paid if paid else 0.0,
     )
 
 
@@ -378,9 +412,11 @@ def _real_section(result: ExperimentResult) -> list[str]:
             f"{same([x.accuracy_agrees for x in r.rounds])} | "
             f"{r.seconds / 60:.1f} min |"
         )
-    bad = set(byzantine_indices(result.cfg.federation.clients, 3, 0))
+    f = result.cfg.federation
+    bad = set(byzantine_indices(f.clients, 3, 0))
     measured = [r for r in result.real if any(x.chain_rewards for x in r.rounds)]
     if measured:
+        alone = payout(f, result.traces[config_key(0, None, 0)]["zkpot"], bad)
         lines += [
             "",
             "What the contract paid in these runs (leaders and rewards from its events; accuracy of each "
@@ -401,6 +437,13 @@ def _real_section(result: ExperimentResult) -> list[str]:
                 f"{paid_bad / paid if paid else 0:.0%} ({len(bad) / result.cfg.federation.clients:.0%}) | "
                 f"{'-' if final is None else f'{final:.3f}'} |"
             )
+        lines += [
+            "",
+            f"The same clients honest, in the grid's federation of seed 0 without attackers: they lead "
+            f"{alone.led} of {f.rounds} rounds and have the highest verified count, alone or tied, in "
+            f"{alone.tied}; they take {alone.paid / alone.total if alone.total else 0:.0%} of the rewards "
+            "(the grid gives a tie to the lowest index, the contract to a seeded hash).",
+        ]
     return lines
 
 
