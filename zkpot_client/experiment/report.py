@@ -256,9 +256,10 @@ def write_report(
         f"- Model: MLP 64-{cfg.federation.hidden}-10, {cfg.federation.training.epochs} local epochs of SGD per round, {cfg.federation.rounds} rounds, "
         f"seeds {', '.join(map(str, cfg.seeds))} (each seed draws the split, the evaluation set, the "
         "initial model and which clients are Byzantine).",
-        f"- Acceptance: at least {cfg.federation.threshold:.0%} correct on the task's {cfg.federation.eval_samples} evaluation "
-        f"samples (the circuit's, 2^15 rows). Accuracy below is measured on {cfg.federation.test_samples} further "
-        "samples that no client, circuit or validator ever sees.",
+        f"- Acceptance: at least {cfg.federation.threshold:.0%} correct on the round's evaluation batch, "
+        f"{cfg.federation.eval_samples} samples, a fresh batch each round that the publisher committed to before the "
+        "task opened and reveals after the round's commit phase (the circuit has 2^15 rows). Accuracy below is "
+        f"measured on {cfg.federation.test_samples} further samples that no client, circuit or validator ever sees.",
         f"- Byzantine clients: {', '.join(map(str, cfg.byzantine_levels))} of {cfg.federation.clients}, one attack at a time "
         "(docs/attacks.md describes each).",
         "- Rules: **ZKPoT** accepts a contribution when its proof would be accepted: the count is the circuit's "
