@@ -25,7 +25,7 @@ def models_along_training(spec: ModelSpec, data, count: int) -> list[np.ndarray]
         start = flatten(spec.build(seed=i))
         out.append(
             quantise(
-                train_local(spec, start, shard.x, shard.y, epochs=i % 4, seed=i)
+                train_local(spec, start, shard.x, shard.y, epochs=3 * (i % 4), seed=i)
                 if i % 4
                 else start,
                 SCALE,

@@ -285,3 +285,32 @@ def test_a_compressed_commitment_point_is_the_proofs_uncompressed_one() -> None:
         )
     with pytest.raises(ZKPoTValueError, match="not a point"):
         g1_uncompressed((4).to_bytes(32, "little"))  # 4^3 + 3 has no square root
+
+
+def test_the_demo_measures_global_models_on_samples_nobody_trains_on() -> None:
+    """Revealed batches become training data, so the demo's global-model accuracy
+    is taken on a held-out test set; holding it out leaves the batches (and so
+    the circuit and its keys) as they were."""
+    from zkpot_client.config import FederationConfig
+    from zkpot_client.demo import global_model_measure
+    from zkpot_client.model import count_correct
+
+    cfg = FederationConfig.demo()
+    data = cfg.data()
+    assert data.test is not None and len(data.test.y) == 300
+    without = cfg.with_(test_samples=0).data()
+    for b, same in zip(data.batches, without.batches, strict=True):
+        np.testing.assert_array_equal(b.x, same.x)
+    seen = {r.tobytes() for b in data.batches for r in b.x}
+    seen |= {r.tobytes() for s in data.shards for r in s.x}
+    assert (
+        sum(len(s.y) for s in data.shards)
+        == sum(len(s.y) for s in without.shards) - 300
+    )
+    held = {r.tobytes() for r in data.test.x}
+    assert not held & seen
+    definition = cfg.definition(data)
+    w = flatten(definition.spec.build(seed=1))
+    measured = global_model_measure(definition, data.test)(w)
+    assert measured == count_correct(definition.spec, w, data.test.x, data.test.y) / 300
+    assert global_model_measure(definition, None)(w) == definition.accuracy(w)

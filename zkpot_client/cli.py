@@ -98,7 +98,7 @@ def demo(
     print_rounds(result.rounds)
     final = result.rounds[-1].global_accuracy
     if final is not None:
-        click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
+        click.echo(f"final global-model accuracy on held-out test data: {final:.2f}")
     if json_path:
         write_json(rounds_json(result.rounds), json_path)
         click.echo(f"summary written to {json_path}")

@@ -88,8 +88,10 @@ class FederationConfig:
     # ------------------------------------------------------------ presets
     @classmethod
     def demo(cls, **kw: Any) -> FederationConfig:
-        """`zkpot demo`: four clients, three rounds, on the embedded chain."""
-        return cls(terms=DEMO_TERMS, **kw)
+        """`zkpot demo`: four clients, three rounds, on the embedded chain, and a
+        held-out test set for the global models (the evaluation batches are
+        public once revealed, and clients train on them)."""
+        return cls(**{"terms": DEMO_TERMS, "test_samples": 300, **kw})
 
     @classmethod
     def sim(cls, **kw: Any) -> FederationConfig:

@@ -12,14 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .chain.backend import Chain, dev_accounts
 from .chain.records import record_hash, verify_record_chain
 from .config import FederationConfig, client_seed
 from .crypto import new_keypair
+from .data import Shard
+from .model import accuracy as float_accuracy
 from .progress import info
 from .roles.aggregator import Aggregator
 from .roles.client import Client
-from .roles.publisher import TaskPublisher
+from .roles.publisher import TaskDefinition, TaskPublisher
 from .rounds import RoundDriver
 from .storage import LocalDirStore
 from .summary import summarise_task
@@ -36,6 +40,16 @@ class DemoResult:
     verifier_address: str
     store_dir: Path
     names: dict[str, str]
+
+
+def global_model_measure(
+    definition: TaskDefinition, test: Shard | None
+) -> Callable[[np.ndarray], float]:
+    """Accuracy of a global model on the held-out test set, or, without one, on
+    the task's evaluation batches (which clients train on once revealed)."""
+    if test is None:
+        return definition.accuracy
+    return lambda w: float_accuracy(definition.spec, w, test.x, test.y)
 
 
 def run_demo(
@@ -112,6 +126,7 @@ def run_demo(
         publisher=publisher,
     )
     driver.start()
+    measure = global_model_measure(definition, data.test)
     summaries: list[RoundSummary] = []
     for r in range(1, cfg.rounds + 1):
         info(f"[bold]round {r}[/]")
@@ -125,7 +140,7 @@ def run_demo(
             task.task_id,
             definition.eval_samples,
             store=store,
-            accuracy=definition.accuracy,
+            accuracy=measure,
             names=names,
             prove_seconds=driver.prove_seconds,
             only_round=r,

@@ -107,3 +107,8 @@ def count_correct(
             torch.as_tensor(x, dtype=torch.float32),
         )
         return int((logits.argmax(dim=1) == torch.as_tensor(y)).sum())
+
+
+def accuracy(spec: ModelSpec, flat: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of the samples the weights classify correctly (float torch)."""
+    return count_correct(spec, flat, x, y) / len(y)

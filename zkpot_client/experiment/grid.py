@@ -29,6 +29,7 @@ from ..aggregation import fedavg
 from ..circuit.prover import circuit_counts
 from ..config import ATTACK_NAMES, FederationConfig, client_seed
 from ..data import Shard, join
+from ..model import accuracy as float_accuracy
 from ..model import count_correct, flatten, quantise
 from ..roles.aggregator import exclusion
 from ..roles.byzantine import ATTACKS, byzantine_indices
@@ -287,7 +288,7 @@ class Federation:
         test = self.data.test
         if test is None:
             return float("nan")
-        return count_correct(self.cfg.federation.spec, w, test.x, test.y) / len(test.y)
+        return float_accuracy(self.cfg.federation.spec, w, test.x, test.y)
 
 
 def trace_to_json(trace: RunTrace) -> dict[str, Any]:

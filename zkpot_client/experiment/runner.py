@@ -187,7 +187,7 @@ def held_out_accuracy(
 ) -> Callable[[str | None], float | None]:
     """Accuracy on the run's held-out test set of a global model in its store."""
     from ..crypto import weights_from_bytes
-    from ..model import count_correct
+    from ..model import accuracy as float_accuracy
     from ..storage import LocalDirStore
 
     test = cfg.federation.data(seed).test
@@ -197,7 +197,7 @@ def held_out_accuracy(
         if cid is None or test is None:
             return None
         w = weights_from_bytes(store.get(cid))
-        return count_correct(cfg.federation.spec, w, test.x, test.y) / len(test.y)
+        return float_accuracy(cfg.federation.spec, w, test.x, test.y)
 
     return accuracy
 

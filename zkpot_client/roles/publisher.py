@@ -26,7 +26,8 @@ from ..circuit.batches import (
 from ..circuit.keys import CircuitArtifacts, setup_circuit
 from ..circuit.package import publish_package
 from ..exceptions import ZKPoTValueError
-from ..model import ModelSpec, count_correct, flatten, quantise
+from ..model import ModelSpec, flatten, quantise
+from ..model import accuracy as float_accuracy  # the task's own `accuracy` is a method
 from ..paths import write_atomically
 from ..progress import long_step
 from ..storage import ContentStore
@@ -76,7 +77,7 @@ class TaskDefinition:
     def accuracy(self, flat: np.ndarray) -> float:
         """Float accuracy of weights on the whole evaluation set (every batch)."""
         whole = EvaluationBatch.joined(self.batches)
-        return count_correct(self.spec, flat, whole.x, whole.y) / len(whole)
+        return float_accuracy(self.spec, flat, whole.x, whole.y)
 
 
 def setup_task_circuit(
