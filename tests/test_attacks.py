@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
+from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached, tiny_task
 
 from zkpot_client.aggregation import fedavg
 from zkpot_client.chain.backend import AnvilNode, dev_accounts
@@ -77,7 +77,11 @@ class AttackRun:
 
     def global_model(self, after_round: int) -> np.ndarray:
         return load_global_model(
-            self.zkpot, self.store, self.task.task_id, after_round, SCALE
+            self.zkpot,
+            self.store,
+            self.task.task_id,
+            after_round,
+            tiny_task(0).artifacts,
         )
 
 
@@ -117,7 +121,11 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     )
     zkpot = publisher.deploy()
     aggregator = Aggregator(
-        account=accounts[0], zkpot=zkpot, store=store, key=new_keypair(), scale=SCALE
+        account=accounts[0],
+        zkpot=zkpot,
+        store=store,
+        key=new_keypair(),
+        circuit=tiny.artifacts,
     )
     task = publisher.create_task(
         zkpot,
@@ -135,6 +143,7 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
             shard=data.shards[shard],
             spec=TINY_SPEC,
             scale=SCALE,
+            circuit=tiny.artifacts,
             training=TrainingConfig(epochs=10),
             seed=shard,
         )

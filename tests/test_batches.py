@@ -63,7 +63,7 @@ def test_a_proof_on_another_rounds_batch_is_refused(
     round's statement."""
     d, client = deployment, deployment.accounts[1]
     assert proven_a_batch2.proof.weights_hash == proven_a.proof.weights_hash
-    assert proven_a_batch2.proof.proof[:64] == tiny.commitment(2) != d.batch
+    assert proven_a_batch2.proof.proof[64:128] == tiny.commitment(2) != d.batch
     salt = d.commit(client, proven_a.proof.weights_hash)
     d.to_proof_phase()
     with reverts(

@@ -52,6 +52,7 @@ def test_demo_circuit_counts_exactly_what_float_torch_counts(tmp_path) -> None:
         export_batch_onnx(spec, placeholder(spec, 100), tmp_path / "c.onnx"),
         tmp_path / "setup",
         scale=SCALE,
+        data_scale=definition.data_scale,
     )
     models = models_along_training(spec, data, 8)
     for r, batch in enumerate(definition.batches, 1):
@@ -108,7 +109,7 @@ def test_the_circuit_digest_binds_the_srs(tiny, tmp_path) -> None:
     from zkpot_client.circuit.keys import circuit_digest
 
     a = tiny.artifacts
-    args = (a.onnx, a.scale, a.logrows)
+    args = (a.onnx, a.layout)
     assert circuit_digest(*args, a.srs_path) == a.digest
     other = tmp_path / "other.srs"
     raw = bytearray(a.srs_path.read_bytes())

@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pytest
 from conftest import open_task
-from tiny import SCALE
 
 from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
@@ -102,7 +101,11 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
     )
     store = LocalDirStore(tmp_path)
     aggregator = Aggregator(
-        account=d.publisher, zkpot=d.zkpot, store=store, key=new_keypair(), scale=SCALE
+        account=d.publisher,
+        zkpot=d.zkpot,
+        store=store,
+        key=new_keypair(),
+        circuit=tiny.artifacts,
     )
     swapper, honest = d.accounts[1], d.accounts[2]
     salt_s = d.commit(swapper, proven_a.proof.weights_hash)
@@ -128,7 +131,7 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
     result = aggregator.aggregate(d.task.task_id, 1)
     assert result.included == (honest.address,)
     assert "do not hash" in result.excluded[swapper.address]
-    assert result.model_hash == weights_hash(proven_b.weights, SCALE)
+    assert result.model_hash == weights_hash(proven_b.weights, tiny.artifacts)
 
 
 def test_cli_help_and_bad_input() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import TEST_TERMS, Deployment, open_task
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from zkpot_client.chain.backend import AnvilNode, Chain, dev_accounts
 from zkpot_client.chain.contracts import (
@@ -77,10 +78,11 @@ def send_pending(
 
 
 def pending_weights_hash(d: Deployment, tx_hash: bytes) -> bytes:
-    """What a mempool watcher reads from a pending submitProof: instances[0]."""
+    """What a mempool watcher reads from a pending submitProof: the hash of the
+    weights commitment the proof begins with."""
     tx = d.chain.w3.eth.get_transaction(tx_hash)
     _, params = d.zkpot.contract.decode_function_input(tx["input"])
-    return int(params["submission"]["instances"][0]).to_bytes(32, "big")
+    return keccak(bytes(params["submission"]["proof"])[:64])
 
 
 def front_running_task(d: Deployment, attacker: LocalAccount, model_hash: bytes) -> Any:

@@ -239,9 +239,9 @@ def test_rejects_a_claim_that_differs_from_the_proven_count(
     assert err.value.name == "ZKPoTClaimMismatch"
     assert err.value.error_args == {"claimed": claim, "proven": proven_a.proof.correct}
     # Raising the public count itself breaks the proof.
-    forged = (proven_a.proof.instances[0], proven_a.proof.instances[1] + 1)
+    forged = (proven_a.proof.correct + 1,)
     with reverts("ZKPoTProofRejected", taskId=d.task_id, client=client.address):
-        d.submit(client, proven_a, salt, claimed_correct=forged[1], instances=forged)
+        d.submit(client, proven_a, salt, claimed_correct=forged[0], instances=forged)
     assert_nothing_recorded(d, client)
 
 
@@ -572,6 +572,7 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
         shard=tiny.data.shards[0],
         spec=TINY_SPEC,
         scale=SCALE,
+        circuit=tiny.artifacts,
     )
     with pytest.raises(ZKPoTValueError, match="already submitted"):
         client.commit(d.task, 2, proven_a.weights)

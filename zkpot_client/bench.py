@@ -4,7 +4,6 @@ memory, proof size, on-chain verification gas and calldata."""
 from __future__ import annotations
 
 import platform
-import resource
 import statistics
 import tempfile
 import time
@@ -12,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from .chain.backend import Chain, dev_accounts
+from .circuit import ezkl_ops
 from .config import FederationConfig
 from .crypto import new_keypair
 from .roles.batches import round_circuit
@@ -61,6 +61,7 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
         shard=data.shards[0],
         spec=spec,
         scale=cfg.scale,
+        circuit=artifacts,
         training=cfg.training,
     )
     client.register(task)
@@ -82,7 +83,7 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
     for _ in range(max(proofs, 1)):
         driver.prove(1, [client])
         prove_seconds.append(driver.prove_seconds[(1, client.address)])
-    peak_child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_prover_kib = ezkl_ops.peak_kib["prove"]  # the last proof's own child
     receipt = client.submit(task, artifacts.vka_words())
     assert receipt is not None
     tx = chain.w3.eth.get_transaction(receipt["transactionHash"])
@@ -100,7 +101,7 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
         "proving_key_mib": round(artifacts.pk.stat().st_size / 2**20),
         "prove_seconds": [round(s, 1) for s in prove_seconds],
         "prove_seconds_median": round(statistics.median(prove_seconds), 1),
-        "peak_prover_memory_mib": round(peak_child_kib / 1024),
+        "peak_prover_memory_mib": round(peak_prover_kib / 1024),
         "proof_bytes": len(proof.proof) if proof else None,
         "submit_gas": int(receipt["gasUsed"]),
         "submit_calldata_bytes": len(tx["input"]),

@@ -368,17 +368,20 @@ def _reveal(**kw: Any) -> int:
     is_flag=True,
     help="Print the public sealing key (creating the key pair if needed) and exit.",
 )
+@CACHE_DIR
 @_POLL
 def aggregate(**kw: Any) -> None:
     """Run a task's aggregator until the task is over: after each proof phase, close
     the round, open the accepted contributions' sealed weights, keep those that
-    match their commitment, average them and publish the global model."""
+    match their commitment, average them and publish the global model. Sets the
+    task's circuit up first (a cache hit where a client already has): weights are
+    committed under it."""
     _guard(lambda: _aggregate(**kw))
 
 
 def _aggregate(**kw: Any) -> int:
     from .chain.accounts import load_account
-    from .circuit.package import CircuitPackage
+    from .circuit.package import setup_from_package
     from .processes.aggregator_process import load_box_key, make_aggregator
     from .processes.common import RoleContext, exit_on_interrupt
     from .storage import LocalDirStore
@@ -392,8 +395,10 @@ def _aggregate(**kw: Any) -> int:
     ctx = RoleContext.open(
         "aggregator", kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
     )
-    package = CircuitPackage.from_bytes(store.get(ctx.task.circuit_cid))
-    process = make_aggregator(account, ctx, store, kw["state_dir"], package.scale)
+    _, artifacts = setup_from_package(
+        store, ctx.task.circuit_cid, ctx.task.vka_digest, cache=kw["cache_dir"]
+    )
+    process = make_aggregator(account, ctx, store, kw["state_dir"], artifacts)
     return exit_on_interrupt(process.run)
 
 
@@ -471,6 +476,7 @@ def _client(**kw: Any) -> int:
         shard=shard,
         spec=package.spec,
         scale=package.scale,
+        circuit=artifacts,
         training=TrainingConfig(epochs=kw["epochs"], lr=kw["lr"]),
         seed=kw["seed"],
         state_dir=kw["state_dir"],

@@ -86,7 +86,7 @@ def run_demo(
         zkpot=zkpot,
         store=store,
         key=new_keypair(),
-        scale=cfg.scale,
+        circuit=artifacts,
     )
     task = publisher.create_task(
         zkpot,
@@ -108,6 +108,7 @@ def run_demo(
             shard=shard,
             spec=spec,
             scale=cfg.scale,
+            circuit=artifacts,
             training=cfg.training,
             seed=client_seed(cfg.seed, i),
         )

@@ -242,9 +242,21 @@ class ContributionState:
 
 
 # ---------------------------------------------------------------- what a client makes
+WEIGHTS_COMMITMENT_BYTES = 64
+"""A proof's first bytes: the KZG commitment to the weights (one G1 point)."""
+
+
+def commitment_hash(commitment: bytes) -> int:
+    """keccak256 of a weights commitment: the weights hash the chain records."""
+    from eth_utils import keccak
+
+    return int.from_bytes(keccak(commitment), "big")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Proof:
-    """An ezkl proof with its public instances `[weights_hash, correct]`."""
+    """An ezkl proof and its public instances `[correct]`. The proof begins with
+    the commitment to the weights (64 bytes), then the batch's."""
 
     proof: bytes
     instances: tuple[int, ...]
@@ -252,11 +264,12 @@ class Proof:
 
     @property
     def weights_hash(self) -> int:
-        return self.instances[0]
+        """The hash of the weights commitment the proof begins with."""
+        return commitment_hash(self.proof[:WEIGHTS_COMMITMENT_BYTES])
 
     @property
     def correct(self) -> int:
-        return self.instances[1]
+        return self.instances[0]
 
     def to_json(self) -> dict[str, object]:
         return {

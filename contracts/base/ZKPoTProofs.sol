@@ -14,8 +14,11 @@ import {ZKPoTPayouts} from "./ZKPoTPayouts.sol";
 ///      each weights hash was revealed by a verified proof, and in which each model
 ///      was published as a global model, per circuit.
 abstract contract ZKPoTProofs is ZKPoTPayouts {
-    /// @dev Number of public instances of the evaluation circuit: weights hash, count.
-    uint256 private constant NUM_INSTANCES = 2;
+    /// @dev Number of public instances of the evaluation circuit: the count.
+    uint256 private constant NUM_INSTANCES = 1;
+    /// @dev A proof begins with the KZG commitment to the weights (one G1 point), then
+    ///      the commitment to the batch.
+    uint256 private constant WEIGHTS_COMMITMENT_BYTES = 64;
 
     // ----------------------------------------------------------------- VIEWS
 
@@ -45,20 +48,25 @@ abstract contract ZKPoTProofs is ZKPoTPayouts {
 
     // ----------------------------------------------------------------- INTERNAL
 
-    /// @dev Checks that the sender may submit and that `instances[0]` and `salt` open
-    ///      its commitment; returns the revealed weights hash.
+    /// @dev Checks that the sender may submit, that the proof has the circuit's length
+    ///      and that its weights commitment and `salt` open the sender's commitment;
+    ///      returns the revealed weights hash (keccak256 of the weights commitment) and
+    ///      the proven count.
     function _checkOpening(
+        Task storage t,
         uint256 taskId,
         uint256 round,
         Contribution storage c,
-        uint256[] calldata instances,
-        bytes32 salt
-    ) internal view returns (bytes32 weightsHash) {
+        Submission calldata s
+    ) internal view returns (bytes32 weightsHash, uint256 proven) {
         if (c.submitted) revert ZKPoTAlreadySubmitted(taskId, round, msg.sender);
         if (c.commitment == bytes32(0)) revert ZKPoTNoCommitment(taskId, round, msg.sender);
-        if (instances.length != NUM_INSTANCES) revert ZKPoTMalformedInstances(instances.length);
-        weightsHash = bytes32(instances[0]);
-        bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, salt);
+        if (s.instances.length != NUM_INSTANCES) revert ZKPoTMalformedInstances(s.instances.length);
+        if (s.proof.length != t.proofLength) revert ZKPoTWrongProofLength(taskId, t.proofLength, s.proof.length);
+        proven = s.instances[0];
+        // The task's proofs are longer than the commitments they begin with.
+        weightsHash = keccak256(s.proof[:WEIGHTS_COMMITMENT_BYTES]);
+        bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, s.salt);
         if (opened != c.commitment) revert ZKPoTCommitmentMismatch(msg.sender, c.commitment, opened);
     }
 
@@ -80,18 +88,20 @@ abstract contract ZKPoTProofs is ZKPoTPayouts {
         if (published != 0 && published <= commitEnd) revert ZKPoTStaleModel(taskId, round, weightsHash);
     }
 
-    /// @dev Checks that the proof's length and artefact are the task's and that it was
-    ///      made on the round's revealed batch (a proof begins with the commitment to the
-    ///      circuit's parameter column, which holds the batch), then has the task's
-    ///      verifier check the proof. The verifier itself ignores trailing bytes.
+    /// @dev Checks that the proof's artefact is the task's and that it was
+    ///      made on the round's revealed batch (after the weights commitment, a proof
+    ///      carries the commitment to the circuit's parameter column, which holds the
+    ///      batch), then has the task's verifier check the proof. The verifier itself
+    ///      ignores trailing bytes.
     function _checkProof(Task storage t, Round storage r, uint256 taskId, uint256 round, Submission calldata s)
         internal
         view
     {
-        if (s.proof.length != t.proofLength) revert ZKPoTWrongProofLength(taskId, t.proofLength, s.proof.length);
         bytes32 digest = keccak256(abi.encodePacked(s.vka));
         if (digest != t.vkaDigest) revert ZKPoTVerifyingKeyMismatch(taskId, t.vkaDigest, digest);
-        bytes32 batch = s.proof.length < r.batchLength ? bytes32(0) : keccak256(s.proof[:r.batchLength]);
+        uint256 batchEnd = WEIGHTS_COMMITMENT_BYTES + r.batchLength;
+        bytes32 batch =
+            s.proof.length < batchEnd ? bytes32(0) : keccak256(s.proof[WEIGHTS_COMMITMENT_BYTES:batchEnd]);
         if (batch != r.batchDigest) revert ZKPoTWrongBatch(taskId, round, r.batchDigest, batch);
         // A static call: the verifier cannot modify state or re-enter us with effects.
         if (!Halo2VerifierAdapter.verify(verifier, s.proof, s.instances, s.vka, digest)) {

@@ -68,9 +68,8 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         }
         if (r.batchDigest == bytes32(0)) revert ZKPoTBatchNotRevealed(taskId, round);
         Contribution storage c = _contributions[taskId][round][msg.sender];
-        bytes32 weightsHash = _checkOpening(taskId, round, c, submission.instances, submission.salt);
+        (bytes32 weightsHash, uint256 proven) = _checkOpening(t, taskId, round, c, submission);
         _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
-        uint256 proven = submission.instances[1];
         if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
         if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
         _checkProof(t, r, taskId, round, submission);
@@ -196,7 +195,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         bytes32 weightsHash,
         Submission calldata submission
     ) internal {
-        uint256 proven = submission.instances[1];
+        uint256 proven = submission.instances[0];
         // Safe cast: proven <= evalSamples, itself a uint32 (checked by the caller).
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 count = uint32(proven);

@@ -88,7 +88,7 @@ interface IZKPoT is IZKPoTTypes {
     ///         aggregate phase (closing the round first if needed); finalises the round.
     /// @param taskId The task.
     /// @param round The task's current round.
-    /// @param modelHash Poseidon hash of the global model's weights.
+    /// @param modelHash Weights hash of the global model (keccak256 of its KZG commitment).
     /// @param cid Content identifier of the global model.
     function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external;
 
@@ -190,7 +190,7 @@ interface IZKPoT is IZKPoTTypes {
     /// @param client The committing account.
     /// @param taskId The task.
     /// @param round The round.
-    /// @param weightsHash Poseidon hash of the weights (the proof's instances[0]).
+    /// @param weightsHash Weights hash: keccak256 of the KZG commitment to the weights a proof begins with.
     /// @param salt A random 32-byte salt.
     /// @return The commitment, keccak256(abi.encode(client, taskId, round, weightsHash, salt)).
     function commitmentOf(address client, uint256 taskId, uint256 round, bytes32 weightsHash, bytes32 salt)
@@ -202,20 +202,20 @@ interface IZKPoT is IZKPoTTypes {
     ///         circuit (zero: never). A client checks it before committing: a model
     ///         revealed before its commitment cannot be its contribution.
     /// @param vkaDigest The circuit's key artefact digest.
-    /// @param weightsHash Poseidon hash of the weights.
+    /// @param weightsHash Weights hash (keccak256 of the weights' KZG commitment).
     /// @return The block number, or zero.
     function modelSubmittedAt(bytes32 vkaDigest, bytes32 weightsHash) external view returns (uint256);
 
     /// @notice The first block in which a model was published as a global model (a
     ///         task's initial model or an aggregate) under a circuit (zero: never).
     /// @param vkaDigest The circuit's key artefact digest.
-    /// @param modelHash Poseidon hash of the model's weights.
+    /// @param modelHash Weights hash of the model (keccak256 of its KZG commitment).
     /// @return The block number, or zero.
     function globalModelPublishedAt(bytes32 vkaDigest, bytes32 modelHash) external view returns (uint256);
 
     /// @notice Whether a weights hash was already submitted in a task.
     /// @param taskId The task.
-    /// @param weightsHash Poseidon hash of the weights.
+    /// @param weightsHash Weights hash (keccak256 of the weights' KZG commitment).
     /// @return True once a proof of these weights verified in the task.
     function modelUsedInTask(uint256 taskId, bytes32 weightsHash) external view returns (bool);
 

@@ -64,7 +64,7 @@ interface IZKPoTTypes {
     /// @param aggregatorBond Bond for the aggregator, posted by the publisher (part of msg.value).
     /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline,
     ///        or the publisher misses a reveal.
-    /// @param initialModelHash Poseidon hash of the initial global model's weights.
+    /// @param initialModelHash Weights hash of the initial global model (keccak256 of its KZG commitment).
     /// @param initialModelCid Content identifier of the initial global model.
     /// @param circuitCid Content identifier of the task's circuit package (the ONNX
     ///        evaluation circuit without any evaluation data, its settings, the SRS and
@@ -100,10 +100,11 @@ interface IZKPoTTypes {
     }
 
     /// @notice A proof of accuracy and what goes with it.
-    /// @param proof The ezkl proof bytes.
-    /// @param instances The public instances `[weightsHash, correctCount]`.
+    /// @param proof The ezkl proof bytes: they begin with the KZG commitment to the
+    ///        weights (64 bytes; its keccak256 is the weights hash), then the batch's.
+    /// @param instances The public instances `[correctCount]`.
     /// @param vka The task's verification-key artefact.
-    /// @param claimedCorrect The count the client claims; must equal `instances[1]`.
+    /// @param claimedCorrect The count the client claims; must equal `instances[0]`.
     /// @param salt The salt of the sender's commitment.
     /// @param sealedWeightsCid CID of the weights encrypted to the aggregator's key.
     struct Submission {
@@ -127,7 +128,7 @@ interface IZKPoTTypes {
     /// @param contributionsRoot Fold of the accepted contributions in the order they
     ///        were verified: r = keccak256(abi.encode(r, client, weightsHash, correct)),
     ///        from r = 0.
-    /// @param globalModelHash Poseidon hash of the global model after this round.
+    /// @param globalModelHash Weights hash of the global model after this round.
     /// @param globalModelCid Content identifier of that model.
     /// @param aggregator Who published that model: the aggregator, or zero when the
     ///        previous model was kept (no accepted contribution, or a missed deadline).
@@ -172,7 +173,7 @@ interface IZKPoTTypes {
     /// @param aggregatorBond What is left of the aggregator's bond.
     /// @param totalStake The registered clients' stakes, summed.
     /// @param unclaimedRewards Rewards fixed at the close of rounds and not claimed yet.
-    /// @param globalModelHash Poseidon hash of the current global model's weights.
+    /// @param globalModelHash Weights hash of the current global model.
     /// @param headRecord Hash of the task's latest round record.
     /// @param globalModelCid Content identifier of the current global model.
     struct Task {
@@ -346,7 +347,7 @@ interface IZKPoTTypes {
     error ZKPoTStaleModel(uint256 taskId, uint256 round, bytes32 weightsHash);
     /// @notice The verification-key artefact is not the task's.
     error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
-    /// @notice The public instances are not `[weightsHash, correctCount]`.
+    /// @notice The public instances are not `[correctCount]`.
     error ZKPoTMalformedInstances(uint256 length);
     /// @notice The claimed count of correct predictions is not the proof's public output.
     error ZKPoTClaimMismatch(uint256 claimed, uint256 proven);

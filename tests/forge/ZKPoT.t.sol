@@ -179,12 +179,21 @@ contract ZKPoTTest is ZKPoTBase {
         return (uint256(vka[26]) - 0xa0) / 0x20;
     }
 
+    /// @dev Word index of the permutation program's last product word: after the
+    ///      header (last product index in its low byte, then the bytes per product),
+    ///      one group of words per product.
+    function lastPermutationWord() internal view returns (uint256) {
+        uint256 program = (uint256(vka[27]) - 0xa0) / 0x20;
+        uint256 header = uint256(vka[program]);
+        return program + 1 + (header & 0xff) * (((header >> 8) & 0xffff) / 0x20);
+    }
+
     function test_registerCircuit_refusesAFieldWordPlusTheModulus() public {
         // Words the verifier reads only modulo the field: n^-1, omega, omega^-1 and the
         // constants before the gate program (counted back from it: the fixed commitments
         // before them vary with the circuit). Each twin accepts every proof of the circuit.
         uint256 gate = gateProgram();
-        uint256[5] memory words = [uint256(6), 7, 8, gate - 15, gate - 1];
+        uint256[5] memory words = [uint256(6), 7, 8, gate - 6, gate - 1];
         for (uint256 k = 0; k < words.length; k++) {
             uint256 i = words[k];
             bytes32[] memory twin = tampered(i, uint256(vka[i]) + SCALAR_FIELD);
@@ -231,11 +240,12 @@ contract ZKPoTTest is ZKPoTBase {
     }
 
     function test_submitProof_aProofCannotBeReplayedUnderASecondArtefactOfTheCircuit() public {
-        // An unused bit of the gate program (in its 52nd word): the twin has another
-        // digest, accepts the circuit's proofs, and passes the header checks; it shares
-        // the circuit key.
-        uint256 word = gateProgram() + 51;
-        bytes32[] memory twin = tampered(word, uint256(vka[word]) ^ (1 << 8));
+        // An unused bit of the permutation program: bits 32-47 of a permutation
+        // argument's word name the previous product's next evaluation, so in the last
+        // one they are never read. The twin has another digest, accepts the circuit's
+        // proofs, and passes the header checks; it shares the circuit key.
+        uint256 word = lastPermutationWord();
+        bytes32[] memory twin = tampered(word, uint256(vka[word]) ^ (1 << 40));
         assertTrue(verifies(twin, A));
         bytes32 twinDigest = zkpot.registerCircuit(twin);
         assertTrue(twinDigest != vkaDigest);
@@ -425,7 +435,7 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(r.revealEnd, r.commitEnd + REVEAL_BLOCKS);
         assertEq(r.proofEnd, r.revealEnd + PROOF_BLOCKS);
         // Every proof on the batch begins with its commitment.
-        assertEq(keccak256(prefix(fixtures[A].proof, r.batchLength)), r.batchDigest);
+        assertEq(keccak256(slice(fixtures[A].proof, 64, r.batchLength)), r.batchDigest);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Prove));
         submitFor(id, clients[0], A);
         assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
@@ -606,7 +616,7 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         toProofPhase(id);
         Submission memory s = submissionFor(id, clients[0], A);
-        s.proof[100] = bytes1(uint8(s.proof[100]) ^ 0x01);
+        s.proof[200] = bytes1(uint8(s.proof[200]) ^ 0x01); // past both commitments
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
         zkpot.submitProof(id, 1, s);
@@ -618,7 +628,7 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         toProofPhase(id);
         Submission memory s = submissionFor(id, clients[0], A);
-        s.instances[1] += 1;
+        s.instances[0] += 1;
         s.claimedCorrect += 1;
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
@@ -641,10 +651,28 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         toProofPhase(id);
         Submission memory s = submissionFor(id, clients[0], A);
-        s.instances[1] = evalSamples + 1;
+        s.instances[0] = evalSamples + 1;
         s.claimedCorrect = evalSamples + 1;
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, evalSamples + 1, evalSamples));
+        zkpot.submitProof(id, 1, s);
+    }
+
+    function test_submitProof_rejectsAProofWhoseWeightsCommitmentWasSwapped() public {
+        // A client commits to B's weights hash but proves A: with B's weights
+        // commitment written over A's, the proof opens the commitment and names the
+        // round's batch, and the verifier refuses it.
+        uint256 id = startedTask();
+        commitTo(id, clients[0], B);
+        toProofPhase(id);
+        Submission memory s = submissionFor(id, clients[0], A);
+        bytes memory other = fixtures[B].proof;
+        for (uint256 i = 0; i < 64; i++) {
+            s.proof[i] = other[i];
+        }
+        assertEq(keccak256(slice(s.proof, 0, 64)), fixtures[B].weightsHash);
+        vm.prank(clients[0]);
+        vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
         zkpot.submitProof(id, 1, s);
     }
 
@@ -910,7 +938,7 @@ contract ZKPoTTest is ZKPoTBase {
         toProofPhase(id); // round 1's batch (batch 0) revealed
         // Model a proven on round 2's batch: a's weights hash, so it opens the commitment.
         Submission memory s = submissionFor(id, clients[0], aBatch2);
-        assertEq(bytes32(s.instances[0]), fixtures[A].weightsHash);
+        assertEq(keccak256(slice(s.proof, 0, 64)), fixtures[A].weightsHash);
         // The verifier alone accepts it: the batch check is ours.
         (bool ok, bytes memory ret) = verifier.staticcall(
             abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, vka)

@@ -332,13 +332,20 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
     function submission(uint256 fixture, bytes32 salt) internal view returns (Submission memory s) {
         ProofFixture storage f = fixtures[fixture];
         s.proof = f.proof;
-        s.instances = new uint256[](2);
-        s.instances[0] = uint256(f.weightsHash);
-        s.instances[1] = f.correct;
+        s.instances = new uint256[](1);
+        s.instances[0] = f.correct;
         s.vka = vka;
         s.claimedCorrect = f.correct;
         s.salt = salt;
         s.sealedWeightsCid = "bafkreisealed";
+    }
+
+    /// @dev `data[start:start + length]`, for memory bytes.
+    function slice(bytes memory data, uint256 start, uint256 length) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; i++) {
+            out[i] = data[start + i];
+        }
     }
 
     function submissionFor(uint256 id, address client, uint256 fixture) internal view returns (Submission memory) {

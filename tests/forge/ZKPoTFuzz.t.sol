@@ -511,7 +511,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     // ================================================================= submitProof
 
     /// @notice A real proof with one fuzzed byte flipped by a fuzzed non-zero mask never
-    ///         verifies (in its first bytes, the batch commitment, it is not even on the
+    ///         verifies (in its first bytes, the weights commitment, it opens no
+    ///         commitment; in the next, the batch commitment, it is not even on the
     ///         revealed batch), and the rejection stores nothing: the genuine proof is
     ///         accepted after.
     function testFuzz_submitProof_aFlippedProofByteIsRejected(uint256 fixture, uint256 index, uint8 mask) public {
@@ -524,10 +525,14 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         index = bound(index, 0, s.proof.length - 1);
         s.proof[index] = bytes1(uint8(s.proof[index]) ^ uint8(bound(mask, 1, 255)));
         uint256 batchLength = zkpot.getRound(id, 1).batchLength;
+        bytes32 expected = zkpot.getContribution(id, 1, clients[0]).commitment;
+        bytes32 opened = zkpot.commitmentOf(clients[0], id, 1, keccak256(prefix(s.proof, 64)), s.salt);
 
         vm.prank(clients[0]);
-        if (index < batchLength) {
-            bytes32 actual = keccak256(prefix(s.proof, batchLength));
+        if (index < 64) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTCommitmentMismatch.selector, clients[0], expected, opened));
+        } else if (index < 64 + batchLength) {
+            bytes32 actual = keccak256(slice(s.proof, 64, batchLength));
             vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongBatch.selector, id, 1, keccak256(batches[0]), actual));
         } else {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTProofRejected.selector, id, clients[0]));
@@ -571,41 +576,49 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(opened == expected, rightSalt && committed == revealed);
     }
 
-    /// @notice A committed, fuzzed public input vector [weightsHash, count] with a real proof
-    ///         is accepted only when it is exactly that proof's instances. Hashes are drawn
-    ///         from: the proof's own, one bit off it, another fixture's, random, and the
-    ///         proof's own plus the field order (the same value modulo the field).
-    function testFuzz_submitProof_forgedInstancesAreNeverAccepted(
+    /// @notice A real proof whose weights commitment is forged, committed to (so that it
+    ///         opens the commitment), with a fuzzed count, is accepted only when both are
+    ///         exactly the proof's own. Commitments are drawn from: the proof's own, one
+    ///         bit off it, another fixture's, and random bytes; counts from the proof's
+    ///         own, any up to two past the evaluation set, and the proof's own plus the
+    ///         field order (the same value modulo the field).
+    function testFuzz_submitProof_forgedCommitmentsAndCountsAreNeverAccepted(
         uint256 proofOf,
-        uint256 hashMode,
+        uint256 commitmentMode,
         uint256 bit,
-        bytes32 randomHash,
+        bytes32 randomX,
         uint256 count
     ) public {
         proofOf = bound(proofOf, 0, 2);
         ProofFixture storage f = fixtures[proofOf];
-        hashMode = bound(hashMode, 0, 4);
-        bytes32 w = f.weightsHash;
-        if (hashMode == 1) w = bytes32(uint256(w) ^ 2 ** bound(bit, 0, 255));
-        if (hashMode == 2) w = fixtures[(proofOf + 1 + bit % 2) % 3].weightsHash;
-        if (hashMode == 3) w = randomHash;
-        if (hashMode == 4) w = bytes32(uint256(w) + FIELD_ORDER);
-        // The proof's own count one time in three, else any count up to two past the range.
-        count = count % 3 == 0 ? f.correct : bound(count, 0, evalSamples + 2);
+        Submission memory s = submission(proofOf, saltOf(clients[0], 1));
+        commitmentMode = bound(commitmentMode, 0, 3);
+        bytes memory forged = prefix(s.proof, 64);
+        if (commitmentMode == 1) {
+            uint256 b = bound(bit, 0, 511);
+            forged[b / 8] = bytes1(uint8(forged[b / 8]) ^ uint8(1 << (b % 8)));
+        }
+        if (commitmentMode == 2) forged = prefix(fixtures[(proofOf + 1 + bit % 2) % 3].proof, 64);
+        if (commitmentMode == 3) forged = bytes.concat(randomX, keccak256(abi.encode(randomX)));
+        for (uint256 i = 0; i < 64; i++) {
+            s.proof[i] = forged[i];
+        }
+        // The proof's own count one time in three, once past the field order, else any
+        // count up to two past the range.
+        if (count % 3 == 0) count = f.correct;
+        else if (count % 3 == 1 && count % 7 == 0) count = f.correct + FIELD_ORDER;
+        else count = bound(count, 0, evalSamples + 2);
 
         uint256 id = createTask();
         registerAllAndStart(id);
-        bytes32 salt = saltOf(clients[0], 1);
-        bytes32 commitment = zkpot.commitmentOf(clients[0], id, 1, w, salt);
+        bytes32 commitment = zkpot.commitmentOf(clients[0], id, 1, keccak256(forged), s.salt);
         vm.prank(clients[0]);
         zkpot.commit(id, 1, commitment);
         toProofPhase(id);
-        Submission memory s = submission(proofOf, salt);
-        s.instances[0] = uint256(w);
-        s.instances[1] = count;
+        s.instances[0] = count;
         s.claimedCorrect = count;
 
-        bool genuine = w == f.weightsHash && count == f.correct;
+        bool genuine = keccak256(forged) == f.weightsHash && count == f.correct;
         vm.prank(clients[0]);
         if (count > evalSamples) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTCountOutOfRange.selector, count, evalSamples));
@@ -617,9 +630,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(zkpot.getRound(id, 1).acceptedCount, genuine ? 1 : 0);
     }
 
-    /// @notice A public input vector of any length but two is malformed, before any proof check.
-    function testFuzz_submitProof_onlyTwoInstances(uint8 length) public {
-        vm.assume(length != 2);
+    /// @notice A public input vector of any length but one is malformed, before any proof check.
+    function testFuzz_submitProof_onlyOneInstance(uint8 length) public {
+        vm.assume(length != 1);
         uint256 id = createTask();
         registerAllAndStart(id);
         commitTo(id, clients[0], A);

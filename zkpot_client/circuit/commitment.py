@@ -1,15 +1,32 @@
-"""Commitments to weights: the Poseidon hash the circuit makes public.
+"""Commitments to weights: the KZG commitment every proof begins with.
 
-The circuit hashes its input (the flat weights, quantised to fixed point at the
-input scale) with ezkl's Poseidon; computing the same hash here lets a client
-know its commitment before proving and lets the aggregator check that the
-weights it received are the ones proven.
+The circuit takes the weights (quantised to fixed point at the weights' scale)
+in an unblinded advice column with ezkl's `polycommit` visibility: the proof's
+first point is the KZG commitment to that column, a function of the weights,
+the circuit's size and the SRS alone. Computing the same commitment here lets a
+client commit on chain before proving, and lets the aggregator and every client
+check that weights they receive (a contribution, a global model) are the ones
+committed. The chain knows weights by `weights_hash`, the keccak256 of that
+commitment as the proof carries it (64 bytes: x then y, big-endian).
+
+Like the Poseidon hash it replaces, the commitment is deterministic: the same
+weights always give the same hash, which is how the contract tells a copied or
+replayed model. Unlike it, the column is not blinded, so a proof also reveals the
+column's value at the verifier's random challenge: one pseudo-random linear
+combination of the quantised weights per proof (see docs/security.md).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ezkl
 import numpy as np
+
+from ..types import commitment_hash
+
+if TYPE_CHECKING:
+    from .keys import CircuitArtifacts
 
 
 def weights_felts(flat: np.ndarray, scale: int) -> list[str]:
@@ -25,6 +42,19 @@ def felt_to_int(felt_hex: str) -> int:
     return int.from_bytes(bytes.fromhex(felt_hex.removeprefix("0x")), "little")
 
 
-def weights_hash(flat: np.ndarray, scale: int) -> int:
-    """Poseidon hash of the quantised weights, as the circuit's first public instance."""
-    return felt_to_int(ezkl.poseidon_hash(weights_felts(flat, scale))[0])
+def weights_commitment(flat: np.ndarray, artifacts: CircuitArtifacts) -> bytes:
+    """The KZG commitment to the quantised weights, as a proof of them begins."""
+    (point,) = ezkl.kzg_commit(
+        weights_felts(flat, artifacts.scale),
+        str(artifacts.vk),
+        str(artifacts.settings),
+        str(artifacts.srs_path),
+    )
+    return felt_to_int(point.x).to_bytes(32, "big") + felt_to_int(point.y).to_bytes(
+        32, "big"
+    )
+
+
+def weights_hash(flat: np.ndarray, artifacts: CircuitArtifacts) -> int:
+    """The weights hash of `flat` under the circuit `artifacts`."""
+    return commitment_hash(weights_commitment(flat, artifacts))

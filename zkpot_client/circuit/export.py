@@ -2,10 +2,23 @@
 
 The circuit is the task's model architecture applied to an evaluation batch,
 followed by the count of correctly classified samples. The weights are the
-circuit's only input (committed by a Poseidon hash, made public); the batch's
-samples and labels are the graph's parameters, which the circuit commits to
-(ezkl `polycommit`: see `batches`), so the keys do not depend on them and the
-proof names the batch it was made on.
+circuit's only input (KZG-committed: see `commitment`); the batch's samples and
+one-hot labels are the graph's parameters, which the circuit commits to as well
+(see `batches`), so the keys do not depend on them and the proof names the
+batch it was made on.
+
+The graph is written for the prover, and computes what the float model does
+with fewer comparisons (see `fixed_point` for the arithmetic):
+
+- ReLU as `z + |z|`, which is `2 * relu(z)` exactly: one sign decomposition per
+  hidden unit and no mask. The factor 2 goes through the output layer (its bias
+  is doubled) and leaves every comparison of logits unchanged.
+- "Correct" as "the label's logit is greater than each other logit": the sum of
+  `sign(true - logit)` over the classes is `classes - 1` exactly then (the
+  label's own term is 0). That is one decomposition per logit, where an argmax
+  sorts the logits (with a permutation argument and several comparisons per
+  pair) and compares the result with the label. A tie counts as wrong, so a
+  model gains nothing from ties; float weights practically never tie.
 """
 
 from __future__ import annotations
@@ -25,12 +38,20 @@ class EvaluationCircuit(torch.nn.Module):
     def __init__(self, spec: ModelSpec, eval_x: np.ndarray, eval_y: np.ndarray) -> None:
         super().__init__()
         self.spec = spec
+        labels = torch.as_tensor(np.asarray(eval_y), dtype=torch.long)
         self.register_buffer("eval_x", torch.as_tensor(eval_x, dtype=torch.float32))
-        self.register_buffer("eval_y", torch.as_tensor(eval_y, dtype=torch.float32))
+        # boolean, so that ezkl keeps it at scale 0 (a mask, not a fixed-point number)
+        self.register_buffer(
+            "is_label", torch.nn.functional.one_hot(labels, spec.classes).bool()
+        )
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
-        predicted = torch.argmax(self.spec.logits(weights, self.eval_x), dim=1)
-        return (predicted.float() == self.eval_y).float().sum().reshape(1, 1)
+        w1, b1, w2, b2 = self.spec.split(weights)
+        z = self.eval_x @ w1.T + b1
+        logits2 = (z + torch.abs(z)) @ w2.T + (b2 + b2)  # 2 * logits
+        true = torch.where(self.is_label, logits2, torch.zeros_like(logits2))
+        beaten = torch.sign(true.sum(dim=1, keepdim=True) - logits2).sum(dim=1)
+        return (beaten == self.spec.classes - 1).float().sum().reshape(1, 1)
 
 
 def export_onnx(

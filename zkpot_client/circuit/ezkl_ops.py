@@ -20,27 +20,46 @@ from typing import Any
 
 from ..paths import ezkl_home
 
+peak_kib: dict[str, int] = {}
+"""Peak resident memory (KiB) of the last child that ran each function, by name."""
+
 
 def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
     """Run `fn(*args)` (a function of this module, JSON arguments and result) in a
-    child Python process and return its result. The child's HOME is where ezkl
-    finds the project's solc (only `create_verifier` compiles anything)."""
+    child Python process and return its result; the child's peak memory is kept in
+    `peak_kib`. The child's HOME is where ezkl finds the project's solc (only
+    `create_verifier` compiles anything)."""
     fd, out = tempfile.mkstemp(prefix="zkpot-ezkl-", suffix=".json")
     os.close(fd)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", __name__, fn.__name__, out],
-            input=json.dumps(args),
-            text=True,
-            capture_output=True,
-            env={**os.environ, "HOME": ezkl_home()},
-        )
-        if proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            raise RuntimeError(
-                f"ezkl {fn.__name__} failed (exit {proc.returncode}): "
-                + " | ".join(detail)
+        with tempfile.TemporaryFile(mode="w+") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", __name__, fn.__name__, out],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, "HOME": ezkl_home()},
             )
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(json.dumps(args))
+                proc.stdin.close()
+                # wait4: this child's own resource usage (its peak memory)
+                _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # interrupted: take the child down too
+                proc.kill()
+                proc.wait()
+                raise
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            peak_kib[fn.__name__] = usage.ru_maxrss
+            if proc.returncode != 0:
+                log.seek(0)
+                detail = log.read().strip().splitlines()[-5:]
+                raise RuntimeError(
+                    f"ezkl {fn.__name__} failed (exit {proc.returncode}): "
+                    + " | ".join(detail)
+                )
         with open(out) as f:
             return json.load(f)
     finally:

@@ -21,12 +21,26 @@ from ..paths import cache_dir
 from ..progress import long_step, warn
 from . import ezkl_ops
 from .ezkl_ops import run_isolated
+from .fixed_point import INNER_COLUMNS, run_args
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
-_LAYOUT_VERSION = "zkpot-circuit-3"
+_LAYOUT_VERSION = "zkpot-circuit-4"
 """Bumped when the set-up changes what it builds (2: canonical settings; 3: the
-evaluation batch as committed parameters)."""
+evaluation batch as committed parameters; 4: committed weights, exact arithmetic)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a circuit is laid out: its scales and ezkl's table shape."""
+
+    scale: int
+    data_scale: int
+    logrows: int
+    inner_columns: int
+
+    def run_args(self) -> dict[str, object]:
+        return run_args(self.scale, self.data_scale, self.logrows, self.inner_columns)
 
 
 @dataclass(frozen=True)
@@ -35,9 +49,17 @@ class CircuitArtifacts:
 
     directory: Path
     digest: str
-    logrows: int
-    scale: int
+    layout: Layout
     srs_path: Path
+
+    @property
+    def scale(self) -> int:
+        """Fixed-point scale (bits) of the weights."""
+        return self.layout.scale
+
+    @property
+    def logrows(self) -> int:
+        return self.layout.logrows
 
     @property
     def onnx(self) -> Path:
@@ -90,18 +112,6 @@ def read_vka(path: Path) -> list[bytes]:
     return [raw[8 + 32 * i : 40 + 32 * i] for i in range(n)]
 
 
-def run_args(scale: int, logrows: int) -> dict[str, object]:
-    """ezkl run arguments of the evaluation circuit."""
-    return {
-        "input_visibility": "hashed/public",  # weights private, their Poseidon hash public
-        "output_visibility": "public",  # the count of correct predictions
-        "param_visibility": "polycommit",  # the batch: KZG-committed, first in every proof
-        "input_scale": scale,
-        "param_scale": scale,
-        "logrows": logrows,
-    }
-
-
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -122,7 +132,7 @@ def dev_srs(logrows: int, cache: Path | None = None) -> Path:
     return path
 
 
-def circuit_digest(onnx_path: Path, scale: int, logrows: int, srs_path: Path) -> str:
+def circuit_digest(onnx_path: Path, layout: Layout, srs_path: Path) -> str:
     """The cache key of a circuit set-up: the model graph, the run arguments, the SRS
     and ezkl's version. A key made from one SRS is never reused with another."""
     return hashlib.sha256(
@@ -131,7 +141,7 @@ def circuit_digest(onnx_path: Path, scale: int, logrows: int, srs_path: Path) ->
                 "layout": _LAYOUT_VERSION,
                 "ezkl": version("ezkl"),
                 "onnx": _sha256_file(onnx_path),
-                "run_args": run_args(scale, logrows),
+                "run_args": layout.run_args(),
                 "srs": _sha256_file(srs_path),
             },
             sort_keys=True,
@@ -140,7 +150,12 @@ def circuit_digest(onnx_path: Path, scale: int, logrows: int, srs_path: Path) ->
 
 
 def setup_circuit(
-    onnx_path: Path, *, scale: int, srs: Path | None = None, cache: Path | None = None
+    onnx_path: Path,
+    *,
+    scale: int,
+    data_scale: int,
+    srs: Path | None = None,
+    cache: Path | None = None,
 ) -> CircuitArtifacts:
     """Set up the circuit in `onnx_path` (or reuse the cached set-up) and return its files.
 
@@ -155,7 +170,8 @@ def setup_circuit(
     work = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
         shutil.copyfile(onnx_path, work / "circuit.onnx")
-        logrows = _choose_logrows(work, scale)
+        layout = _choose_layout(work, scale, data_scale)
+        logrows = layout.logrows
         if srs is None:
             warn(
                 "using a locally generated SRS: fine for development, NOT for deployments. "
@@ -164,9 +180,9 @@ def setup_circuit(
             srs_path = dev_srs(logrows, cache)
         else:
             srs_path = Path(srs).resolve()
-        digest = circuit_digest(onnx_path, scale, logrows, srs_path)
+        digest = circuit_digest(onnx_path, layout, srs_path)
         final = root / digest[:24]
-        artifacts = CircuitArtifacts(final, digest, logrows, scale, srs_path)
+        artifacts = CircuitArtifacts(final, digest, layout, srs_path)
         if (final / "DONE").exists():
             return artifacts
         _build(work, srs_path, logrows)
@@ -180,11 +196,13 @@ def setup_circuit(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def compile_only(onnx_path: Path, directory: Path, *, scale: int) -> Path:
+def compile_only(
+    onnx_path: Path, directory: Path, *, scale: int, data_scale: int
+) -> Path:
     """Compile the circuit without keys (enough for witnesses); return the compiled file."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(onnx_path, directory / "circuit.onnx")
-    _choose_logrows(directory, scale)
+    _choose_layout(directory, scale, data_scale)
     compiled = directory / "circuit.ezkl"
     run_isolated(
         ezkl_ops.compile_circuit,
@@ -195,27 +213,35 @@ def compile_only(onnx_path: Path, directory: Path, *, scale: int) -> Path:
     return compiled
 
 
-def _choose_logrows(work: Path, scale: int) -> int:
-    """Smallest circuit size (log2 rows) that holds the circuit and its range checks."""
-    settings = run_isolated(
-        ezkl_ops.gen_settings,
-        str(work / "circuit.onnx"),
-        str(work / "settings.json"),
-        run_args(scale, 17),
-    )
-    largest_table = max(
-        [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
-    )
-    needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
-    logrows = max(math.ceil(math.log2(needed)), 10)
+def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
+    """The cheapest layout of the circuit in `work`: the fewest rows (log2) that hold
+    the circuit and its range-check tables, then the fewest inner columns. (Rows
+    and columns both cost: a third column saves a third of the rows but adds to
+    every row; it pays when it halves the table, as for the demo's circuit.)
+    Writes the layout's settings to `work/settings.json`."""
+    candidates = []
+    for columns in INNER_COLUMNS:
+        settings = run_isolated(
+            ezkl_ops.gen_settings,
+            str(work / "circuit.onnx"),
+            str(work / "settings.json"),
+            run_args(scale, data_scale, 17, columns),
+        )
+        largest_table = max(
+            [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
+        )
+        needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
+        logrows = max(math.ceil(math.log2(needed)), 10)
+        candidates.append(Layout(scale, data_scale, logrows, columns))
+    layout = min(candidates, key=lambda c: (c.logrows, c.inner_columns))
     run_isolated(
         ezkl_ops.gen_settings,
         str(work / "circuit.onnx"),
         str(work / "settings.json"),
-        run_args(scale, logrows),
+        layout.run_args(),
     )
     canonicalise_settings(work / "settings.json")
-    return logrows
+    return layout
 
 
 def canonicalise_settings(path: Path) -> None:

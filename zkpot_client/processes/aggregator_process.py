@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from nacl.public import PrivateKey
 
 from ..chain.events import contributions, logs
+from ..circuit.keys import CircuitArtifacts
 from ..exceptions import ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
 from ..phases import can_finalize_without_aggregator
@@ -201,13 +202,13 @@ def make_aggregator(
     ctx: RoleContext,
     store: ContentStore,
     state_dir: Path,
-    scale: int,
+    circuit: CircuitArtifacts,
 ) -> AggregatorProcess:
     key = load_box_key(state_dir)
     return AggregatorProcess(
         ctx=ctx,
         aggregator=Aggregator(
-            account=account, zkpot=ctx.zkpot, store=store, key=key, scale=scale
+            account=account, zkpot=ctx.zkpot, store=store, key=key, circuit=circuit
         ),
         state_dir=state_dir,
     )

@@ -306,6 +306,7 @@ class Federation:
                 key_file=self.key_file(AGGREGATOR),
                 store_dir=self.store_dir,
                 state_dir=self.run_dir / "aggregator",
+                cache_dir=cfg.cache,
             )
         if name == "watch":
             return command_line(

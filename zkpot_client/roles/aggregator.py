@@ -14,6 +14,7 @@ from ..aggregation import fedavg
 from ..chain.contracts import ZKPoTContract
 from ..chain.events import accepted_contributions
 from ..circuit.commitment import weights_hash
+from ..circuit.keys import CircuitArtifacts
 from ..crypto import unseal, weights_from_bytes
 from ..exceptions import ZKPoTError
 from ..model import quantise
@@ -38,7 +39,8 @@ class Aggregator:
     zkpot: ZKPoTContract
     store: ContentStore
     key: PrivateKey
-    scale: int
+    circuit: CircuitArtifacts
+    """The task's circuit: its scale and what weights are committed under."""
 
     @property
     def public_key(self) -> bytes:
@@ -60,18 +62,18 @@ class Aggregator:
             except ZKPoTError as exc:
                 excluded[c.client] = str(exc)
                 continue
-            why = exclusion(weights_hash(flat, self.scale), c.weights_hash)
+            why = exclusion(weights_hash(flat, self.circuit), c.weights_hash)
             if why is not None:
                 excluded[c.client] = why
                 continue
             included[c.client] = flat
         if included:
-            weights = quantise(fedavg(list(included.values())), self.scale)
+            weights = quantise(fedavg(list(included.values())), self.circuit.scale)
         else:
             weights = load_global_model(
-                self.zkpot, self.store, task_id, round_ - 1, self.scale
+                self.zkpot, self.store, task_id, round_ - 1, self.circuit
             )
-        model_hash, cid = store_model(self.store, weights, self.scale)
+        model_hash, cid = store_model(self.store, weights, self.circuit)
         return AggregationResult(
             round=round_,
             model_hash=model_hash,

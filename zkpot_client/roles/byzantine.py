@@ -31,7 +31,13 @@ from ..exceptions import ContractRevertError
 from ..model import quantise
 from ..paths import write_atomically
 from ..rules import Play, PublicRound
-from ..types import Contribution, Proof, Task
+from ..types import (
+    WEIGHTS_COMMITMENT_BYTES,
+    Contribution,
+    Proof,
+    Task,
+    commitment_hash,
+)
 from .client import Client
 from .global_model import load_global_model
 
@@ -115,7 +121,7 @@ class ByzantineClient(Client):
         self, task: Task, round_: int, weights: np.ndarray, h: int | None = None
     ) -> None:
         """Commit without the honest client's checks (used or global weights)."""
-        h = weights_hash(weights, self.scale) if h is None else h
+        h = weights_hash(weights, self.task_circuit) if h is None else h
         salt = new_salt()
         self.current = Contribution(
             round=round_, weights=weights, weights_hash=h, salt=salt
@@ -311,7 +317,7 @@ class ForgeClaimClient(ByzantineClient):
         c = self.current
         if c is None or c.proof is None:
             return None
-        forged = (c.proof.weights_hash, task.eval_samples)
+        forged = (task.eval_samples,)
         return self.attempt(
             c.round,
             f"submit (count {c.proof.correct} raised to {task.eval_samples})",
@@ -341,7 +347,7 @@ class LazyClient(ByzantineClient):
 
     def commit_round(self, task: Task, round_: int) -> None:
         start = load_global_model(
-            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+            self.zkpot, self.store, task.task_id, round_ - 1, self.task_circuit
         )
         self.commit_unchecked(task, round_, start)
 
@@ -357,9 +363,13 @@ class FloodClient(ByzantineClient):
         f"commits to nothing real and sends {FLOOD_SIZE} garbage proofs per round"
     )
     proves: ClassVar[bool] = False
+    opening: bytes = b""
+    """The 64 bytes its garbage proofs begin with, so that they open its commitment
+    (an honest proof begins with the weights commitment)."""
 
     def commit_round(self, task: Task, round_: int) -> None:
-        h = int.from_bytes(secrets.token_bytes(31), "big")
+        self.opening = secrets.token_bytes(WEIGHTS_COMMITMENT_BYTES)
+        h = commitment_hash(self.opening)
         self.commit_unchecked(task, round_, np.empty(0, np.float32), h=h)
 
     def play(self, public: PublicRound) -> Play | None:
@@ -375,7 +385,9 @@ class FloodClient(ByzantineClient):
         for _ in range(FLOOD_SIZE):
             count = secrets.randbelow(task.eval_samples + 1)
             garbage = Proof(
-                proof=secrets.token_bytes(length), instances=(c.weights_hash, count)
+                proof=self.opening
+                + secrets.token_bytes(length - WEIGHTS_COMMITMENT_BYTES),
+                instances=(count,),
             )
             try:
                 self._submit_forced(task, vka, garbage)
@@ -392,8 +404,8 @@ class FloodClient(ByzantineClient):
 
 def evaluation_in_graph(onnx_bytes: bytes, features: int) -> Shard | None:
     """Evaluation samples and labels read out of an ONNX graph, as anyone can: a
-    constant tensor of shape [N, features] and one of shape [N] (None: the graph
-    holds no such pair)."""
+    constant tensor of shape [N, features] and labels for them, as a tensor of shape
+    [N] or one-hot, [N, classes] (None: the graph holds no such pair)."""
     import onnx
     from onnx import numpy_helper
 
@@ -406,9 +418,15 @@ def evaluation_in_graph(onnx_bytes: bytes, features: int) -> Shard | None:
         for a in node.attribute
         if a.name == "value"
     ]
+    labels = [t for t in tensors if t.ndim == 1 and np.all(t == np.round(t))]
+    labels += [
+        np.argmax(t, axis=1)
+        for t in tensors
+        if t.ndim == 2 and np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)
+    ]
     for x in (t for t in tensors if t.ndim == 2 and t.shape[1] == features):
-        for y in (t for t in tensors if t.ndim == 1 and len(t) == len(x)):
-            if np.any(x) and np.all(y == np.round(y)):
+        for y in (t for t in labels if len(t) == len(x)):
+            if np.any(x):
                 return Shard(x=x.astype(np.float32), y=y.astype(np.int64))
     return None
 

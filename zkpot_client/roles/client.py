@@ -76,6 +76,10 @@ class Client:
     shard: Shard
     spec: ModelSpec
     scale: int
+    """Fixed-point scale (bits) the weights are quantised to."""
+    circuit: CircuitArtifacts | None = None
+    """The task's circuit, under which weights are committed (None: a client that
+    never meets a chain, as in the experiment's grid)."""
     training: TrainingConfig = field(default_factory=TrainingConfig)
     seed: int = 0
     current: Contribution | None = None
@@ -91,6 +95,13 @@ class Client:
     def address(self) -> str:
         return str(self.account.address)
 
+    @property
+    def task_circuit(self) -> CircuitArtifacts:
+        """The task's circuit (a client on a chain must have one)."""
+        if self.circuit is None:
+            raise ZKPoTValueError(f"{self.name}: no circuit to commit under")
+        return self.circuit
+
     def register(self, task: Task, stake: int | None = None) -> TxReceipt:
         """Register for the task with `stake` wei (default: the task's minimum)."""
         return self.zkpot.register(
@@ -101,7 +112,7 @@ class Client:
         """Train from the round's global model (fetched and checked) on the private
         shard and the batches revealed so far."""
         start = load_global_model(
-            self.zkpot, self.store, task.task_id, round_ - 1, self.scale
+            self.zkpot, self.store, task.task_id, round_ - 1, self.task_circuit
         )
         self.public = self.public_data(task, round_)
         return self.local_update(start, round_)
@@ -164,7 +175,7 @@ class Client:
         Refuses weights already submitted, or published as a global model, under the
         task's circuit: the contract would refuse their proof, and a commitment never
         proven is slashed."""
-        h = weights_hash(weights, self.scale)
+        h = weights_hash(weights, self.task_circuit)
         if self.zkpot.model_submitted(task.vka_digest, h):
             raise ZKPoTValueError(
                 f"{self.name}: these weights were already submitted under this circuit "

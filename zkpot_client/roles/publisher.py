@@ -23,6 +23,7 @@ from ..circuit.batches import (
     placeholder,
     sealed_batch,
 )
+from ..circuit.fixed_point import data_scale
 from ..circuit.keys import CircuitArtifacts, setup_circuit
 from ..circuit.package import publish_package
 from ..exceptions import ZKPoTValueError
@@ -70,6 +71,12 @@ class TaskDefinition:
         return len(self.batches[0])
 
     @property
+    def data_scale(self) -> int:
+        """Fixed-point scale (bits) of the evaluation samples in the circuit: the
+        smallest at which every sample of every batch is exact."""
+        return data_scale(EvaluationBatch.joined(self.batches).x)
+
+    @property
     def min_correct(self) -> int:
         """The threshold as a count of correct predictions (rounded up)."""
         return math.ceil(self.threshold * self.eval_samples - 1e-9)
@@ -91,7 +98,9 @@ def setup_task_circuit(
         onnx = export_batch_onnx(
             d.spec, placeholder(d.spec, d.eval_samples), Path(tmp) / "circuit.onnx"
         )
-        return setup_circuit(onnx, scale=d.scale, srs=srs, cache=cache)
+        return setup_circuit(
+            onnx, scale=d.scale, data_scale=d.data_scale, srs=srs, cache=cache
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,7 +208,7 @@ class TaskPublisher:
             self.sealed = seal_batches(d, artifacts)
         digest = zkpot.register_circuit(self.account, artifacts.vka_words())
         initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
-        model_hash, cid = store_model(self.store, initial, d.scale)
+        model_hash, cid = store_model(self.store, initial, artifacts)
         package_cid = publish_package(
             self.store,
             artifacts,

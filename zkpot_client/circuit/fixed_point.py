@@ -1,0 +1,79 @@
+"""The evaluation circuit's fixed-point arithmetic and ezkl's run arguments for it.
+
+Weights enter the circuit at `scale` bits, evaluation samples at `data_scale`
+bits (the smallest at which they are exact: 4 for the 8x8 digits, whose pixels
+are sixteenths). The circuit never rescales: a product of two fixed-point
+numbers keeps the sum of their scales, so the hidden layer is computed at
+`scale + data_scale` and the logits at `2 * scale + data_scale` bits, exactly.
+ezkl rescales a value (a division, checked by three range decompositions) only
+when its scale exceeds `input_scale * scale_rebase_multiplier`, so the
+multiplier is set above the logits' scale. The only rounding left in the circuit
+is that of the weights themselves.
+
+Every comparison (the ReLU's sign, each logit against the label's) is a
+decomposition of the value into `decomp_legs` limbs of 14 bits (ezkl's default
+base): the legs must hold the logits' scale plus headroom for their magnitude.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..exceptions import ZKPoTValueError
+
+#: Bits of ezkl's decomposition base (16384: a range-check table of 2^14 rows).
+DECOMP_BASE_BITS = 14
+#: Magnitude headroom (bits) of the largest value the circuit compares: twice a
+#: logit difference (the circuit computes 2 * logits) up to 2^HEADROOM_BITS / 2.
+HEADROOM_BITS = 12
+#: Largest data scale tried for exactness; coarser data is quantised at it.
+MAX_DATA_SCALE = 8
+#: ezkl's inner columns tried per circuit: more columns, fewer rows.
+INNER_COLUMNS = (2, 3)
+
+
+def data_scale(x: np.ndarray) -> int:
+    """The smallest scale (bits) at which every sample value is exact, up to
+    `MAX_DATA_SCALE` (used, with rounding, when none is)."""
+    x = np.asarray(x, dtype=np.float64)
+    for bits in range(MAX_DATA_SCALE + 1):
+        scaled = x * 2**bits
+        if np.all(scaled == np.round(scaled)):
+            return bits
+    return MAX_DATA_SCALE
+
+
+def logit_scale(scale: int, data_scale: int) -> int:
+    """Scale (bits) of the circuit's logits: two products of weights and data."""
+    return 2 * scale + data_scale
+
+
+def decomp_legs(scale: int, data_scale: int) -> int:
+    """Decomposition legs that hold every value the circuit compares."""
+    return math.ceil(
+        (logit_scale(scale, data_scale) + HEADROOM_BITS) / DECOMP_BASE_BITS
+    )
+
+
+def run_args(
+    scale: int, data_scale: int, logrows: int, inner_columns: int
+) -> dict[str, object]:
+    """ezkl run arguments of the evaluation circuit."""
+    if scale < 1 or data_scale < 0:
+        raise ZKPoTValueError(
+            f"bad fixed-point scales: weights {scale}, data {data_scale}"
+        )
+    return {
+        # the weights: private, KZG-committed; every proof begins with the commitment
+        "input_visibility": "polycommit",
+        "output_visibility": "public",  # the count of correct predictions
+        "param_visibility": "polycommit",  # the batch: committed, after the weights
+        "input_scale": scale,
+        "param_scale": data_scale,
+        "scale_rebase_multiplier": math.ceil(logit_scale(scale, data_scale) / scale),
+        "decomp_legs": decomp_legs(scale, data_scale),
+        "num_inner_cols": inner_columns,
+        "logrows": logrows,
+    }
