@@ -30,8 +30,11 @@ DECOMP_BASE_BITS = 14
 HEADROOM_BITS = 12
 #: Largest data scale tried for exactness; coarser data is quantised at it.
 MAX_DATA_SCALE = 8
-#: ezkl's inner columns tried per circuit: more columns, fewer rows.
-INNER_COLUMNS = (2, 3)
+#: ezkl's inner columns (advice columns per value): a third column packs the
+#: demo's circuit into 2^15 rows instead of 2^16 and proves 27% faster, but each
+#: column is more commitments and evaluations to verify on chain (+391k gas per
+#: contribution, docs/benchmarks.md): two it is.
+INNER_COLUMNS = 2
 
 
 def data_scale(x: np.ndarray) -> int:

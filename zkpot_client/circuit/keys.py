@@ -213,27 +213,24 @@ def compile_only(
     return compiled
 
 
-def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
-    """The cheapest layout of the circuit in `work`: the fewest rows (log2) that hold
-    the circuit and its range-check tables, then the fewest inner columns. (Rows
-    and columns both cost: a third column saves a third of the rows but adds to
-    every row; it pays when it halves the table, as for the demo's circuit.)
-    Writes the layout's settings to `work/settings.json`."""
-    candidates = []
-    for columns in INNER_COLUMNS:
-        settings = run_isolated(
-            ezkl_ops.gen_settings,
-            str(work / "circuit.onnx"),
-            str(work / "settings.json"),
-            run_args(scale, data_scale, 17, columns),
-        )
-        largest_table = max(
-            [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
-        )
-        needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
-        logrows = max(math.ceil(math.log2(needed)), 10)
-        candidates.append(Layout(scale, data_scale, logrows, columns))
-    layout = min(candidates, key=lambda c: (c.logrows, c.inner_columns))
+def _choose_layout(
+    work: Path, scale: int, data_scale: int, inner_columns: int = INNER_COLUMNS
+) -> Layout:
+    """The smallest circuit size (log2 rows) that holds the circuit in `work` and
+    its range-check tables; writes the layout's settings to `work/settings.json`."""
+    settings = run_isolated(
+        ezkl_ops.gen_settings,
+        str(work / "circuit.onnx"),
+        str(work / "settings.json"),
+        run_args(scale, data_scale, 17, inner_columns),
+    )
+    largest_table = max(
+        [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
+    )
+    needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
+    layout = Layout(
+        scale, data_scale, max(math.ceil(math.log2(needed)), 10), inner_columns
+    )
     run_isolated(
         ezkl_ops.gen_settings,
         str(work / "circuit.onnx"),
