@@ -29,6 +29,7 @@ from zkpot_client.chain.contracts import (
 )
 from zkpot_client.chain.events import task_info
 from zkpot_client.circuit.batches import sealed_batch
+from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.rounds import RoundDriver
 from zkpot_client.types import ETHER, Phase, Task, TaskConfig, TaskTerms
 
@@ -122,6 +123,8 @@ class Deployment:
     """The batch commitment every round reveals (the tiny task's round-1 batch, on
     which the proof fixtures are made)."""
     batch_salts: list[bytes]
+    circuit: CircuitArtifacts
+    """The task's circuit (what weights are committed under)."""
 
     @property
     def task_id(self) -> int:
@@ -268,6 +271,7 @@ def open_task(
         task.artifacts.vka_words(),
         batch,
         salts,
+        task.artifacts,
     )
     d.driver.start()
     return d

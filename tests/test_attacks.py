@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached, tiny_task
+from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
 
 from zkpot_client.aggregation import fedavg
 from zkpot_client.chain.backend import AnvilNode, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract
 from zkpot_client.chain.events import contributions, logs, revealed_batch
 from zkpot_client.circuit.batches import batch_digest
+from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.config import TrainingConfig
 from zkpot_client.crypto import new_keypair
 from zkpot_client.data import load_task_data
@@ -64,6 +65,7 @@ class AttackRun:
     honest_weights: dict[int, list[np.ndarray]]
     publisher: TaskPublisher
     overfit_weights: dict[int, np.ndarray]
+    circuit: CircuitArtifacts
 
     def outcomes(self, attack: str, round_: int) -> list[str]:
         return [
@@ -77,11 +79,7 @@ class AttackRun:
 
     def global_model(self, after_round: int) -> np.ndarray:
         return load_global_model(
-            self.zkpot,
-            self.store,
-            self.task.task_id,
-            after_round,
-            tiny_task(0).artifacts,
+            self.zkpot, self.store, self.task.task_id, after_round, self.circuit
         )
 
 
@@ -196,6 +194,7 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
         honest_weights,
         publisher,
         overfit_weights,
+        tiny.artifacts,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import Deployment, open_task
-from tiny import SCALE, TINY_SPEC, tiny_task
+from tiny import SCALE, TINY_SPEC
 
 from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
@@ -61,7 +61,7 @@ def make_client(d: Deployment, cls: type[Client], account: int, tmp_path: Path) 
         shard=None,  # type: ignore[arg-type]  # never trains on data here
         spec=TINY_SPEC,
         scale=SCALE,
-        circuit=tiny_task(0).artifacts,
+        circuit=d.circuit,
         state_dir=tmp_path / f"state-{account}",
     )
 

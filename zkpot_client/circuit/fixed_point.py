@@ -60,9 +60,7 @@ def decomp_legs(scale: int, data_scale: int) -> int:
     )
 
 
-def run_args(
-    scale: int, data_scale: int, logrows: int, inner_columns: int
-) -> dict[str, object]:
+def run_args(scale: int, data_scale: int, logrows: int) -> dict[str, object]:
     """ezkl run arguments of the evaluation circuit."""
     if scale < 1 or data_scale < 0:
         raise ZKPoTValueError(
@@ -77,6 +75,6 @@ def run_args(
         "param_scale": data_scale,
         "scale_rebase_multiplier": math.ceil(logit_scale(scale, data_scale) / scale),
         "decomp_legs": decomp_legs(scale, data_scale),
-        "num_inner_cols": inner_columns,
+        "num_inner_cols": INNER_COLUMNS,
         "logrows": logrows,
     }

@@ -21,7 +21,7 @@ from ..paths import cache_dir
 from ..progress import long_step, warn
 from . import ezkl_ops
 from .ezkl_ops import run_isolated
-from .fixed_point import INNER_COLUMNS, run_args
+from .fixed_point import run_args
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
@@ -32,15 +32,14 @@ evaluation batch as committed parameters; 4: committed weights, exact arithmetic
 
 @dataclass(frozen=True)
 class Layout:
-    """How a circuit is laid out: its scales and ezkl's table shape."""
+    """How a circuit is laid out: its scales and size."""
 
     scale: int
     data_scale: int
     logrows: int
-    inner_columns: int
 
     def run_args(self) -> dict[str, object]:
-        return run_args(self.scale, self.data_scale, self.logrows, self.inner_columns)
+        return run_args(self.scale, self.data_scale, self.logrows)
 
 
 @dataclass(frozen=True)
@@ -213,24 +212,20 @@ def compile_only(
     return compiled
 
 
-def _choose_layout(
-    work: Path, scale: int, data_scale: int, inner_columns: int = INNER_COLUMNS
-) -> Layout:
+def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
     """The smallest circuit size (log2 rows) that holds the circuit in `work` and
     its range-check tables; writes the layout's settings to `work/settings.json`."""
     settings = run_isolated(
         ezkl_ops.gen_settings,
         str(work / "circuit.onnx"),
         str(work / "settings.json"),
-        run_args(scale, data_scale, 17, inner_columns),
+        run_args(scale, data_scale, 17),
     )
     largest_table = max(
         [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
     )
     needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
-    layout = Layout(
-        scale, data_scale, max(math.ceil(math.log2(needed)), 10), inner_columns
-    )
+    layout = Layout(scale, data_scale, max(math.ceil(math.log2(needed)), 10))
     run_isolated(
         ezkl_ops.gen_settings,
         str(work / "circuit.onnx"),
