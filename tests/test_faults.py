@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tiny import TINY_EVAL, TINY_SPEC
+from tiny import SIM_ALLOWANCE, TINY_EVAL, TINY_SPEC
 
 from zkpot_client.chain.events import contributions, logs, round_outcomes
 from zkpot_client.chain.records import verify_record_chain
@@ -96,7 +96,9 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
     cfg = FederationConfig.sim(
         clients=3, rounds=2, eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden
     )
-    options = SimOptions(slots=1, run_dir=tmp_path_factory.mktemp("faults"))
+    options = SimOptions(
+        slots=1, allowance=SIM_ALLOWANCE, run_dir=tmp_path_factory.mktemp("faults")
+    )
     fed = Federation(cfg, options, node_state=True)
     fed.plan()
     fed.start_node()

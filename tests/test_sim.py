@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tiny import SCALE, TINY_EVAL, TINY_SPEC
+from tiny import SCALE, SIM_ALLOWANCE, TINY_EVAL, TINY_SPEC
 from tools import run
 
 from zkpot_client.chain.backend import AnvilNode
@@ -41,7 +41,7 @@ def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
         "zkpot", "sim", "--clients", "3", "--byzantine", "1",
         "--attack", ModelSwapClient.attack, "--rounds", "1",
         "--eval-samples", str(TINY_EVAL), "--hidden", str(TINY_SPEC.hidden),
-        "--slots", "1", "--run-dir", str(run_dir / "run"), "--json", str(out),
+        "--slots", "1", "--allowance", str(SIM_ALLOWANCE), "--run-dir", str(run_dir / "run"), "--json", str(out),
         timeout=1_200,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -1,7 +1,7 @@
 """The tiny evaluation circuit the tests prove with, and its proven models.
 
 The circuit is the production one at reduced size (8 evaluation samples per
-round's batch, 8 hidden units: 2^15 rows, ~16 s per proof on 2 cores). Keys and
+round's batch, 8 hidden units: 2^13 rows, ~2 s per proof on 2 cores). Keys and
 SRS are cached by circuit digest, each round's compiled circuit and batch
 commitment by circuit digest, seed and round, and each proof by circuit,
 batch and weights, so only a first run proves.
@@ -32,6 +32,10 @@ TINY_SPEC = ModelSpec(hidden=8)
 TINY_EVAL = 8
 TINY_ROUNDS = 4
 """Evaluation batches of a tiny task (rounds it can run)."""
+SIM_ALLOWANCE = 0.5
+"""Scale of a simulation's fixed phase allowances in the tests (`zkpot sim
+--allowance`): only the tests' own processes run, and the tiny circuit's roles
+start, train and aggregate in seconds."""
 
 
 @dataclass

@@ -85,7 +85,7 @@ EVAL_SAMPLES = click.option(
     default=100,
     show_default=True,
     help="Evaluation samples per round's batch (one batch per round; 100 fit "
-    "2^17 rows: about a minute per proof on 2 cores).",
+    "2^16 rows: about 14 s per proof on 2 cores).",
 )
 HIDDEN = click.option(
     "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."

@@ -519,6 +519,15 @@ def _client(**kw: Any) -> int:
     "--slots", type=int, help="Concurrent provers (default: one per four cores)."
 )
 @click.option(
+    "--allowance",
+    type=click.FloatRange(min=0.1, max=10),
+    default=1.0,
+    show_default=True,
+    help="Scale of the phases' fixed allowances (processes starting, training, the "
+    "reveal, aggregation, slack after the proofs): lower for a quicker run on an "
+    "idle machine, higher on a busy one.",
+)
+@click.option(
     "--run-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where keys, data, store, state and logs go (default: a new temporary directory).",
@@ -555,6 +564,7 @@ def _sim(**kw: Any) -> int:
     options = SimOptions(
         block_time=kw["block_time"],
         slots=kw["slots"] or default_slots(),
+        allowance=kw["allowance"],
         run_dir=kw["run_dir"],
     )
     json_path = kw["json_path"]

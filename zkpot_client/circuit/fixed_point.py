@@ -11,8 +11,11 @@ multiplier is set above the logits' scale. The only rounding left in the circuit
 is that of the weights themselves.
 
 Every comparison (the ReLU's sign, each logit against the label's) is a
-decomposition of the value into `decomp_legs` limbs of 14 bits (ezkl's default
-base): the legs must hold the logits' scale plus headroom for their magnitude.
+decomposition of the value into `decomp_legs` limbs of `decomp_bits` bits, each
+limb range-checked against a table of 2^decomp_bits rows: the legs must hold the
+logits' scale plus headroom for their magnitude. ezkl's default base (14 bits)
+suits a circuit of 2^15 rows or more; a smaller circuit would be sized by the
+table, so the set-up picks the base per circuit (keys._choose_layout).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ import numpy as np
 
 from ..exceptions import ZKPoTValueError
 
-#: Bits of ezkl's decomposition base (16384: a range-check table of 2^14 rows).
-DECOMP_BASE_BITS = 14
+#: Decomposition bases (bits) the set-up chooses from: ezkl's default, 14 (a
+#: range-check table of 2^14 rows, three legs for the digits), down to 10 (a
+#: table of 2^10 rows, but five legs).
+DECOMP_BITS_CHOICES = (14, 13, 12, 11, 10)
 #: Magnitude headroom (bits) of the largest value the circuit compares: twice a
 #: logit difference (the circuit computes 2 * logits) up to 2^HEADROOM_BITS / 2.
 HEADROOM_BITS = 12
@@ -53,19 +58,22 @@ def logit_scale(scale: int, data_scale: int) -> int:
     return 2 * scale + data_scale
 
 
-def decomp_legs(scale: int, data_scale: int) -> int:
-    """Decomposition legs that hold every value the circuit compares."""
-    return math.ceil(
-        (logit_scale(scale, data_scale) + HEADROOM_BITS) / DECOMP_BASE_BITS
-    )
+def decomp_legs(scale: int, data_scale: int, decomp_bits: int) -> int:
+    """Decomposition legs (of `decomp_bits` bits) that hold every value the
+    circuit compares."""
+    return math.ceil((logit_scale(scale, data_scale) + HEADROOM_BITS) / decomp_bits)
 
 
-def run_args(scale: int, data_scale: int, logrows: int) -> dict[str, object]:
+def run_args(
+    scale: int, data_scale: int, logrows: int, decomp_bits: int
+) -> dict[str, object]:
     """ezkl run arguments of the evaluation circuit."""
     if scale < 1 or data_scale < 0:
         raise ZKPoTValueError(
             f"bad fixed-point scales: weights {scale}, data {data_scale}"
         )
+    if decomp_bits not in DECOMP_BITS_CHOICES:
+        raise ZKPoTValueError(f"unsupported decomposition base: 2^{decomp_bits}")
     return {
         # the weights: private, KZG-committed; every proof begins with the commitment
         "input_visibility": "polycommit",
@@ -74,7 +82,8 @@ def run_args(scale: int, data_scale: int, logrows: int) -> dict[str, object]:
         "input_scale": scale,
         "param_scale": data_scale,
         "scale_rebase_multiplier": math.ceil(logit_scale(scale, data_scale) / scale),
-        "decomp_legs": decomp_legs(scale, data_scale),
+        "decomp_base": 2**decomp_bits,
+        "decomp_legs": decomp_legs(scale, data_scale, decomp_bits),
         "num_inner_cols": INNER_COLUMNS,
         "logrows": logrows,
     }

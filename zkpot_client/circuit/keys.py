@@ -21,25 +21,27 @@ from ..paths import cache_dir
 from ..progress import long_step, warn
 from . import ezkl_ops
 from .ezkl_ops import run_isolated
-from .fixed_point import run_args
+from .fixed_point import DECOMP_BITS_CHOICES, run_args
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
-_LAYOUT_VERSION = "zkpot-circuit-4"
+_LAYOUT_VERSION = "zkpot-circuit-5"
 """Bumped when the set-up changes what it builds (2: canonical settings; 3: the
-evaluation batch as committed parameters; 4: committed weights, exact arithmetic)."""
+evaluation batch as committed parameters; 4: committed weights, exact arithmetic;
+5: the decomposition base chosen per circuit)."""
 
 
 @dataclass(frozen=True)
 class Layout:
-    """How a circuit is laid out: its scales and size."""
+    """How a circuit is laid out: its scales, size and decomposition base."""
 
     scale: int
     data_scale: int
     logrows: int
+    decomp_bits: int
 
     def run_args(self) -> dict[str, object]:
-        return run_args(self.scale, self.data_scale, self.logrows)
+        return run_args(self.scale, self.data_scale, self.logrows, self.decomp_bits)
 
 
 @dataclass(frozen=True)
@@ -214,24 +216,27 @@ def compile_only(
 
 def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
     """The smallest circuit size (log2 rows) that holds the circuit in `work` and
-    its range-check tables; writes the layout's settings to `work/settings.json`."""
-    settings = run_isolated(
-        ezkl_ops.gen_settings,
-        str(work / "circuit.onnx"),
-        str(work / "settings.json"),
-        run_args(scale, data_scale, 17),
-    )
-    largest_table = max(
-        [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
-    )
-    needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
-    layout = Layout(scale, data_scale, max(math.ceil(math.log2(needed)), 10))
-    run_isolated(
-        ezkl_ops.gen_settings,
-        str(work / "circuit.onnx"),
-        str(work / "settings.json"),
-        layout.run_args(),
-    )
+    its range-check table, over the decomposition bases: a smaller base means a
+    smaller table but more legs (rows) per comparison; ties go to fewer rows.
+    Writes the layout's settings to `work/settings.json`."""
+    onnx, settings_path = str(work / "circuit.onnx"), str(work / "settings.json")
+    candidates = []
+    for bits in DECOMP_BITS_CHOICES:
+        settings = run_isolated(
+            ezkl_ops.gen_settings,
+            onnx,
+            settings_path,
+            run_args(scale, data_scale, 17, bits),
+        )
+        largest_table = max(
+            [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
+        )
+        needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
+        logrows = max(math.ceil(math.log2(needed)), 10)
+        candidates.append((logrows, settings["num_rows"], -bits))
+    logrows, _, bits = min(candidates)
+    layout = Layout(scale, data_scale, logrows, -bits)
+    run_isolated(ezkl_ops.gen_settings, onnx, settings_path, layout.run_args())
     canonicalise_settings(work / "settings.json")
     return layout
 

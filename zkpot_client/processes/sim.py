@@ -59,6 +59,10 @@ class SimOptions:
     """Seconds between anvil's blocks."""
     slots: int = field(default_factory=default_slots)
     """Provers allowed at once."""
+    allowance: float = 1.0
+    """Scale of the schedule's fixed allowances (processes starting, training,
+    the reveal, aggregation, a proof's slack): below 1 on an idle machine for a
+    quicker run, above 1 on a busy one."""
     run_dir: Path | None = None
     """Where keys, data, store, state and logs go (None: a new temporary directory)."""
 
@@ -123,6 +127,7 @@ def plan_schedule(
     cls = ATTACKS[cfg.attack] if cfg.byzantine and cfg.attack else Client
     provers = cfg.clients - cfg.byzantine + (cfg.byzantine if cls.proves else 0)
     blocks = lambda seconds: math.ceil(seconds / options.block_time)  # noqa: E731
+    spare = lambda seconds: options.allowance * seconds  # noqa: E731
     proving = math.ceil(provers / options.slots) * prove_seconds
     # Registration: every client process starts (imports, checks the circuit package
     # against the chain) and registers. Commit: they all train at once. Reveal: the
@@ -131,11 +136,11 @@ def plan_schedule(
     # covers the provers' whole queue, with a quarter to spare.
     terms = TaskTerms(
         max_clients=cfg.clients,
-        registration_blocks=blocks(30 + 4 * cfg.clients),
-        commit_blocks=blocks(20 + 2 * cfg.clients),
-        reveal_blocks=blocks(20),
-        proof_blocks=blocks(1.25 * proving + 40),
-        aggregate_blocks=blocks(40),
+        registration_blocks=blocks(spare(30 + 4 * cfg.clients)),
+        commit_blocks=blocks(spare(20 + 2 * cfg.clients)),
+        reveal_blocks=blocks(spare(20)),
+        proof_blocks=blocks(1.25 * proving + spare(40)),
+        aggregate_blocks=blocks(spare(40)),
         min_stake=ETHER // 10,
         missed_proof_penalty=ETHER // 20,
     )
