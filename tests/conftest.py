@@ -1,11 +1,14 @@
 """Shared fixtures: a tiny real circuit (tests/tiny.py), real proofs, real chains.
 
 Keys and SRS are cached by circuit digest, proofs are made once per session (and
-cached), and proving never runs in parallel.
+cached), and proving never runs in parallel: scripts/test.sh runs two workers
+(pytest-xdist), each module on one of them, and every proof of every process
+takes the one machine-wide prover slot.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,6 +33,8 @@ from zkpot_client.chain.contracts import (
 from zkpot_client.chain.events import task_info
 from zkpot_client.circuit.batches import sealed_batch
 from zkpot_client.circuit.keys import CircuitArtifacts
+from zkpot_client.circuit.slots import MACHINE_SLOTS_ENV
+from zkpot_client.paths import cache_dir
 from zkpot_client.rounds import RoundDriver
 from zkpot_client.types import ETHER, Phase, Task, TaskConfig, TaskTerms
 
@@ -45,12 +50,30 @@ PROOF_FIXTURES = {
 """Fixtures that set the tiny circuit up or prove with it (minutes on a cold cache)."""
 
 
+WORKER_GROUPS = {
+    "test_faults.py": "role-processes",
+    "test_sim.py": "role-processes",
+    "test_audit.py": "solidity-tools",
+    "test_toolchain.py": "solidity-tools",
+}
+"""Modules that share a worker: the federations of role processes on anvil
+(mostly waiting for blocks: one worker runs them one after the other while the
+other computes), and the modules that build into the project's forge and ape
+output directories."""
+
+os.environ.setdefault(MACHINE_SLOTS_ENV, str(cache_dir() / "prover-slots"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `proof` every test that uses the tiny circuit, so that
-    `-m "not slow and not proof"` leaves only the quick tests."""
+    `-m "not slow and not proof"` leaves only the quick tests; keep each module
+    (its module-scoped chains and runs) on one worker."""
     for item in items:
         if PROOF_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.proof)
+        module = item.path.name
+        item.add_marker(pytest.mark.xdist_group(WORKER_GROUPS.get(module, module)))
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,10 @@ from zkpot_client.circuit.package import (
     publish_package,
     setup_from_package,
 )
+from zkpot_client.circuit.slots import prover_slot
 from zkpot_client.data import load_arrays, save_arrays
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec
-from zkpot_client.processes.provers import prover_slot
 from zkpot_client.storage import LocalDirStore
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.prover import Proof, prove
 from zkpot_client.data import TaskData, load_task_data
 from zkpot_client.model import ModelSpec, flatten, quantise
-from zkpot_client.paths import cache_dir
+from zkpot_client.paths import cache_dir, write_atomically
 from zkpot_client.roles.publisher import TaskDefinition, setup_task_circuit
 from zkpot_client.training import train_local
 
@@ -53,21 +55,24 @@ class TinyTask:
             / f"{self.artifacts.digest[:16]}-{self.seed}-{round_}"
         )
         compiled = directory / "circuit.ezkl"
-        if not compiled.is_file():
-            compile_batch(
-                self.artifacts.settings,
-                TINY_SPEC,
-                self.definition.batches[round_ - 1],
-                directory / "build",
-            ).rename(compiled)
+        if not compiled.is_file():  # built aside: parallel workers may build it too
+            directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=directory) as build:
+                built = compile_batch(
+                    self.artifacts.settings,
+                    TINY_SPEC,
+                    self.definition.batches[round_ - 1],
+                    Path(build),
+                )
+                os.replace(built, compiled)
         return compiled
 
     def commitment(self, round_: int = 1) -> bytes:
         """Round `round_`'s batch commitment, as its proofs begin (cached)."""
         path = self.compiled(round_).with_suffix(".commitment")
         if not path.is_file():
-            path.write_bytes(
-                batch_commitment(self.artifacts, self.compiled(round_), TINY_SPEC)
+            write_atomically(
+                path, batch_commitment(self.artifacts, self.compiled(round_), TINY_SPEC)
             )
         return path.read_bytes()
 
@@ -123,8 +128,7 @@ def prove_cached(
     if path.exists():
         return Proof.from_json(json.loads(path.read_text()))
     proof = prove(artifacts, weights, compiled=compiled)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(proof.to_json()))
+    write_atomically(path, json.dumps(proof.to_json()))
     return proof
 
 

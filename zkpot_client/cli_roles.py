@@ -448,11 +448,11 @@ def client(**kw: Any) -> None:
 def _client(**kw: Any) -> int:
     from .chain.accounts import load_account
     from .circuit.package import setup_from_package
+    from .circuit.slots import default_slots
     from .config import TrainingConfig
     from .data import check_features, load_arrays
     from .processes.client_process import ClientProcess
     from .processes.common import RoleContext, exit_on_interrupt
-    from .processes.provers import default_slots
     from .roles.byzantine import ATTACKS
     from .roles.client import Client
     from .storage import LocalDirStore
@@ -555,8 +555,8 @@ def sim(**kw: Any) -> None:
 
 def _sim(**kw: Any) -> int:
 
+    from .circuit.slots import default_slots
     from .config import FederationConfig
-    from .processes.provers import default_slots
     from .processes.sim import SimOptions, run_sim
     from .report import print_rounds, write_json
 

@@ -53,3 +53,18 @@ def write_atomically(path: Path, data: bytes | str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def install_build(work: Path, final: Path) -> None:
+    """Move a finished build directory `work` to `final`, unless another process
+    finished the same build first (a `DONE` file in `final`): then theirs stays
+    (it may be in use) and `work` is left for the caller to remove."""
+    if (final / "DONE").exists():
+        return
+    if final.exists():  # an unfinished leftover of a crashed build
+        shutil.rmtree(final)
+    try:
+        work.rename(final)
+    except OSError:
+        if not (final / "DONE").exists():
+            raise

@@ -15,7 +15,7 @@ decomposition of the value into `decomp_legs` limbs of `decomp_bits` bits, each
 limb range-checked against a table of 2^decomp_bits rows: the legs must hold the
 logits' scale plus headroom for their magnitude. ezkl's default base (14 bits)
 suits a circuit of 2^15 rows or more; a smaller circuit would be sized by the
-table, so the set-up picks the base per circuit (keys._choose_layout).
+table, so the set-up picks the base per circuit (keys.choose_layout).
 """
 
 from __future__ import annotations

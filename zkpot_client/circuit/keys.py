@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
-from ..paths import cache_dir
+from ..paths import cache_dir, install_build
 from ..progress import long_step, warn
 from . import ezkl_ops
 from .ezkl_ops import run_isolated
@@ -126,10 +128,14 @@ def dev_srs(logrows: int, cache: Path | None = None) -> Path:
     path = (cache or cache_dir()) / "srs" / f"dev-k{logrows}.srs"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with long_step(f"generating a development SRS (2^{logrows})"):
-            run_isolated(ezkl_ops.gen_srs, str(tmp), logrows)
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(fd)
+        try:
+            with long_step(f"generating a development SRS (2^{logrows})"):
+                run_isolated(ezkl_ops.gen_srs, tmp, logrows)
+            os.replace(tmp, path)  # another process's SRS of this size is the same
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -171,7 +177,7 @@ def setup_circuit(
     work = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
         shutil.copyfile(onnx_path, work / "circuit.onnx")
-        layout = _choose_layout(work, scale, data_scale)
+        layout = choose_layout(work, scale, data_scale)
         logrows = layout.logrows
         if srs is None:
             warn(
@@ -188,9 +194,7 @@ def setup_circuit(
             return artifacts
         _build(work, srs_path, logrows)
         (work / "DONE").write_text(digest + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        work.rename(final)
+        install_build(work, final)
         return artifacts
     finally:
         if work.exists():
@@ -203,7 +207,7 @@ def compile_only(
     """Compile the circuit without keys (enough for witnesses); return the compiled file."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(onnx_path, directory / "circuit.onnx")
-    _choose_layout(directory, scale, data_scale)
+    choose_layout(directory, scale, data_scale)
     compiled = directory / "circuit.ezkl"
     run_isolated(
         ezkl_ops.compile_circuit,
@@ -214,7 +218,16 @@ def compile_only(
     return compiled
 
 
-def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
+def logrows_needed(settings: dict[str, Any]) -> int:
+    """The smallest circuit size (log2 rows) that holds a circuit with these ezkl
+    settings: its rows and its largest range-check table, plus blinding rows."""
+    ranges = settings.get("required_range_checks") or []
+    largest_table = max([hi - lo + 1 for lo, hi in ranges] or [1])
+    needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
+    return max(math.ceil(math.log2(needed)), 10)
+
+
+def choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
     """The smallest circuit size (log2 rows) that holds the circuit in `work` and
     its range-check table, over the decomposition bases: a smaller base means a
     smaller table but more legs (rows) per comparison; ties go to fewer rows.
@@ -228,12 +241,7 @@ def _choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
             settings_path,
             run_args(scale, data_scale, 17, bits),
         )
-        largest_table = max(
-            [hi - lo + 1 for lo, hi in settings.get("required_range_checks", [])] or [1]
-        )
-        needed = max(settings["num_rows"], largest_table) + _BLINDING_ROWS
-        logrows = max(math.ceil(math.log2(needed)), 10)
-        candidates.append((logrows, settings["num_rows"], -bits))
+        candidates.append((logrows_needed(settings), settings["num_rows"], -bits))
     logrows, _, bits = min(candidates)
     layout = Layout(scale, data_scale, logrows, -bits)
     run_isolated(ezkl_ops.gen_settings, onnx, settings_path, layout.run_args())

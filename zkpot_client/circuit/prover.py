@@ -16,6 +16,7 @@ from . import ezkl_ops
 from .commitment import felt_to_int
 from .ezkl_ops import run_isolated
 from .keys import CircuitArtifacts
+from .slots import machine_slot_dir, prover_slot
 
 
 def proof_from_ezkl(proof_json: dict[str, object], prove_seconds: float = 0.0) -> Proof:
@@ -46,7 +47,9 @@ def load_proof(path: Path) -> Proof:
     return proof_from_ezkl(data)
 
 
-def _write_input(directory: Path, flat: np.ndarray) -> Path:
+def write_input(directory: Path, flat: np.ndarray) -> Path:
+    """Write the flat weights as ezkl's input file `directory/input.json`."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "input.json"
     path.write_text(
         json.dumps(
@@ -66,9 +69,12 @@ def prove(
     """Prove, for the weights `flat`, the count of evaluation samples classified
     correctly: of the batch compiled into `compiled` (see `batches.compile_batch`;
     default: the set-up circuit's own parameters)."""
-    with tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp,
+        prover_slot(machine_slot_dir()),
+    ):
         work = Path(tmp)
-        input_path = _write_input(work, flat)
+        input_path = write_input(work, flat)
         started = time.perf_counter()
         try:
             with long_step(label):
@@ -100,6 +106,6 @@ def circuit_counts(compiled: Path, models: list[np.ndarray]) -> list[int]:
         for i, flat in enumerate(models):
             directory = Path(tmp) / str(i)
             directory.mkdir()
-            paths.append(str(_write_input(directory, flat)))
+            paths.append(str(write_input(directory, flat)))
         outputs = run_isolated(ezkl_ops.witness_outputs, paths, str(compiled))
         return [felt_to_int(o[0][0]) for o in outputs]

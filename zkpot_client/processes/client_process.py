@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..chain.backend import TRANSIENT_ERRORS
 from ..circuit.keys import CircuitArtifacts
+from ..circuit.slots import prover_slot
 from ..exceptions import BatchMismatchError, ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
 from ..phases import is_past, phase_at
@@ -24,7 +25,6 @@ from ..roles.client import Client
 from ..types import ETHER, Phase, RoundState, RoundStatus
 from .common import RoleContext
 from .keeper import keep_round
-from .provers import prover_slot
 
 # A round's stages, as far as this client is concerned.
 NEW, COMMITTED, PROVED, DONE = "new", "committed", "proved", "done"

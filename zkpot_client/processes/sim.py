@@ -31,11 +31,13 @@ from ..chain.backend import AnvilNode, dev_account
 from ..chain.contracts import ZKPoTContract
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import prove
+from ..circuit.slots import default_slots
 from ..cli_options import command_line
 from ..config import FederationConfig, client_seed
 from ..data import save_arrays
 from ..exceptions import ToolchainError
 from ..model import ModelSpec, flatten, quantise
+from ..paths import write_atomically
 from ..progress import info, warn
 from ..roles.byzantine import ATTACKS, byzantine_indices
 from ..roles.client import Client
@@ -45,7 +47,6 @@ from ..summary import rounds_json, summarise_task
 from ..types import ETHER, RoundSummary, TaskTerms
 from .aggregator_process import aggregation_path, load_box_key
 from .client_process import PROVE_SECONDS
-from .provers import default_slots
 
 PUBLISHER, AGGREGATOR = 0, 1
 """Development account numbers of the publisher and aggregator; clients follow."""
@@ -116,7 +117,9 @@ def prove_seconds_estimate(artifacts: CircuitArtifacts, spec: ModelSpec) -> floa
     seconds = prove(
         artifacts, weights, label="calibrating: one proof to size the schedule"
     ).prove_seconds
-    path.write_text(json.dumps({"seconds": round(seconds, 2), "cpus": os.cpu_count()}))
+    write_atomically(
+        path, json.dumps({"seconds": round(seconds, 2), "cpus": os.cpu_count()})
+    )
     return seconds
 
 

@@ -26,7 +26,7 @@ from ..circuit.keys import CircuitArtifacts
 from ..data import Shard, join
 from ..exceptions import BatchMismatchError, ContentNotFoundError, ZKPoTValueError
 from ..model import ModelSpec
-from ..paths import cache_dir
+from ..paths import cache_dir, install_build
 from ..storage import ContentStore
 from ..types import RevealedBatch, Task
 
@@ -120,9 +120,7 @@ def round_circuit(
                 "refusing to prove on it"
             )
         (work / "DONE").write_text(revealed.batch_digest.hex() + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        work.rename(final)
+        install_build(work, final)
         return final / "circuit.ezkl"
     finally:
         if work.exists():

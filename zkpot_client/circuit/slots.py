@@ -4,6 +4,10 @@ Proving is CPU-bound and multi-threaded; two provers on a 2-core machine take
 longer together than one after the other, and each holds gigabytes. Client
 processes that share a slot directory take one of its `slots` file locks
 (fcntl, released by the kernel if a prover dies) before proving.
+
+With $ZKPOT_PROVER_SLOTS set to a directory, every proof any zkpot process makes
+also takes that directory's one slot: all provers of the machine take turns
+(the test suite's parallel workers do).
 """
 
 from __future__ import annotations
@@ -14,6 +18,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+MACHINE_SLOTS_ENV = "ZKPOT_PROVER_SLOTS"
+
+
+def machine_slot_dir() -> Path | None:
+    """The machine-wide prover slot directory, $ZKPOT_PROVER_SLOTS (None: unset)."""
+    value = os.environ.get(MACHINE_SLOTS_ENV)
+    return Path(value) if value else None
 
 
 def default_slots() -> int:
