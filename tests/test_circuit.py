@@ -11,57 +11,44 @@ from zkpot_client.circuit.keys import compile_only, generate_verifier, read_vka
 from zkpot_client.circuit.prover import circuit_counts, load_proof
 from zkpot_client.config import FederationConfig
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
-from zkpot_client.model import ModelSpec, count_correct, flatten, quantise
+from zkpot_client.model import count_correct
 from zkpot_client.paths import CONTRACTS_DIR
 from zkpot_client.roles.byzantine import evaluation_in_graph
-from zkpot_client.training import train_local
+from zkpot_client.training import models_along_training
 
 
-def models_along_training(spec: ModelSpec, data, count: int) -> list[np.ndarray]:
-    """Weights from untrained to well trained, on several shards: a spread of accuracies."""
-    out = []
-    for i in range(count):
-        shard = data.shards[i % len(data.shards)]
-        start = flatten(spec.build(seed=i))
-        out.append(
-            quantise(
-                train_local(spec, start, shard.x, shard.y, epochs=3 * (i % 4), seed=i)
-                if i % 4
-                else start,
-                SCALE,
-            )
-        )
-    return out
-
-
-def test_demo_circuit_counts_exactly_what_float_torch_counts(tmp_path) -> None:
+@pytest.mark.parametrize(("arch", "samples"), [("mlp", 100), ("cnn", 32)])
+def test_demo_circuit_counts_exactly_what_float_torch_counts(
+    arch: str, samples: int, tmp_path
+) -> None:
     """Point of the design: proven accuracy == float accuracy of the same weights,
     on every round's batch.
 
     Checked on the demo's own circuit (100 evaluation samples per batch, 64-16-10
-    MLP), compiled under the set-up's settings with each of the demo's three
-    batches, for models from untrained to trained, through the circuit's witness
-    (the value a proof carries as its public output).
+    MLP) and on the small CNN's (32 samples per batch), compiled under the set-up's
+    settings with each of the demo's three batches, for models from untrained to
+    trained, through the circuit's witness (the value a proof carries as its
+    public output).
     """
-    cfg = FederationConfig.demo()
+    cfg = FederationConfig.demo(arch=arch, eval_samples=samples)
     data = cfg.data()
     definition = cfg.definition(data)
     spec = definition.spec
-    assert definition.rounds == 3 and definition.eval_samples == 100
+    assert definition.rounds == 3 and definition.eval_samples == samples
     compile_only(
-        export_batch_onnx(spec, placeholder(spec, 100), tmp_path / "c.onnx"),
+        export_batch_onnx(spec, placeholder(spec, samples), tmp_path / "c.onnx"),
         tmp_path / "setup",
         scale=SCALE,
         data_scale=definition.data_scale,
     )
-    models = models_along_training(spec, data, 8)
+    models = models_along_training(spec, data.shards, 8, SCALE)
     for r, batch in enumerate(definition.batches, 1):
         compiled = compile_batch(
             tmp_path / "setup" / "settings.json", spec, batch, tmp_path / str(r)
         )
         counts = [count_correct(spec, w, batch.x, batch.y) for w in models]
         assert circuit_counts(compiled, models) == counts, r
-        assert max(counts) - min(counts) > 30  # a real spread of accuracies
+        assert max(counts) - min(counts) > 0.3 * samples  # a real spread
 
 
 def test_the_published_circuit_holds_no_evaluation_data(tiny, tmp_path) -> None:

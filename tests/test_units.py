@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from multiformats import CID
 
 from zkpot_client.aggregation import fedavg
@@ -99,6 +100,24 @@ def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
         np.allclose(q * 2**13, np.round(q * 2**13))
         and np.max(np.abs(q - w)) <= 2**-14 + 1e-9
     )
+
+
+def test_the_cnn_spec_is_its_torch_module_and_the_circuit_form_doubles_it() -> None:
+    spec = ModelSpec(arch="cnn", channels=4)
+    assert spec.num_weights == 4 * 9 + 4 + 10 * 4 * 36 + 10
+    model = spec.build(seed=2)
+    w = flatten(model)
+    assert w.shape == (spec.num_weights,)
+    assert np.array_equal(flatten(load_flat(spec.build(), w)), w)
+    x = torch.rand(5, 64)
+    flat = torch.as_tensor(w)
+    with torch.no_grad():
+        assert torch.allclose(spec.logits(flat, x), model(x), atol=1e-5)
+        assert torch.allclose(spec.doubled_logits(flat, x), 2 * model(x), atol=1e-5)
+    with pytest.raises(ValueError, match="square"):
+        ModelSpec(arch="cnn", inputs=60)
+    with pytest.raises(ValueError, match="architecture"):
+        ModelSpec(arch="rnn")
 
 
 def test_an_unreachable_node_is_a_clear_error() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -176,46 +177,103 @@ def watch(
 
 
 @main.command()
-@click.option("--proofs", default=2, show_default=True, help="Proofs to time.")
+@click.option(
+    "--proofs", default=2, show_default=True, help="Proofs to time (one with --growth)."
+)
+@click.option(
+    "--arch",
+    type=click.Choice(["mlp", "cnn"]),
+    default="mlp",
+    show_default=True,
+    help="The model: the digits MLP (64-hidden-10) or a small CNN (3x3 "
+    "convolution to 4 channels, then a linear layer).",
+)
+@click.option(
+    "--levers",
+    is_flag=True,
+    help="Instead: measure the prover's levers, each changed alone on this "
+    "configuration's circuit (rows, set-up, witness, proof, key read, memory, "
+    "key size, fidelity on 8 models). About 15 min for the demo's.",
+)
+@click.option(
+    "--lever",
+    "lever_names",
+    multiple=True,
+    metavar="NAME",
+    help="With --levers: only this one (repeatable; names in docs/benchmarks.md).",
+)
+@click.option(
+    "--growth",
+    is_flag=True,
+    help="Instead: how the cost grows, end to end per configuration: the MLP at "
+    "32, 100, 256 and 512 evaluation samples, and at 100 samples the MLP at "
+    "hidden 16 and 64 and the CNN. About 15 min.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --growth: draw it to this PNG file.",
+)
 @circuit_options
 @JSON
-def bench(
-    proofs: int,
-    eval_samples: int,
-    hidden: int,
-    srs: Path | None,
-    cache_dir: Path | None,
-    json_path: Path | None,
-) -> None:
-    """Measure one task configuration: circuit size, setup (short when cached),
-    proving time and peak prover memory, proof size, verification gas and calldata.
+def bench(**kw: Any) -> None:
+    """Measure what a proof costs. By default one task configuration end to end
+    on the embedded chain: circuit size, setup (short when cached), proving time
+    and peak prover memory, proof size, verification gas and calldata. With
+    --levers or --growth, the studies in docs/benchmarks.md; each prints a
+    Markdown table.
     """
+    from .cli_roles import _guard
+
+    _guard(lambda: _bench(**kw))
+
+
+def _bench(**kw: Any) -> int:
     import json
 
     from rich.console import Console
     from rich.table import Table
 
-    from .bench import run_bench
     from .config import FederationConfig
+    from .exceptions import ZKPoTValueError
 
-    figures = run_bench(
-        federation_config(
-            FederationConfig.demo,
-            eval_samples=eval_samples,
-            hidden=hidden,
-            srs=srs,
-            cache_dir=cache_dir,
-        ),
-        proofs=proofs,
-    )
-    table = Table(title="ZKPoT benchmark")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    Console().print(table)
-    if json_path:
-        json_path.write_text(json.dumps(figures, indent=2) + "\n")
+    if kw["levers"] and kw["growth"]:
+        raise ZKPoTValueError("--levers and --growth are separate studies: pick one")
+    if kw["plot"] and not kw["growth"]:
+        raise ZKPoTValueError("--plot draws the --growth study")
+    cfg = federation_config(FederationConfig.demo, **kw)
+    results: Any
+    if kw["levers"] or kw["lever_names"]:
+        from .bench import levers
+
+        unknown = set(kw["lever_names"]) - set(levers.lever_names())
+        if unknown:
+            raise ZKPoTValueError(
+                f"unknown lever {', '.join(sorted(unknown))}; the levers: "
+                + ", ".join(levers.lever_names())
+            )
+        results = levers.run_levers(cfg, list(kw["lever_names"]) or None)
+        click.echo(levers.markdown(results))
+    elif kw["growth"]:
+        from .bench import growth
+
+        results = growth.run_growth(cfg)
+        click.echo(growth.markdown(results))
+        if kw["plot"]:
+            click.echo(f"plot written to {growth.plot(results, kw['plot'])}")
+    else:
+        from .bench import run_bench
+
+        results = run_bench(cfg, proofs=kw["proofs"])
+        table = Table(title="ZKPoT benchmark")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        for key, value in results.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+    if kw["json_path"]:
+        kw["json_path"].write_text(json.dumps(results, indent=2) + "\n")
+    return 0
 
 
 def _add_role_commands() -> None:

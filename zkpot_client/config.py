@@ -68,6 +68,9 @@ class FederationConfig:
     proof on 2 cores."""
     hidden: int = 16
     """Hidden units of the digits MLP."""
+    arch: str = "mlp"
+    """The model: "mlp" (64-hidden-10) or "cnn" (a 3x3 convolution to 4
+    channels, then a linear layer)."""
     scale: int = 13
     """Fixed-point scale (bits) of weights and evaluation data in the circuit."""
     threshold: float = 0.3
@@ -137,7 +140,7 @@ class FederationConfig:
     def spec(self) -> ModelSpec:
         from .model import ModelSpec
 
-        return ModelSpec(hidden=self.hidden)
+        return ModelSpec(hidden=self.hidden, arch=self.arch)
 
     def data(self, seed: int | None = None) -> TaskData:
         """The evaluation set, the clients' shards and the test set of a run seeded

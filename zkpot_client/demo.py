@@ -72,7 +72,7 @@ def run_demo(
     spec = definition.spec
     info(f"chain: {chain.name}; content store: {store_dir}")
     info(
-        f"task: digits MLP {spec.inputs}-{spec.hidden}-{spec.classes}, {cfg.eval_samples} evaluation samples per round, "
+        f"task: digits {spec.describe()}, {cfg.eval_samples} evaluation samples per round, "
         f"{cfg.clients} clients (Dirichlet alpha {cfg.alpha}), threshold {cfg.threshold:.0%}"
     )
     publisher = TaskPublisher(

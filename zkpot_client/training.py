@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
-from .model import ModelSpec, flatten, load_flat
+from .model import ModelSpec, flatten, load_flat, quantise
+
+if TYPE_CHECKING:
+    from .data import Shard
 
 
 def train_local(
@@ -38,3 +43,22 @@ def train_local(
             loss.backward()
             opt.step()
     return flatten(model)
+
+
+def models_along_training(
+    spec: ModelSpec, shards: list[Shard], count: int, scale: int
+) -> list[np.ndarray]:
+    """`count` quantised models from untrained to well trained (0 to 9 epochs, on
+    the shards in turn): a spread of accuracies, to check a circuit's counts on."""
+    out = []
+    for i in range(count):
+        shard = shards[i % len(shards)]
+        start = flatten(spec.build(seed=i))
+        epochs = 3 * (i % 4)
+        trained = (
+            train_local(spec, start, shard.x, shard.y, epochs=epochs, seed=i)
+            if epochs
+            else start
+        )
+        out.append(quantise(trained, scale))
+    return out

@@ -3,6 +3,7 @@ memory, proof size, on-chain verification gas and calldata."""
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import tempfile
@@ -10,15 +11,15 @@ import time
 from datetime import date
 from typing import Any
 
-from .chain.backend import Chain, dev_accounts
-from .circuit import ezkl_ops
-from .config import FederationConfig
-from .crypto import new_keypair
-from .roles.batches import round_circuit
-from .roles.client import Client
-from .roles.publisher import TaskPublisher
-from .rounds import RoundDriver
-from .storage import LocalDirStore
+from ..chain.backend import Chain, dev_accounts
+from ..circuit import ezkl_ops
+from ..config import FederationConfig
+from ..crypto import new_keypair
+from ..roles.batches import round_circuit
+from ..roles.client import Client
+from ..roles.publisher import TaskPublisher
+from ..rounds import RoundDriver
+from ..storage import LocalDirStore
 
 
 def machine() -> str:
@@ -92,8 +93,10 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
         "date": date.today().isoformat(),
         "machine": machine(),
         "eval_samples": cfg.eval_samples,
-        "model": f"{spec.inputs}-{spec.hidden}-{spec.classes} MLP ({spec.num_weights} weights)",
+        "model": f"{spec.describe()} ({spec.num_weights} weights)",
+        "num_weights": spec.num_weights,
         "scale": cfg.scale,
+        "rows": json.loads(artifacts.settings.read_text())["num_rows"],
         "logrows": artifacts.logrows,
         "setup_seconds": round(setup_seconds, 1),
         "setup_was_cached": setup_cached,

@@ -46,11 +46,16 @@ class EvaluationCircuit(torch.nn.Module):
         )
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
-        w1, b1, w2, b2 = self.spec.split(weights)
-        z = self.eval_x @ w1.T + b1
-        logits2 = (z + torch.abs(z)) @ w2.T + (b2 + b2)  # 2 * logits
-        true = torch.where(self.is_label, logits2, torch.zeros_like(logits2))
-        beaten = torch.sign(true.sum(dim=1, keepdim=True) - logits2).sum(dim=1)
+        return self.count(self.logits(weights))
+
+    def logits(self, weights: torch.Tensor) -> torch.Tensor:
+        """The logits, doubled (ReLU as `z + |z|`, see the module's docstring)."""
+        return self.spec.doubled_logits(weights, self.eval_x)
+
+    def count(self, logits: torch.Tensor) -> torch.Tensor:
+        """Samples whose label's logit beats every other logit, as `[1, 1]`."""
+        true = torch.where(self.is_label, logits, torch.zeros_like(logits))
+        beaten = torch.sign(true.sum(dim=1, keepdim=True) - logits).sum(dim=1)
         return (beaten == self.spec.classes - 1).float().sum().reshape(1, 1)
 
 
@@ -58,12 +63,16 @@ def export_onnx(
     spec: ModelSpec, eval_x: np.ndarray, eval_y: np.ndarray, path: Path
 ) -> Path:
     """Write the evaluation circuit for this model and evaluation set to `path`."""
-    circuit = EvaluationCircuit(spec, eval_x, eval_y).eval()
+    return export_module(EvaluationCircuit(spec, eval_x, eval_y), spec, path)
+
+
+def export_module(circuit: torch.nn.Module, spec: ModelSpec, path: Path) -> Path:
+    """Write a graph of the flat weights (`[1, spec.num_weights] -> [1, 1]`) to `path`."""
     example = torch.zeros(1, spec.num_weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter warns it is legacy
         torch.onnx.export(
-            circuit,
+            circuit.eval(),
             (example,),
             str(path),
             input_names=["weights"],

@@ -168,6 +168,58 @@ def prove(
         return json.load(f)
 
 
+def prove_steps(
+    input_path: str,
+    compiled_path: str,
+    pk_path: str,
+    srs_path: str,
+    witness_path: str,
+    proof_path: str,
+) -> dict[str, float]:
+    """`prove`, timing the witness and the proof apart (for benchmarks)."""
+    import time
+
+    import ezkl
+
+    started = time.perf_counter()
+    ezkl.gen_witness(input_path, compiled_path, witness_path)
+    witnessed = time.perf_counter()
+    ezkl.prove(witness_path, compiled_path, pk_path, proof_path, srs_path=srs_path)
+    proved = time.perf_counter()
+    with open(proof_path) as f:
+        proof = json.load(f)
+    return {
+        "witness_seconds": witnessed - started,
+        "prove_seconds": proved - witnessed,
+        "proof_bytes": len(bytes.fromhex(proof["hex_proof"].removeprefix("0x"))),
+    }
+
+
+def load_pk_seconds(pk_path: str, settings_path: str, vk_path: str) -> float:
+    """Seconds ezkl takes to read a proving key (what every `prove` call spends
+    before it proves): timed through the one binding that loads nothing else."""
+    import time
+
+    import ezkl
+
+    started = time.perf_counter()
+    ezkl.gen_vk_from_pk_single(pk_path, settings_path, vk_path)
+    return time.perf_counter() - started
+
+
+def calibrate(
+    input_path: str, onnx_path: str, settings_path: str, max_logrows: int
+) -> dict[str, Any]:
+    """ezkl's own search for run arguments, targeting resources; the settings."""
+    import ezkl
+
+    ezkl.calibrate_settings(
+        input_path, onnx_path, settings_path, "resources", max_logrows=max_logrows
+    )
+    with open(settings_path) as f:
+        return json.load(f)
+
+
 def verify(proof_path: str, settings_path: str, vk_path: str, srs_path: str) -> bool:
     import ezkl
 
