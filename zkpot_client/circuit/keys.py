@@ -7,6 +7,7 @@ with the same task reuse the (large) proving key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -133,7 +134,10 @@ def dev_srs(logrows: int, cache: Path | None = None) -> Path:
         try:
             with long_step(f"generating a development SRS (2^{logrows})"):
                 run_isolated(ezkl_ops.gen_srs, tmp, logrows)
-            os.replace(tmp, path)  # another process's SRS of this size is the same
+            # Each generated SRS is another random one: if another process made
+            # this one first, keep theirs (keys may already be built on it).
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
     return path
