@@ -241,6 +241,11 @@ def _bench(**kw: Any) -> int:
         raise ZKPoTValueError("--levers and --growth are separate studies: pick one")
     if kw["plot"] and not kw["growth"]:
         raise ZKPoTValueError("--plot draws the --growth study")
+
+    def save(rows: Any) -> None:  # what is measured so far is kept
+        if kw["json_path"]:
+            kw["json_path"].write_text(json.dumps(rows, indent=2) + "\n")
+
     cfg = federation_config(FederationConfig.demo, **kw)
     results: Any
     if kw["levers"] or kw["lever_names"]:
@@ -252,12 +257,13 @@ def _bench(**kw: Any) -> int:
                 f"unknown lever {', '.join(sorted(unknown))}; the levers: "
                 + ", ".join(levers.lever_names())
             )
-        results = levers.run_levers(cfg, list(kw["lever_names"]) or None)
+
+        results = levers.run_levers(cfg, list(kw["lever_names"]) or None, on_row=save)
         click.echo(levers.markdown(results))
     elif kw["growth"]:
         from .bench import growth
 
-        results = growth.run_growth(cfg)
+        results = growth.run_growth(cfg, on_row=save)
         click.echo(growth.markdown(results))
         if kw["plot"]:
             click.echo(f"plot written to {growth.plot(results, kw['plot'])}")
@@ -271,8 +277,7 @@ def _bench(**kw: Any) -> int:
         for key, value in results.items():
             table.add_row(key, str(value))
         Console().print(table)
-    if kw["json_path"]:
-        kw["json_path"].write_text(json.dumps(results, indent=2) + "\n")
+    save(results)
     return 0
 
 

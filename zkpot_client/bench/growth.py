@@ -4,6 +4,8 @@ each configuration measured end to end by `task.run_bench`."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,14 +38,22 @@ def points() -> list[Point]:
     ]
 
 
-def run_growth(base: FederationConfig, *, proofs: int = 1) -> list[dict[str, Any]]:
-    """Measure every point (the demo's own configuration once, for both series)."""
+def run_growth(
+    base: FederationConfig,
+    *,
+    proofs: int = 1,
+    on_row: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Measure every point (the demo's own configuration once, for both series);
+    `on_row` is called with the rows so far after each."""
     rows = []
     for point in points():
         cfg = base.with_(
             eval_samples=point.eval_samples, hidden=point.hidden, arch=point.arch
         )
         rows.append({"series": point.series, **run_bench(cfg, proofs=proofs)})
+        if on_row is not None:
+            on_row(rows)
     return rows
 
 
@@ -65,54 +75,63 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def plot(rows: list[dict[str, Any]], out: Path) -> Path:
-    """Proof time, peak memory and key size against evaluation samples (left) and
-    against the number of weights (right), as a PNG."""
+    """Proof time, peak memory and key size against evaluation samples (left)
+    and for each model at one sample count (right), as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # the model measured at most sample counts, and the sample count at most models
+    model = Counter(r["model"] for r in rows).most_common(1)[0][0]
+    samples = Counter(r["eval_samples"] for r in rows).most_common(1)[0][0]
     by_samples = sorted(
-        (r for r in rows if r["model"] == rows[0]["model"]),
-        key=lambda r: r["eval_samples"],
+        (r for r in rows if r["model"] == model), key=lambda r: r["eval_samples"]
     )
     by_model = sorted(
-        (r for r in rows if r["eval_samples"] == 100), key=lambda r: r["num_weights"]
+        (r for r in rows if r["eval_samples"] == samples), key=lambda r: r["rows"]
     )
-    measures = (
-        ("prove_seconds_median", "proof (s)"),
-        ("peak_prover_memory_mib", "peak prover memory (MiB)"),
-        ("proving_key_mib", "proving key (MiB)"),
-    )
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, series, x_key, x_label in (
-        (axes[0], by_samples, "eval_samples", "evaluation samples per batch"),
-        (axes[1], by_model, "num_weights", "weights of the model (100 samples)"),
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for ax, series, xs, x_label, style in (
+        (
+            axes[0],
+            by_samples,
+            [r["eval_samples"] for r in by_samples],
+            f"evaluation samples per batch ({model.split(' (')[0]})",
+            "-",
+        ),
+        (
+            axes[1],
+            by_model,
+            list(range(len(by_model))),
+            f"model ({samples} evaluation samples)",
+            "",
+        ),
     ):
         twin = ax.twinx()
-        xs = [r[x_key] for r in series]
-        ax.plot(xs, [r[measures[0][0]] for r in series], "o-", label=measures[0][1])
-        for key, label in measures[1:]:
-            twin.plot(xs, [r[key] for r in series], "s--", label=label)
+        ax.plot(xs, [r["prove_seconds_median"] for r in series], "o" + style,
+                color="C0", label="proof (s, left)")  # fmt: skip
+        twin.plot(xs, [r["peak_prover_memory_mib"] for r in series], "s" + style,
+                  color="C1", label="peak prover memory (MiB, right)")  # fmt: skip
+        twin.plot(xs, [r["proving_key_mib"] for r in series], "^" + style,
+                  color="C2", label="proving key (MiB, right)")  # fmt: skip
         if series is by_model:
-            for r in series:
-                ax.annotate(
-                    r["model"].split(" (")[0],
-                    (r[x_key], r[measures[0][0]]),
-                    textcoords="offset points",
-                    xytext=(4, 6),
-                    fontsize=8,
-                )
+            ax.set_xticks(xs)
+            ax.set_xticklabels(
+                [f"{r['model'].split(' (')[0]}\n{r['rows']:,} rows" for r in series],
+                fontsize=8,
+            )
+            ax.set_xlim(-0.5, len(xs) - 0.5)
         ax.set_xlabel(x_label)
         ax.set_ylabel("seconds")
+        ax.set_ylim(bottom=0)
         twin.set_ylabel("MiB")
+        twin.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        lines = ax.get_lines() + twin.get_lines()
-        ax.legend(
-            lines, [line.get_label() for line in lines], fontsize=8, loc="upper left"
-        )
+    handles = [*axes[1].get_lines(), *twin.get_lines()]  # the last panel's
+    fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=3)
     fig.suptitle(f"Cost of one proof ({rows[0]['machine']}, {rows[0]['date']})")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)

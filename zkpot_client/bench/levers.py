@@ -13,6 +13,7 @@ witness's share of a proof. A last row combines the previous circuit's choices.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -30,11 +31,16 @@ from ..circuit import ezkl_ops
 from ..circuit.batches import EvaluationBatch
 from ..circuit.commitment import felt_to_int
 from ..circuit.export import EvaluationCircuit, export_module
-from ..circuit.keys import choose_layout, dev_srs, logrows_needed
-from ..circuit.prover import write_input
+from ..circuit.keys import (
+    canonicalise_settings,
+    choose_layout,
+    dev_srs,
+    logrows_needed,
+)
+from ..circuit.prover import proof_from_ezkl, write_input
 from ..config import FederationConfig
 from ..model import ModelSpec, count_correct
-from ..progress import long_step
+from ..progress import long_step, warn
 from ..training import models_along_training
 from .task import machine
 
@@ -85,7 +91,7 @@ LEVERS = (
         "correct as argmax(logits) == label instead of the sum of signs",
         graph=ArgmaxCircuit,
     ),
-    Lever("max-relu", "ReLU as max(z, 0) instead of z + |z|", graph=MaxReluCircuit),
+    Lever("max-relu", "ReLU as max(z, 0) instead of z + abs(z)", graph=MaxReluCircuit),
     Lever(
         "rescaled",
         "samples at 13 bits, ezkl's default rebase (a rescale after each product)",
@@ -101,8 +107,13 @@ LEVERS = (
     ),
     Lever("3-columns", "three inner columns", run_args={"num_inner_cols": 3}),
     Lever(
+        "decomp-2^16x3",
+        "comparisons in 3 legs of 16 bits (a 2^16-row range table)",
+        run_args={"decomp_base": 2**16, "decomp_legs": 3},
+    ),
+    Lever(
         "decomp-2^16x2",
-        "comparisons in 2 legs of 16 bits (a 2^16-row range table)",
+        "comparisons in 2 legs of 16 bits: 32 bits, too few for the logits",
         run_args={"decomp_base": 2**16, "decomp_legs": 2},
     ),
     Lever(
@@ -134,9 +145,10 @@ LEVERS = (
     Lever(
         "previous",
         "the previous circuit's choices together: argmax, max(z, 0), hashed "
-        "weights, samples at 13 bits with a rescale after each product",
+        "weights, samples at 13 bits with a rescale after each product, ezkl's "
+        "2 legs of 14 bits (enough for rescaled values)",
         graph=PreviousCircuit,
-        run_args={"input_visibility": "hashed/public", **RESCALED},
+        run_args={"input_visibility": "hashed/public", "decomp_legs": 2, **RESCALED},
     ),
 )
 
@@ -174,9 +186,11 @@ def measure_lever(
     shipped = choose_layout(d, scale, data_scale)  # as the set-up would lay it out
     args = {**shipped.run_args(), **lever.run_args}
     if lever.calibrate:
-        chosen = ezkl_ops.run_isolated(
+        ezkl_ops.run_isolated(
             ezkl_ops.calibrate, str(prove_input), str(onnx), str(settings), 17
         )
+        canonicalise_settings(settings)  # it writes a null timestamp it cannot read
+        chosen = json.loads(settings.read_text())
         logrows = int(chosen["run_args"]["logrows"])
     else:
         found = ezkl_ops.run_isolated(
@@ -211,7 +225,7 @@ def measure_lever(
     exact = sum(c == t for c, t in zip(circuit, torch_counts, strict=True))
     with long_step(f"{lever.name}: proving"):
         steps = ezkl_ops.run_isolated(
-            ezkl_ops.prove_steps,
+            ezkl_ops.prove,
             str(prove_input),
             str(compiled),
             str(d / "pk.key"),
@@ -219,7 +233,7 @@ def measure_lever(
             str(d / "witness.json"),
             str(d / "proof.json"),
         )
-    peak_kib = ezkl_ops.peak_kib["prove_steps"]
+    peak_kib = ezkl_ops.peak_kib["prove"]
     load_seconds = ezkl_ops.run_isolated(
         ezkl_ops.load_pk_seconds, str(d / "pk.key"), str(settings), str(d / "vk2.key")
     )
@@ -238,7 +252,7 @@ def measure_lever(
         "prove_seconds": round(steps["prove_seconds"], 1),
         "pk_load_seconds": round(load_seconds, 1),
         "peak_prover_memory_mib": round(peak_kib / 1024),
-        "proof_bytes": steps["proof_bytes"],
+        "proof_bytes": len(proof_from_ezkl(steps["proof"]).proof),
         "fidelity": f"{exact}/{len(models)}",
         "output_scale": chosen["model_output_scales"][0],
         "count_errors": [c - t for c, t in zip(circuit, torch_counts, strict=True)],
@@ -248,9 +262,14 @@ def measure_lever(
 
 
 def run_levers(
-    cfg: FederationConfig, names: list[str] | None = None
+    cfg: FederationConfig,
+    names: list[str] | None = None,
+    *,
+    on_row: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure the levers `names` (default: all) on `cfg`'s circuit and round-1 batch."""
+    """Measure the levers `names` (default: all) on `cfg`'s circuit and round-1
+    batch; `on_row` is called with the rows so far after each. A variant ezkl
+    refuses is a row with its `error`."""
     cfg = cfg.with_(rounds=1)
     data = cfg.data()
     definition = cfg.definition(data)
@@ -260,18 +279,24 @@ def run_levers(
     rows = []
     with tempfile.TemporaryDirectory(prefix="zkpot-levers-") as tmp:
         for lever in chosen:
-            row = measure_lever(
-                lever,
-                spec,
-                definition.batches[0],
-                definition.data_scale,
-                models,
-                Path(tmp),
-                cache=cfg.cache,
-                scale=cfg.scale,
-            )
+            try:
+                row = measure_lever(
+                    lever,
+                    spec,
+                    definition.batches[0],
+                    definition.data_scale,
+                    models,
+                    Path(tmp),
+                    cache=cfg.cache,
+                    scale=cfg.scale,
+                )
+            except RuntimeError as exc:  # ezkl refused the variant: that is a result
+                warn(f"{lever.name}: {exc}")
+                row = {"lever": lever.name, "change": lever.change, "error": str(exc)}
             row |= {"date": date.today().isoformat(), "machine": machine()}
             rows.append(row)
+            if on_row is not None:
+                on_row(rows)
     return rows
 
 
@@ -284,6 +309,10 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
+        if "error" in r:
+            why = r["error"].rsplit("|", 1)[-1].strip()
+            lines.append(f"| {r['lever']} | {r['change']} | fails: {why} |||||||||")
+            continue
         lines.append(
             f"| {r['lever']} | {r['change']} | {r['rows']:,} | 2^{r['logrows']} "
             f"| {r['setup_seconds']} s | {r['witness_seconds']} s "

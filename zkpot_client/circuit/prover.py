@@ -78,7 +78,7 @@ def prove(
         started = time.perf_counter()
         try:
             with long_step(label):
-                proof_json = run_isolated(
+                proved = run_isolated(
                     ezkl_ops.prove,
                     str(input_path),
                     str(compiled or artifacts.compiled),
@@ -89,7 +89,9 @@ def prove(
                 )
         except Exception as exc:
             raise ToolchainError(f"proving failed: {exc}") from exc
-        return proof_from_ezkl(proof_json, prove_seconds=time.perf_counter() - started)
+        return proof_from_ezkl(
+            proved["proof"], prove_seconds=time.perf_counter() - started
+        )
 
 
 def circuit_count(compiled: Path, flat: np.ndarray) -> int:
