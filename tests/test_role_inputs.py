@@ -19,7 +19,11 @@ from zkpot_client.circuit.package import (
     publish_package,
     setup_from_package,
 )
-from zkpot_client.circuit.slots import prover_slot
+from zkpot_client.circuit.slots import (
+    MACHINE_SLOTS_ENV,
+    besides_machine_slots,
+    prover_slot,
+)
 from zkpot_client.data import load_arrays, save_arrays
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 from zkpot_client.model import ModelSpec
@@ -106,6 +110,20 @@ def test_prover_slots_let_one_prover_at_a_time_through(tmp_path: Path) -> None:
     # Two slots: two at once.
     with prover_slot(tmp_path, 2) as first, prover_slot(tmp_path, 2) as second:
         assert {first, second} == {0, 1}
+
+
+def test_a_client_given_the_machine_wide_slots_does_not_wait_on_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its proofs take the machine-wide slot themselves: its own slot directory,
+    if it is that one, is not held around them (it would block them forever)."""
+    machine, own = tmp_path / "machine", tmp_path / "own"
+    monkeypatch.setenv(MACHINE_SLOTS_ENV, str(machine))
+    assert besides_machine_slots(tmp_path / "." / "machine") is None
+    assert besides_machine_slots(own) == own
+    assert besides_machine_slots(None) is None
+    monkeypatch.delenv(MACHINE_SLOTS_ENV)
+    assert besides_machine_slots(machine) == machine
 
 
 def test_role_commands_fail_cleanly_on_bad_input(tmp_path: Path) -> None:

@@ -223,9 +223,9 @@ def bench(**kw: Any) -> None:
     --levers or --growth, the studies in docs/benchmarks.md; each prints a
     Markdown table.
     """
-    from .cli_roles import _guard
+    from .cli_roles import guard
 
-    _guard(lambda: _bench(**kw))
+    guard(lambda: _bench(**kw))
 
 
 def _bench(**kw: Any) -> int:

@@ -86,7 +86,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _guard(fn: Callable[[], int | None]) -> None:
+def guard(fn: Callable[[], int | None]) -> None:
     """Run a command body: ZKPoT errors end it with a one-line message and exit 1."""
     from .exceptions import ZKPoTError
 
@@ -207,7 +207,7 @@ def publish(**kw: Any) -> None:
     per round and create the task with its reward pool and schedule. Then run
     `zkpot reveal --state-dir` for the life of the task: it reveals each round's
     batch once the round's commitments are locked."""
-    _guard(lambda: _publish(**kw))
+    guard(lambda: _publish(**kw))
 
 
 def _publish(**kw: Any) -> int:
@@ -328,7 +328,7 @@ def reveal(**kw: Any) -> None:
     (after its commit phase) put the round's evaluation batch in the content store
     and reveal it on chain, opening the commitment made when the task was created.
     Rounds that are due are closed or finalised too."""
-    _guard(lambda: _reveal(**kw))
+    guard(lambda: _reveal(**kw))
 
 
 def _reveal(**kw: Any) -> int:
@@ -376,7 +376,7 @@ def aggregate(**kw: Any) -> None:
     match their commitment, average them and publish the global model. Sets the
     task's circuit up first (a cache hit where a client already has): weights are
     committed under it."""
-    _guard(lambda: _aggregate(**kw))
+    guard(lambda: _aggregate(**kw))
 
 
 def _aggregate(**kw: Any) -> int:
@@ -442,7 +442,7 @@ def client(**kw: Any) -> None:
     the accuracy in zero knowledge and submit; finally claim the rewards and take
     the stake back. The circuit is rebuilt from the task's package and checked
     against the key digest on chain before anything is staked."""
-    _guard(lambda: _client(**kw))
+    guard(lambda: _client(**kw))
 
 
 def _client(**kw: Any) -> int:
@@ -550,7 +550,7 @@ def sim(**kw: Any) -> None:
     proof and provers take turns, so the machine is not oversubscribed; the
     expected run time is shown first. The outcome is read from contract events.
     """
-    _guard(lambda: _sim(**kw))
+    guard(lambda: _sim(**kw))
 
 
 def _sim(**kw: Any) -> int:
@@ -626,7 +626,7 @@ def experiment(
     what each exposes. Contributions are counted by the circuit's own witness;
     --real-proofs replays one configuration per attack with real proofs on anvil.
     Writes experiment.md, PNG plots and experiment.json under --out."""
-    _guard(lambda: _experiment(quick, real_proofs, attacks or ATTACK_NAMES, out))
+    guard(lambda: _experiment(quick, real_proofs, attacks or ATTACK_NAMES, out))
 
 
 def _experiment(

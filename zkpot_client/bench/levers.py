@@ -167,12 +167,14 @@ def measure_lever(
     batch: EvaluationBatch,
     data_scale: int,
     models: list[np.ndarray],
+    torch_counts: list[int],
     work: Path,
     *,
     cache: Path | None = None,
     scale: int = 13,
 ) -> dict[str, Any]:
-    """Set the variant up and measure it (see the module's docstring)."""
+    """Set the variant up and measure it (see the module's docstring); `models`
+    are the fidelity models, `torch_counts` their float counts on `batch`."""
     d = work / _slug(lever.name)
     d.mkdir(parents=True, exist_ok=True)
     onnx, settings, compiled = (
@@ -217,7 +219,6 @@ def measure_lever(
             str(srs),
         )
     setup_seconds = time.perf_counter() - started
-    torch_counts = [count_correct(spec, w, batch.x, batch.y) for w in models]
     inputs = [str(write_input(d / f"model-{i}", w)) for i, w in enumerate(models)]
     outputs = ezkl_ops.run_isolated(ezkl_ops.witness_outputs, inputs, str(compiled))
     # a sum of booleans: an integer whatever scale ezkl reports for the output
@@ -274,7 +275,9 @@ def run_levers(
     data = cfg.data()
     definition = cfg.definition(data)
     spec = definition.spec
+    batch = definition.batches[0]
     models = models_along_training(spec, data.shards, FIDELITY_MODELS, cfg.scale)
+    torch_counts = [count_correct(spec, w, batch.x, batch.y) for w in models]
     chosen = [lever for lever in LEVERS if names is None or lever.name in names]
     rows = []
     with tempfile.TemporaryDirectory(prefix="zkpot-levers-") as tmp:
@@ -283,9 +286,10 @@ def run_levers(
                 row = measure_lever(
                     lever,
                     spec,
-                    definition.batches[0],
+                    batch,
                     definition.data_scale,
                     models,
+                    torch_counts,
                     Path(tmp),
                     cache=cfg.cache,
                     scale=cfg.scale,

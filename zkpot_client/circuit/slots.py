@@ -28,6 +28,16 @@ def machine_slot_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def besides_machine_slots(directory: Path | None) -> Path | None:
+    """`directory` as a process's own slot directory, or None when it is the
+    machine-wide one: every proof takes that slot itself (`prover.prove`), and a
+    process holding it while waiting there for a second would wait forever."""
+    machine = machine_slot_dir()
+    if directory is None or machine is None:
+        return directory
+    return None if directory.resolve() == machine.resolve() else directory
+
+
 def default_slots() -> int:
     """One prover per four cores, at least one (one on a 2-core machine)."""
     return max(1, (os.cpu_count() or 1) // 4)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..chain.backend import TRANSIENT_ERRORS
 from ..circuit.keys import CircuitArtifacts
-from ..circuit.slots import prover_slot
+from ..circuit.slots import besides_machine_slots, prover_slot
 from ..exceptions import BatchMismatchError, ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
 from ..phases import is_past, phase_at
@@ -110,7 +110,7 @@ class ClientProcess:
             )
             return DONE
         try:
-            with prover_slot(self.slot_dir, self.slots):
+            with prover_slot(besides_machine_slots(self.slot_dir), self.slots):
                 proof = c.prove(ctx.task, self.artifacts)
         except BatchMismatchError as exc:
             ctx.log(f"round {r}: {exc}")
