@@ -182,16 +182,13 @@ class Deployment:
         return salt
 
     def submit(self, account: LocalAccount, proven: ProvenModel, salt: bytes, **kwargs):
-        """Submit `proven`'s proof (this task's key unless `vka` is given) in the
-        current round."""
-        vka = kwargs.pop("vka", self.task_vka)
+        """Submit `proven`'s proof in the current round."""
         kwargs.setdefault("sealed_weights_cid", "bafkqaaa")
         return self.zkpot.submit_proof(
             account,
             self.task_id,
             kwargs.pop("round_", None) or self.current_round(),
             proven.proof,
-            vka,
             salt=salt,
             **kwargs,
         )

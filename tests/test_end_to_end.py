@@ -122,7 +122,6 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
             d.task.task_id,
             1,
             proven.proof,
-            d.task_vka,
             salt=salt,
             sealed_weights_cid=cid,
         )

@@ -107,9 +107,7 @@ def honest_submission(d: Deployment, client: LocalAccount, proven, salt: bytes) 
     return d.zkpot.contract.functions.submitProof(
         d.task_id,
         d.current_round(),
-        submission_of(
-            proven.proof, d.task_vka, salt=salt, sealed_weights_cid="bafkqaaa"
-        ),
+        submission_of(proven.proof, salt=salt, sealed_weights_cid="bafkqaaa"),
     )
 
 
@@ -266,7 +264,6 @@ def test_a_replay_in_another_task_before_the_honest_proof_is_mined_voids_nothing
                 1,
                 submission_of(
                     proven_a.proof,
-                    d.task_vka,
                     salt=attacker_salt,
                     sealed_weights_cid="x",
                 ),

@@ -78,7 +78,7 @@ def test_a_client_process_whose_commitment_is_refused_sits_the_round_out(
     process = ClientProcess(
         ctx=role_context(d, "outsider"), client=outsider, artifacts=None
     )
-    process.step(1, state, d.chain.block_number, d.task_vka)
+    process.step(1, state, d.chain.block_number)
     assert process.stages[1] == DONE
     log = capsys.readouterr().out
     assert "round 1: commitment refused (ZKPoTNotEligible(" in log
@@ -89,7 +89,7 @@ def test_a_client_process_whose_commitment_is_refused_sits_the_round_out(
     late = ClientProcess(ctx=role_context(d, "late"), client=member, artifacts=None)
     head = d.chain.block_number  # it saw the commit phase, then trained too long
     d.to_proof_phase()
-    late.step(1, state, head, d.task_vka)
+    late.step(1, state, head)
     assert late.stages[1] == DONE
     assert "commitment refused (ZKPoTNotInCommitPhase(" in capsys.readouterr().out
 
@@ -112,7 +112,7 @@ def test_the_free_rider_sends_nothing_in_a_round_with_nothing_to_replay(
     rider.contribute(d.task, 1)  # a copy of the victim's commitment
     d.to_proof_phase()
     d.submit(victim, proven_a, salt)
-    rider.submit(d.task, d.task_vka)
+    rider.submit(d.task)
     assert rider.journal[-1]["outcome"] == "refused on chain: ZKPoTCommitmentMismatch"
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task_id)  # nothing accepted: round 2 opens
@@ -121,7 +121,7 @@ def test_the_free_rider_sends_nothing_in_a_round_with_nothing_to_replay(
     entries = len(rider.journal)
     rider.contribute(d.task, 2)
     assert rider.current is None
-    assert rider.submit(d.task, d.task_vka) is None
+    assert rider.submit(d.task) is None
     assert chain.w3.eth.get_transaction_count(rider.address) == nonce
     assert rider.journal[entries:] == [
         {"round": 2, "action": "commit", "outcome": "no accepted proof to replay"}

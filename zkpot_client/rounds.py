@@ -97,9 +97,8 @@ class RoundDriver:
 
     def submit(self, round_: int, clients: Sequence[Client]) -> None:
         """Once the batch is revealed, each client submits what it has."""
-        vka = self.task_vka()
         for c in clients:
-            c.submit(self.task, vka)
+            c.submit(self.task)
 
     def close(self, round_: int) -> None:
         """Past the proof phase, close the round (leader elected, rewards fixed)."""
@@ -128,8 +127,3 @@ class RoundDriver:
         self.submit(round_, clients)
         self.close(round_)
         return self.aggregate(round_)
-
-    def task_vka(self) -> list[bytes]:
-        if self.artifacts is None:
-            raise ValueError("the round driver needs the circuit's key artefact")
-        return self.artifacts.vka_words()

@@ -64,10 +64,11 @@ class Phase(IntEnum):
     REVEAL = 3
     REVEAL_MISSED = 4
     PROVE = 5
-    AGGREGATE = 6
-    AGGREGATION_OVERDUE = 7
-    COMPLETED = 8
-    CANCELLED = 9
+    DISPUTE = 6
+    AGGREGATE = 7
+    AGGREGATION_OVERDUE = 8
+    COMPLETED = 9
+    CANCELLED = 10
 
     def __str__(self) -> str:
         """The contract's name of the phase (`AggregationOverdue`)."""
@@ -87,12 +88,20 @@ class TaskTerms:
     """Blocks after the commit phase in which the publisher reveals the round's batch."""
     proof_blocks: int = 10
     aggregate_blocks: int = 10
+    optimistic: bool = False
+    """Optimistic verification: proofs are claimed and verified on chain only when
+    disputed (see docs/protocol.md); immediate (False) verifies every proof."""
+    dispute_blocks: int = 0
+    """Optimistic tasks: blocks of the dispute window, and of the answer window after
+    it, in each round."""
     leader_share_bps: int = 2_000
     """Share of each round's reward paid to the leader on top of its contributor share."""
     min_stake: int = ETHER // 10
     missed_proof_penalty: int = ETHER // 20
     aggregator_bond: int = ETHER
     aggregator_penalty: int = ETHER // 4
+    dispute_bond: int = 0
+    """Optimistic tasks: what a dispute posts."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,24 +2,18 @@
 pragma solidity 0.8.20;
 
 import {IZKPoT} from "../interfaces/IZKPoT.sol";
-import {Halo2VerifierAdapter} from "../verifier/Halo2VerifierAdapter.sol";
 import {ZKPoTPayouts} from "./ZKPoTPayouts.sol";
 
 /// @title ZKPoTProofs
 /// @notice What a contribution must satisfy before ZKPoT counts it: it opens the
 ///         sender's commitment, its model is fresh (neither used in the task nor
 ///         public under the circuit when the commitment was locked), and its proof
-///         verifies under the task's key artefact.
+///         verifies under the task's key artefact: at once (immediate), or when
+///         disputed (optimistic).
 /// @dev Also keeps the records that freshness is judged by: the first block in which
 ///      each weights hash was revealed by a verified proof, and in which each model
 ///      was published as a global model, per circuit.
 abstract contract ZKPoTProofs is ZKPoTPayouts {
-    /// @dev Number of public instances of the evaluation circuit: the count.
-    uint256 private constant NUM_INSTANCES = 1;
-    /// @dev A proof begins with the KZG commitment to the weights (one G1 point), then
-    ///      the commitment to the batch.
-    uint256 private constant WEIGHTS_COMMITMENT_BYTES = 64;
-
     // ----------------------------------------------------------------- VIEWS
 
     /// @inheritdoc IZKPoT
@@ -48,31 +42,47 @@ abstract contract ZKPoTProofs is ZKPoTPayouts {
 
     // ----------------------------------------------------------------- INTERNAL
 
-    /// @dev Checks that the sender may submit, that the proof has the circuit's length
-    ///      and that its weights commitment and `salt` open the sender's commitment;
-    ///      returns the revealed weights hash (keccak256 of the weights commitment) and
-    ///      the proven count.
-    function _checkOpening(
-        Task storage t,
-        uint256 taskId,
-        uint256 round,
-        Contribution storage c,
-        Submission calldata s
-    ) internal view returns (bytes32 weightsHash, uint256 proven) {
-        if (c.submitted) revert ZKPoTAlreadySubmitted(taskId, round, msg.sender);
-        if (c.commitment == bytes32(0)) revert ZKPoTNoCommitment(taskId, round, msg.sender);
+    /// @dev Checks a submitted proof's shape (one instance, the circuit's length, the
+    ///      claimed count its instance) and returns the weights hash it reveals
+    ///      (keccak256 of the weights commitment it begins with) and the proven count.
+    function _checkProofShape(Task storage t, uint256 taskId, Submission calldata s)
+        internal
+        view
+        returns (bytes32 weightsHash, uint256 proven)
+    {
         if (s.instances.length != NUM_INSTANCES) revert ZKPoTMalformedInstances(s.instances.length);
         if (s.proof.length != t.proofLength) revert ZKPoTWrongProofLength(taskId, t.proofLength, s.proof.length);
         proven = s.instances[0];
+        if (s.claimedCorrect != proven) revert ZKPoTClaimMismatch(s.claimedCorrect, proven);
         // The task's proofs are longer than the commitments they begin with.
         weightsHash = keccak256(s.proof[:WEIGHTS_COMMITMENT_BYTES]);
-        bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, s.salt);
+    }
+
+    /// @dev Checks what every contribution must satisfy, verified or claimed: the sender
+    ///      committed and has not submitted yet, `weightsHash` and `salt` open its
+    ///      commitment, the model is fresh, and the count is within the batch.
+    function _checkContribution(
+        Task storage t,
+        uint256 taskId,
+        uint256 round,
+        Round storage r,
+        Contribution storage c,
+        bytes32 weightsHash,
+        bytes32 salt,
+        uint256 count
+    ) internal view {
+        if (c.submitted) revert ZKPoTAlreadySubmitted(taskId, round, msg.sender);
+        if (c.commitment == bytes32(0)) revert ZKPoTNoCommitment(taskId, round, msg.sender);
+        bytes32 opened = commitmentOf(msg.sender, taskId, round, weightsHash, salt);
         if (opened != c.commitment) revert ZKPoTCommitmentMismatch(msg.sender, c.commitment, opened);
+        _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
+        if (count > t.evalSamples) revert ZKPoTCountOutOfRange(count, t.evalSamples);
     }
 
     /// @dev Refuses weights the sender could have copied rather than trained: a model
     ///      already submitted in this task, or revealed under the circuit (by a verified
-    ///      proof, or published as a global model) no later than the round's commit end.
+    ///      proof or a claim, or published as a global model) no later than the round's
+    ///      commit end.
     ///      Only the task's own history or what was public before the commitment was
     ///      locked counts, so no transaction sent after seeing the sender's proof (a
     ///      front-run `createTask`, another task's aggregate or replay) can void it.
@@ -88,28 +98,7 @@ abstract contract ZKPoTProofs is ZKPoTPayouts {
         if (published != 0 && published <= commitEnd) revert ZKPoTStaleModel(taskId, round, weightsHash);
     }
 
-    /// @dev Checks that the proof's artefact is the task's and that it was
-    ///      made on the round's revealed batch (after the weights commitment, a proof
-    ///      carries the commitment to the circuit's parameter column, which holds the
-    ///      batch), then has the task's verifier check the proof. The verifier itself
-    ///      ignores trailing bytes.
-    function _checkProof(Task storage t, Round storage r, uint256 taskId, uint256 round, Submission calldata s)
-        internal
-        view
-    {
-        bytes32 digest = keccak256(abi.encodePacked(s.vka));
-        if (digest != t.vkaDigest) revert ZKPoTVerifyingKeyMismatch(taskId, t.vkaDigest, digest);
-        uint256 batchEnd = WEIGHTS_COMMITMENT_BYTES + r.batchLength;
-        bytes32 batch =
-            s.proof.length < batchEnd ? bytes32(0) : keccak256(s.proof[WEIGHTS_COMMITMENT_BYTES:batchEnd]);
-        if (batch != r.batchDigest) revert ZKPoTWrongBatch(taskId, round, r.batchDigest, batch);
-        // A static call: the verifier cannot modify state or re-enter us with effects.
-        if (!Halo2VerifierAdapter.verify(verifier, s.proof, s.instances, s.vka, digest)) {
-            revert ZKPoTProofRejected(taskId, msg.sender);
-        }
-    }
-
-    /// @dev Records that a verified proof revealed `weightsHash` in a task, and the
+    /// @dev Records that a proof or a claim revealed `weightsHash` in a task, and the
     ///      first block in which it was revealed under a circuit.
     function _markSubmitted(uint256 taskId, bytes32 circuit, bytes32 weightsHash) internal {
         _usedInTask[taskId][weightsHash] = true;

@@ -8,12 +8,15 @@ import {ZKPoTProofs} from "./ZKPoTProofs.sol";
 /// @notice A task's rounds: commitments, verified contributions, the election of each
 ///         round's leader, the close that fixes its rewards, the global model, and the
 ///         hash chain of round records.
-/// @dev Each round runs Commit -> Reveal -> Prove -> Aggregate, all in blocks, then
-///      is closed (Closed) and finalised (Finalized): with the aggregator's global
-///      model, or without it once its deadline passed. Proofs are taken once the
-///      publisher revealed the round's evaluation batch, and only on that batch. Leader tie-break: the higher count wins,
-///      and among equal counts the lower keccak256(abi.encode(seed, client)), where the
-///      round's seed derives from the hash of its commit-end block.
+/// @dev Each round runs Commit -> Reveal -> Prove (-> Dispute, optimistic tasks) ->
+///      Aggregate, all in blocks, then is closed (Closed) and finalised (Finalized):
+///      with the aggregator's global model, or without it once its deadline passed.
+///      Proofs are taken once the publisher revealed the round's evaluation batch, and
+///      only on that batch. Immediate tasks elect the leader as proofs verify; optimistic
+///      tasks at close, over the contributions that stood their dispute window. Leader
+///      tie-break: the higher count wins, and among equal counts the lower
+///      keccak256(abi.encode(seed, client)), where the round's seed derives from the
+///      hash of its commit-end block.
 abstract contract ZKPoTRounds is ZKPoTProofs {
     // ----------------------------------------------------------------- EXTERNAL
 
@@ -57,33 +60,58 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         // Safe cast: calldata is far below 2^32 bytes.
         // forge-lint: disable-next-line(unsafe-typecast)
         r.batchLength = uint32(batchCommitment.length);
+        r.tieBreakSeed = _drawTieBreakSeed(taskId, round, r.commitEnd);
         emit BatchRevealed(taskId, round, digest, batchCid);
     }
 
     /// @inheritdoc IZKPoT
     function submitProof(uint256 taskId, uint256 round, Submission calldata submission) external {
-        (Task storage t, Round storage r) = _openRoundOf(taskId, round);
-        if (block.number <= r.commitEnd || block.number > r.proofEnd) {
-            revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(r.commitEnd) + 1, r.proofEnd);
+        (Task storage t, Round storage r, Contribution storage c) = _inProofPhase(taskId, round);
+        (bytes32 weightsHash, uint256 proven) = _checkProofShape(t, taskId, submission);
+        _checkContribution(t, taskId, round, r, c, weightsHash, submission.salt, proven);
+        if (_batchOf(submission.proof, r.batchLength) != r.batchDigest) {
+            revert ZKPoTWrongBatch(taskId, round, r.batchDigest, _batchOf(submission.proof, r.batchLength));
         }
-        if (r.batchDigest == bytes32(0)) revert ZKPoTBatchNotRevealed(taskId, round);
-        Contribution storage c = _contributions[taskId][round][msg.sender];
-        (bytes32 weightsHash, uint256 proven) = _checkOpening(t, taskId, round, c, submission);
-        _checkFresh(taskId, round, t.circuitKey, r.commitEnd, weightsHash);
-        if (submission.claimedCorrect != proven) revert ZKPoTClaimMismatch(submission.claimedCorrect, proven);
-        if (proven > t.evalSamples) revert ZKPoTCountOutOfRange(proven, t.evalSamples);
-        _checkProof(t, r, taskId, round, submission);
-        _recordContribution(taskId, t, round, r, c, weightsHash, submission);
+        if (!_verifies(t, submission.proof, proven)) revert ZKPoTProofRejected(taskId, msg.sender);
+        bool accepted = _recordContribution(taskId, t, round, r, c, weightsHash, proven, true);
+        emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);
     }
 
     /// @inheritdoc IZKPoT
-    function closeRound(uint256 taskId) external {
+    function submitClaim(uint256 taskId, uint256 round, Claim calldata claim) external {
+        (Task storage t, Round storage r, Contribution storage c) = _inProofPhase(taskId, round);
+        if (!t.optimistic) revert ZKPoTWrongVerificationMode(taskId, false);
+        _checkContribution(t, taskId, round, r, c, claim.weightsHash, claim.salt, claim.claimedCorrect);
+        c.proofHash = claim.proofHash;
+        // Safe cast: rounds are numbered up to numRounds, a uint32.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _members[taskId][msg.sender].claimRound = uint32(round);
+        bool accepted = _recordContribution(taskId, t, round, r, c, claim.weightsHash, claim.claimedCorrect, false);
+        emit ContributionClaimed(
+            taskId,
+            round,
+            msg.sender,
+            claim.weightsHash,
+            claim.claimedCorrect,
+            accepted,
+            claim.sealedWeightsCid,
+            claim.proofHash,
+            claim.proofCid
+        );
+    }
+
+    /// @inheritdoc IZKPoT
+    function closeRound(uint256 taskId, address[] calldata standing) external {
         Task storage t = _activeTask(taskId);
         uint256 round = t.currentRound;
         Round storage r = _rounds[taskId][round];
         if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
-        (bool revealed, uint256 endsAt) = _proofWindow(r);
+        bool revealed = r.batchDigest != bytes32(0);
+        uint256 endsAt = revealed ? r.disputeEnd : r.revealEnd;
         if (block.number <= endsAt) revert ZKPoTRoundNotOver(taskId, round, block.number, endsAt);
+        if (r.openChallenges != 0) revert ZKPoTChallengesOpen(taskId, round, r.openChallenges);
+        if (t.optimistic) _elect(taskId, round, r, standing);
+        else if (standing.length != 0) revert ZKPoTWrongStanding(taskId, round, 0);
 
         _close(taskId, t, round, r);
         if (!revealed) _compensateMissedReveal(taskId, t, round, r);
@@ -96,14 +124,18 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         if (msg.sender != t.aggregator) revert ZKPoTNotAggregator(taskId, msg.sender);
         if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
         Round storage r = _rounds[taskId][round];
-        if (block.number <= r.proofEnd || block.number > r.aggregateEnd) {
-            revert ZKPoTNotInAggregatePhase(taskId, round, block.number, uint256(r.proofEnd) + 1, r.aggregateEnd);
+        if (block.number <= r.disputeEnd || block.number > r.aggregateEnd) {
+            revert ZKPoTNotInAggregatePhase(taskId, round, block.number, uint256(r.disputeEnd) + 1, r.aggregateEnd);
         }
         if (r.acceptedCount == 0) revert ZKPoTNothingToAggregate(taskId, round);
         if (modelHash == bytes32(0) || bytes(cid).length == 0) revert ZKPoTEmptyModel();
 
-        // Open or Closed here: a round with an accepted contribution is finalised only below.
-        if (r.status == RoundStatus.Open) _close(taskId, t, round, r);
+        // Open or Closed here: a round with an accepted contribution is finalised only
+        // below. An optimistic round is closed with the list of what stands.
+        if (r.status == RoundStatus.Open) {
+            if (t.optimistic) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+            _close(taskId, t, round, r);
+        }
         _finalize(taskId, t, round, r, modelHash, cid, msg.sender);
     }
 
@@ -149,6 +181,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         if (block.number <= r.commitEnd) return Phase.Commit;
         if (r.batchDigest == bytes32(0)) return block.number <= r.revealEnd ? Phase.Reveal : Phase.RevealMissed;
         if (block.number <= r.proofEnd) return Phase.Prove;
+        if (block.number <= r.answerEnd) return Phase.Dispute;
         if (block.number <= r.aggregateEnd) return Phase.Aggregate;
         return Phase.AggregationOverdue;
     }
@@ -183,9 +216,11 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         emit Committed(taskId, round, msg.sender, commitment);
     }
 
-    /// @dev Records the sender's verified contribution `c`, revealing `weightsHash`,
-    ///      settles its registration bond, and counts it towards the round's leader if
-    ///      its count reaches the task's threshold.
+    /// @dev Records the sender's contribution `c`, revealing `weightsHash` with `count`
+    ///      (`verified`: its proof passed the verifier; else a claim), settles its
+    ///      registration bond, and counts it if its count reaches the task's threshold:
+    ///      towards the leader at once in an immediate task, at close in an optimistic
+    ///      one (a dispute may still strike it). Returns whether it is accepted.
     function _recordContribution(
         uint256 taskId,
         Task storage t,
@@ -193,25 +228,58 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         Round storage r,
         Contribution storage c,
         bytes32 weightsHash,
-        Submission calldata submission
-    ) internal {
-        uint256 proven = submission.instances[0];
-        // Safe cast: proven <= evalSamples, itself a uint32 (checked by the caller).
+        uint256 count,
+        bool verified
+    ) internal returns (bool accepted) {
+        // Safe cast: count <= evalSamples, itself a uint32 (checked by the caller).
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint32 count = uint32(proven);
-        bool accepted = count >= t.minCorrect;
+        uint32 correct = uint32(count);
+        accepted = correct >= t.minCorrect;
+        r.provedCount += 1;
         c.submitted = true;
         c.weightsHash = weightsHash;
-        c.correct = count;
+        c.correct = correct;
         c.accepted = accepted;
+        c.verified = verified;
+        c.index = r.provedCount;
         _markSubmitted(taskId, t.circuitKey, weightsHash);
         Member storage m = _members[taskId][msg.sender];
         m.pendingRound = 0;
         m.bondSettled = true;
-        r.provedCount += 1;
-        if (r.tieBreakSeed == bytes32(0)) r.tieBreakSeed = _drawTieBreakSeed(taskId, round, r.commitEnd);
-        if (accepted) _recordAccepted(r, msg.sender, weightsHash, count);
-        emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);
+        if (accepted) {
+            r.acceptedCount += 1;
+            if (!t.optimistic) _fold(r, msg.sender, weightsHash, correct);
+        }
+    }
+
+    /// @dev The task, `round` and the sender's contribution to it, checked to be in the
+    ///      round's proof phase with its batch revealed.
+    function _inProofPhase(uint256 taskId, uint256 round)
+        private
+        view
+        returns (Task storage t, Round storage r, Contribution storage c)
+    {
+        (t, r) = _openRoundOf(taskId, round);
+        if (block.number <= r.commitEnd || block.number > r.proofEnd) {
+            revert ZKPoTNotInProofPhase(taskId, round, block.number, uint256(r.commitEnd) + 1, r.proofEnd);
+        }
+        if (r.batchDigest == bytes32(0)) revert ZKPoTBatchNotRevealed(taskId, round);
+        c = _contributions[taskId][round][msg.sender];
+    }
+
+    /// @dev Elects an optimistic round's leader and folds its contributions root over
+    ///      `standing`, checked to be exactly the round's accepted contributions that
+    ///      stand, in submission order: each accepted and not struck, after the previous
+    ///      one, and as many as the round counts.
+    function _elect(uint256 taskId, uint256 round, Round storage r, address[] calldata standing) private {
+        uint256 previous;
+        for (uint256 i = 0; i < standing.length; ++i) {
+            Contribution storage c = _contributions[taskId][round][standing[i]];
+            if (!c.accepted || c.index <= previous) revert ZKPoTWrongStanding(taskId, round, i);
+            previous = c.index;
+            _fold(r, standing[i], c.weightsHash, c.correct);
+        }
+        if (standing.length != r.acceptedCount) revert ZKPoTWrongStanding(taskId, round, standing.length);
     }
 
     /// @dev Closes an open round: fixes its rewards, to be claimed. The round's share of
@@ -320,7 +388,9 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         r.commitEnd = openBlock + t.commitBlocks - 1;
         r.revealEnd = r.commitEnd + t.revealBlocks;
         r.proofEnd = r.revealEnd + t.proofBlocks;
-        r.aggregateEnd = r.proofEnd + t.aggregateBlocks;
+        r.disputeEnd = r.proofEnd + t.disputeBlocks;
+        r.answerEnd = r.disputeEnd + t.disputeBlocks;
+        r.aggregateEnd = r.answerEnd + t.aggregateBlocks;
         emit RoundOpened(
             taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.revealEnd, r.proofEnd, r.aggregateEnd
         );
@@ -335,19 +405,10 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         t.rewardPool += amount - each * r.acceptedCount;
     }
 
-    /// @dev The task and `round`, checked to be its current round and still open.
-    function _openRoundOf(uint256 taskId, uint256 round) private view returns (Task storage t, Round storage r) {
-        t = _activeTask(taskId);
-        if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
-        r = _rounds[taskId][round];
-        if (r.status != RoundStatus.Open) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
-    }
-
-    /// @dev Counts the accepted contribution of `client` in the round's root and, if it
-    ///      beats the leader so far (a higher count, or an equal count and a lower
+    /// @dev Folds the accepted contribution of `client` into the round's root and, if
+    ///      it beats the leader so far (a higher count, or an equal count and a lower
     ///      tie-break key), makes it the leader.
-    function _recordAccepted(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
-        r.acceptedCount += 1;
+    function _fold(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
         r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
         bool better = r.leader == address(0) || correct > r.leaderCorrect
             || (correct == r.leaderCorrect && _tieKey(r.tieBreakSeed, client) < _tieKey(r.tieBreakSeed, r.leader));
@@ -358,9 +419,10 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
     }
 
     /// @dev The round's tie-break seed: the hash of its commit-end block, unknown when
-    ///      clients registered and committed, mixed with the task and round. Drawn at
-    ///      the round's first verified proof; if that comes more than 256 blocks after
-    ///      the commit end (no block hash left to read), the latest block hash serves.
+    ///      clients registered and committed, mixed with the task and round. Drawn when
+    ///      the batch is revealed (no proof comes before); if that is more than 256
+    ///      blocks after the commit end (no block hash left to read), the latest block
+    ///      hash serves.
     function _drawTieBreakSeed(uint256 taskId, uint256 round, uint64 commitEnd) private view returns (bytes32) {
         bytes32 entropy = blockhash(commitEnd);
         if (entropy == bytes32(0)) entropy = blockhash(block.number - 1);

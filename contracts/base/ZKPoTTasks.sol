@@ -2,8 +2,7 @@
 pragma solidity 0.8.20;
 
 import {IZKPoT} from "../interfaces/IZKPoT.sol";
-import {KeyArtefact} from "../verifier/KeyArtefact.sol";
-import {Halo2VerifierAdapter} from "../verifier/Halo2VerifierAdapter.sol";
+import {CircuitRegistry} from "../verifier/CircuitRegistry.sol";
 import {ZKPoTRounds} from "./ZKPoTRounds.sol";
 
 /// @title ZKPoTTasks
@@ -17,10 +16,15 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
 
     /// @inheritdoc IZKPoT
     function registerCircuit(bytes32[] calldata vka) external returns (bytes32 vkaDigest) {
-        uint256 proofLength = KeyArtefact.checkCanonical(vka);
-        vkaDigest = keccak256(abi.encodePacked(vka));
+        // The registry checks the artefact (reverting with our errors) and keeps it.
+        bytes32 key;
+        uint256 proofLength;
+        (vkaDigest, key, proofLength) = CircuitRegistry(_registry).register(vka);
         if (_circuits[vkaDigest].proofLength != 0) return vkaDigest;
-        _registerCircuit(vka, vkaDigest, proofLength);
+        // Safe cast: a proof of KeyArtefact's bounded layout is far below 2^32 bytes.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _circuits[vkaDigest] = Circuit({key: key, proofLength: uint32(proofLength)});
+        emit CircuitRegistered(vkaDigest, proofLength, msg.sender);
     }
 
     /// @inheritdoc IZKPoT
@@ -40,28 +44,6 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
 
         uint256 refund = _endTask(t, TaskStatus.Cancelled);
         emit TaskCancelled(taskId, refund);
-    }
-
-    /// @inheritdoc IZKPoT
-    function register(uint256 taskId) external payable {
-        Task storage t = _activeTask(taskId);
-        if (block.number >= t.startBlock) revert ZKPoTRegistrationClosed(taskId, block.number, t.startBlock);
-        Member storage m = _members[taskId][msg.sender];
-        if (m.registered) revert ZKPoTAlreadyRegistered(taskId, msg.sender);
-        if (t.clientCount >= t.maxClients) revert ZKPoTTaskFull(taskId, t.maxClients);
-        if (msg.value < t.minStake) revert ZKPoTStakeTooLow(msg.value, t.minStake);
-        _register(taskId, t, m, msg.value);
-    }
-
-    /// @inheritdoc IZKPoT
-    function leave(uint256 taskId) external {
-        Task storage t = _activeTask(taskId);
-        Member storage m = _members[taskId][msg.sender];
-        if (!m.registered) revert ZKPoTNotRegistered(taskId, msg.sender);
-        // A missed proof is punished first; a proof still due keeps the client in.
-        _settleMissedProof(taskId, t, msg.sender);
-        if (m.pendingRound != 0) revert ZKPoTProofPending(taskId, msg.sender, m.pendingRound);
-        _leave(taskId, t, m);
     }
 
     // ----------------------------------------------------------------- VIEWS
@@ -89,17 +71,6 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
 
     // ----------------------------------------------------------------- INTERNAL
 
-    /// @dev Registers the canonical artefact `vka`, with digest `vkaDigest`, here and
-    ///      on the verifier.
-    function _registerCircuit(bytes32[] calldata vka, bytes32 vkaDigest, uint256 proofLength) internal {
-        // Safe cast: a proof of KeyArtefact's bounded layout is far below 2^32 bytes.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _circuits[vkaDigest] = Circuit({key: vka[0], proofLength: uint32(proofLength)});
-        emit CircuitRegistered(vkaDigest, proofLength, msg.sender);
-        // Interaction last: the verifier keeps its own registry of artefacts.
-        Halo2VerifierAdapter.register(verifier, vka);
-    }
-
     /// @dev Creates a task of the sender's, funded with `value`, under `circuit`;
     ///      records its genesis (the initial model) and opens round 1 for its start.
     function _createTask(TaskConfig calldata config, Circuit memory circuit, uint256 value)
@@ -121,6 +92,9 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         t.revealBlocks = config.revealBlocks;
         t.proofBlocks = config.proofBlocks;
         t.aggregateBlocks = config.aggregateBlocks;
+        t.optimistic = config.optimistic;
+        t.disputeBlocks = config.disputeBlocks;
+        t.disputeBond = config.disputeBond;
         t.leaderShareBps = config.leaderShareBps;
         t.startBlock = uint64(block.number + config.registrationBlocks);
         t.minStake = config.minStake;
@@ -153,24 +127,6 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         _openRound(taskId, t, t.startBlock);
     }
 
-    /// @dev Adds the sender to the task with `stake`.
-    function _register(uint256 taskId, Task storage t, Member storage m, uint256 stake) internal {
-        m.registered = true;
-        m.stake = stake;
-        t.clientCount += 1;
-        t.totalStake += stake;
-        emit ClientRegistered(taskId, msg.sender, stake);
-    }
-
-    /// @dev Removes the sender from the task and releases its stake.
-    function _leave(uint256 taskId, Task storage t, Member storage m) internal {
-        m.registered = false;
-        // Before round 1 the slot is free again for someone who will take part.
-        t.clientCount -= 1;
-        emit ClientLeft(taskId, msg.sender);
-        _releaseStake(taskId, t, m);
-    }
-
     /// @dev Checks a task's parameters, each against its range.
     function _checkConfig(TaskConfig calldata c) private pure {
         if (c.vkaDigest == bytes32(0)) revert ZKPoTInvalidTaskParameter("vkaDigest");
@@ -196,5 +152,8 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         }
         if (bytes(c.circuitCid).length == 0) revert ZKPoTInvalidTaskParameter("circuitCid");
         if (c.batchCommitments.length != c.numRounds) revert ZKPoTInvalidTaskParameter("batchCommitments");
+        // Optimistic tasks need a dispute window and a bond; immediate ones have neither.
+        if (c.optimistic != (c.disputeBlocks != 0)) revert ZKPoTInvalidTaskParameter("disputeBlocks");
+        if (c.optimistic != (c.disputeBond != 0)) revert ZKPoTInvalidTaskParameter("disputeBond");
     }
 }

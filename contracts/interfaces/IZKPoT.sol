@@ -9,7 +9,8 @@ import {IZKPoTTypes} from "./IZKPoTTypes.sol";
 /// @dev Life of a task (docs/protocol.md has the diagram):
 ///      Registration (clients stake) -> rounds 1..numRounds -> Completed, or
 ///      Registration -> Cancelled (publisher only, before the start block).
-///      Each round: Commit -> Reveal -> Prove -> Aggregate, all in blocks. Once the
+///      Each round: Commit -> Reveal -> Prove (-> Dispute, optimistic tasks) ->
+///      Aggregate, all in blocks. Once the
 ///      commitments are locked the publisher reveals the round's evaluation batch,
 ///      bound at the task's creation; proofs must be made on it. After the proof
 ///      phase anyone closes the round (leader elected, rewards fixed); the aggregator
@@ -19,11 +20,12 @@ import {IZKPoTTypes} from "./IZKPoTTypes.sol";
 interface IZKPoT is IZKPoTTypes {
     // ------------------------------------------------------------------ FUNCTIONS
 
-    /// @notice Register a circuit's verification-key artefact, here and on the verifier,
-    ///         after checking that it is canonical (every field element reduced, every
-    ///         pointer word free of ignored bits), so that one circuit has one digest.
-    ///         Fixes the length of the circuit's proofs. Anyone may call; registering
-    ///         an artefact twice changes nothing.
+    /// @notice Register a circuit's verification-key artefact, after checking that it is
+    ///         canonical (every field element reduced, every pointer word free of
+    ///         ignored bits), so that one circuit has one digest. The artefact is kept
+    ///         once, in the `circuits` registry (and registered on the verifier), and
+    ///         proofs name it by digest. Fixes the length of the circuit's proofs.
+    ///         Anyone may call; registering an artefact twice changes nothing.
     /// @param vka The artefact's words, as ezkl writes them (without the length prefix).
     /// @return vkaDigest keccak256 of the words, for `TaskConfig.vkaDigest`.
     function registerCircuit(bytes32[] calldata vka) external returns (bytes32 vkaDigest);
@@ -69,23 +71,67 @@ interface IZKPoT is IZKPoTTypes {
     ) external;
 
     /// @notice Submit a proof that the committed weights classify `claimedCorrect`
-    ///         samples of the round's revealed evaluation batch correctly.
+    ///         samples of the round's revealed evaluation batch correctly; it is
+    ///         verified at once under the task's key artefact. In an optimistic task
+    ///         this is allowed too, and the contribution cannot be disputed.
     /// @param taskId The task.
     /// @param round The task's current round.
     /// @param submission The proof, its public instances and the commitment's opening.
     function submitProof(uint256 taskId, uint256 round, Submission calldata submission) external;
 
-    /// @notice Close the current round once its proof phase is over: elect its leader
-    ///         and fix its rewards. Anyone may call. A round with no accepted
-    ///         contribution is finalised at once with the previous global model. A
-    ///         round whose batch was not revealed may be closed as soon as its reveal
-    ///         window is over: `aggregatorPenalty` (at most the bond left) is then
-    ///         shared among its committed clients.
+    /// @notice Optimistic tasks: claim, during the proof phase, that a proof of
+    ///         `claim.claimedCorrect` exists for the committed weights, without running the
+    ///         verifier. The opening of the commitment, the model's freshness and the
+    ///         count are checked as for `submitProof`; the proof's hash is recorded and
+    ///         its bytes go to the content store. Anyone may dispute it until the
+    ///         round's `disputeEnd`.
     /// @param taskId The task.
-    function closeRound(uint256 taskId) external;
+    /// @param round The task's current round.
+    /// @param claim The weights hash, the proof's hash and CID, the count and the opening.
+    function submitClaim(uint256 taskId, uint256 round, Claim calldata claim) external;
+
+    /// @notice Optimistic tasks: dispute `client`'s claim in the current round, from its
+    ///         submission to the round's `disputeEnd`, posting `disputeBond`. With the
+    ///         proof's bytes (they must hash to the claim's `proofHash`) the contract
+    ///         judges at once: a proof that is not the task's circuit's valid proof of
+    ///         the claim (on the round's batch, for the committed weights) strikes the
+    ///         contribution, slashes the client's whole stake and credits it with the
+    ///         bond to the sender; a valid one stands, can no longer be disputed, and
+    ///         the bond is credited to the client. Without bytes (nobody could fetch
+    ///         them) the claim is challenged: see `settleChallenge`.
+    /// @param taskId The task.
+    /// @param round The task's current round.
+    /// @param client The client whose claim is disputed.
+    /// @param proof The claimed proof's bytes, or empty to challenge.
+    function dispute(uint256 taskId, uint256 round, address client, bytes calldata proof) external payable;
+
+    /// @notice Optimistic tasks: settle a challenge to `client`'s claim. Until the round's
+    ///         `answerEnd` anyone may bring the proof's bytes, which are judged as in
+    ///         `dispute` (the bond goes to the client if valid); after it, the claim is
+    ///         struck for a proof nobody made available, as an invalid one.
+    /// @param taskId The task.
+    /// @param round The task's current round.
+    /// @param client The challenged client.
+    /// @param proof The claimed proof's bytes (ignored after `answerEnd`).
+    function settleChallenge(uint256 taskId, uint256 round, address client, bytes calldata proof) external;
+
+    /// @notice Close the current round once its proof phase (optimistic tasks: its
+    ///         dispute window, with no challenge open) is over: elect its leader and fix
+    ///         its rewards. Anyone may call. A round with no accepted contribution is
+    ///         finalised at once with the previous global model. A round whose batch
+    ///         was not revealed may be closed as soon as its reveal window is over:
+    ///         `aggregatorPenalty` (at most the bond left) is then shared among its
+    ///         committed clients.
+    /// @param taskId The task.
+    /// @param standing Optimistic tasks: the clients of the round's accepted
+    ///        contributions that stand, in submission order (from the round's
+    ///        events); the leader and the contributions root are computed over them.
+    ///        Checked complete and exact. Empty in immediate mode.
+    function closeRound(uint256 taskId, address[] calldata standing) external;
 
     /// @notice Publish the global model aggregated from the current round, during its
-    ///         aggregate phase (closing the round first if needed); finalises the round.
+    ///         aggregate phase (closing the round first if needed; an optimistic round
+    ///         must be closed with `closeRound`); finalises the round.
     /// @param taskId The task.
     /// @param round The task's current round.
     /// @param modelHash Weights hash of the global model (keccak256 of its KZG commitment).
@@ -127,6 +173,11 @@ interface IZKPoT is IZKPoTTypes {
     /// @param taskId The task.
     function leave(uint256 taskId) external;
 
+    /// @notice Add `msg.value` to the sender's stake in a running task: a client slashed
+    ///         below `minStake` takes part again from the next round it commits in.
+    /// @param taskId The task.
+    function topUpStake(uint256 taskId) external payable;
+
     /// @notice Send the sender all its credit (rewards, released stakes, refunds).
     function withdraw() external;
 
@@ -136,6 +187,11 @@ interface IZKPoT is IZKPoTTypes {
     ///         are checked by this code, under the task's registered key artefact.
     /// @return The verifier's address.
     function verifier() external view returns (address);
+
+    /// @notice The registry that keeps every registered key artefact once and verifies
+    ///         proofs under it, deployed with this contract.
+    /// @return The registry's address.
+    function circuits() external view returns (address);
 
     /// @notice The proof length of a registered circuit.
     /// @param vkaDigest The circuit's key artefact digest.

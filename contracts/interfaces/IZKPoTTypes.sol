@@ -31,6 +31,7 @@ interface IZKPoTTypes {
         Reveal,
         RevealMissed,
         Prove,
+        Dispute,
         Aggregate,
         AggregationOverdue,
         Completed,
@@ -52,7 +53,16 @@ interface IZKPoTTypes {
     /// @param revealBlocks Blocks after the commit phase in which the publisher must
     ///        reveal the round's evaluation batch (`revealBatch`).
     /// @param proofBlocks Blocks of each round's proof phase, after the reveal window.
-    /// @param aggregateBlocks Blocks the aggregator has, after the proof phase, to publish.
+    /// @param aggregateBlocks Blocks the aggregator has to publish, after the proof phase
+    ///        (immediate) or after the answers to challenges (optimistic).
+    /// @param optimistic How the task's proofs are checked on chain. Immediate (false):
+    ///        every proof runs through the verifier when submitted. Optimistic (true):
+    ///        a submission records a claim (the proof's hash; its bytes in the content
+    ///        store) and the verifier runs only on a disputed claim, in the round's
+    ///        dispute window; the leader and rewards are fixed after it.
+    /// @param disputeBlocks Optimistic mode: blocks of the dispute window after the proof
+    ///        phase, and again of the answer window after it (for challenges to a claim
+    ///        whose proof nobody could fetch). Zero in immediate mode.
     /// @param leaderShareBps Share of a round's reward paid to its leader on top of its
     ///        contributor share, in basis points.
     /// @param minStake Stake a client deposits, at least, to register.
@@ -64,6 +74,9 @@ interface IZKPoTTypes {
     /// @param aggregatorBond Bond for the aggregator, posted by the publisher (part of msg.value).
     /// @param aggregatorPenalty Bond slashed each time the aggregator misses its deadline,
     ///        or the publisher misses a reveal.
+    /// @param disputeBond Optimistic mode: what a dispute posts (`msg.value`); it goes to
+    ///        the client if the disputed proof is valid, back to the disputer with the
+    ///        client's stake if not. Zero in immediate mode.
     /// @param initialModelHash Weights hash of the initial global model (keccak256 of its KZG commitment).
     /// @param initialModelCid Content identifier of the initial global model.
     /// @param circuitCid Content identifier of the task's circuit package (the ONNX
@@ -88,11 +101,14 @@ interface IZKPoTTypes {
         uint32 revealBlocks;
         uint32 proofBlocks;
         uint32 aggregateBlocks;
+        bool optimistic;
+        uint32 disputeBlocks;
         uint16 leaderShareBps;
         uint256 minStake;
         uint256 missedProofPenalty;
         uint256 aggregatorBond;
         uint256 aggregatorPenalty;
+        uint256 disputeBond;
         bytes32 initialModelHash;
         string initialModelCid;
         string circuitCid;
@@ -103,17 +119,34 @@ interface IZKPoTTypes {
     /// @param proof The ezkl proof bytes: they begin with the KZG commitment to the
     ///        weights (64 bytes; its keccak256 is the weights hash), then the batch's.
     /// @param instances The public instances `[correctCount]`.
-    /// @param vka The task's verification-key artefact.
     /// @param claimedCorrect The count the client claims; must equal `instances[0]`.
     /// @param salt The salt of the sender's commitment.
     /// @param sealedWeightsCid CID of the weights encrypted to the aggregator's key.
     struct Submission {
         bytes proof;
         uint256[] instances;
-        bytes32[] vka;
         uint256 claimedCorrect;
         bytes32 salt;
         string sealedWeightsCid;
+    }
+
+    /// @notice An optimistic-mode contribution: a claim that a proof exists, recorded
+    ///         without running the verifier (`submitClaim`).
+    /// @param weightsHash The weights hash the proof reveals (keccak256 of the KZG
+    ///        commitment its first 64 bytes hold); it must open the sender's commitment.
+    /// @param proofHash keccak256 of the proof bytes: a dispute must bring bytes with this
+    ///        hash.
+    /// @param claimedCorrect The proven count, the proof's public instance.
+    /// @param salt The salt of the sender's commitment.
+    /// @param sealedWeightsCid CID of the weights encrypted to the aggregator's key.
+    /// @param proofCid CID of the proof bytes in the content store.
+    struct Claim {
+        bytes32 weightsHash;
+        bytes32 proofHash;
+        uint256 claimedCorrect;
+        bytes32 salt;
+        string sealedWeightsCid;
+        string proofCid;
     }
 
     /// @notice A round record, one "ZKPoT block". Its hash is
@@ -125,9 +158,9 @@ interface IZKPoTTypes {
     /// @param leader The round's leader, or zero when no contribution was accepted.
     /// @param leaderCorrect The leader's verified count of correct predictions.
     /// @param acceptedCount Number of accepted contributions.
-    /// @param contributionsRoot Fold of the accepted contributions in the order they
-    ///        were verified: r = keccak256(abi.encode(r, client, weightsHash, correct)),
-    ///        from r = 0.
+    /// @param contributionsRoot Fold of the accepted contributions that stand, in the
+    ///        order they were submitted: r = keccak256(abi.encode(r, client, weightsHash,
+    ///        correct)), from r = 0.
     /// @param globalModelHash Weights hash of the global model after this round.
     /// @param globalModelCid Content identifier of that model.
     /// @param aggregator Who published that model: the aggregator, or zero when the
@@ -161,11 +194,14 @@ interface IZKPoTTypes {
     /// @param revealBlocks See `TaskConfig`.
     /// @param proofBlocks See `TaskConfig`.
     /// @param aggregateBlocks See `TaskConfig`.
+    /// @param optimistic See `TaskConfig`.
+    /// @param disputeBlocks See `TaskConfig`.
     /// @param leaderShareBps See `TaskConfig`.
     /// @param startBlock The block in which round 1 opens (registration ends).
     /// @param minStake See `TaskConfig`.
     /// @param missedProofPenalty See `TaskConfig`.
     /// @param aggregatorPenalty See `TaskConfig`.
+    /// @param disputeBond See `TaskConfig`.
     /// @param status The task's lifecycle status.
     /// @param currentRound The latest round opened.
     /// @param clientCount Registered clients.
@@ -173,6 +209,7 @@ interface IZKPoTTypes {
     /// @param aggregatorBond What is left of the aggregator's bond.
     /// @param totalStake The registered clients' stakes, summed.
     /// @param unclaimedRewards Rewards fixed at the close of rounds and not claimed yet.
+    /// @param heldBonds Bonds of challenges still open (awaiting the proof's bytes).
     /// @param globalModelHash Weights hash of the current global model.
     /// @param headRecord Hash of the task's latest round record.
     /// @param globalModelCid Content identifier of the current global model.
@@ -190,11 +227,14 @@ interface IZKPoTTypes {
         uint32 revealBlocks;
         uint32 proofBlocks;
         uint32 aggregateBlocks;
+        bool optimistic;
+        uint32 disputeBlocks;
         uint16 leaderShareBps;
         uint64 startBlock;
         uint256 minStake;
         uint256 missedProofPenalty;
         uint256 aggregatorPenalty;
+        uint256 disputeBond;
         TaskStatus status;
         uint32 currentRound;
         uint32 clientCount;
@@ -202,6 +242,7 @@ interface IZKPoTTypes {
         uint256 aggregatorBond;
         uint256 totalStake;
         uint256 unclaimedRewards;
+        uint256 heldBonds;
         bytes32 globalModelHash;
         bytes32 headRecord;
         string globalModelCid;
@@ -213,18 +254,22 @@ interface IZKPoTTypes {
     /// @param commitEnd Last block of the commit phase.
     /// @param revealEnd Last block in which the publisher may reveal the round's batch.
     /// @param proofEnd Last block of the proof phase.
+    /// @param disputeEnd Last block of the dispute window (`proofEnd` in immediate mode).
+    /// @param answerEnd Last block in which a challenged claim's proof may be brought
+    ///        (`proofEnd` in immediate mode).
     /// @param aggregateEnd Last block in which the aggregator may publish.
     /// @param leader The best accepted contribution's client so far (zero: none).
     /// @param leaderCorrect The leader's verified count.
-    /// @param acceptedCount Accepted contributions.
+    /// @param acceptedCount Accepted contributions that stand (not struck by a dispute).
     /// @param committedCount Commitments.
-    /// @param provedCount Verified proofs, accepted or not.
+    /// @param provedCount Contributions submitted (verified proofs, or claims), accepted or not.
+    /// @param openChallenges Challenges awaiting a proof's bytes.
     /// @param contributionsRoot Fold of the accepted contributions (see `RoundRecord`).
     /// @param leaderBonus The leader's bonus, fixed at close.
     /// @param contributorReward Each accepted contribution's reward: its share at close
     ///        plus its share of any aggregator penalty.
-    /// @param tieBreakSeed The seed that breaks ties in the count, drawn at the round's
-    ///        first verified proof.
+    /// @param tieBreakSeed The seed that breaks ties in the count, drawn when the
+    ///        round's batch is revealed.
     /// @param batchDigest keccak256 of the revealed batch's polynomial commitment
     ///        (zero: not revealed); every proof of the round must begin with it.
     /// @param batchLength Length in bytes of that commitment in a proof.
@@ -234,12 +279,15 @@ interface IZKPoTTypes {
         uint64 commitEnd;
         uint64 revealEnd;
         uint64 proofEnd;
+        uint64 disputeEnd;
+        uint64 answerEnd;
         uint64 aggregateEnd;
         address leader;
         uint32 leaderCorrect;
         uint32 acceptedCount;
         uint32 committedCount;
         uint32 provedCount;
+        uint32 openChallenges;
         bytes32 contributionsRoot;
         uint256 leaderBonus;
         uint256 contributorReward;
@@ -254,11 +302,14 @@ interface IZKPoTTypes {
     ///        missed proof, or it committed in a round whose batch was never revealed:
     ///        then leaving forfeits nothing more.
     /// @param pendingRound The round in which it committed and has not proved yet (zero: none).
+    /// @param claimRound The round of its latest optimistic claim: until that round
+    ///        closes the claim can be disputed, and the stake stays in.
     /// @param stake Its stake, in wei.
     struct Member {
         bool registered;
         bool bondSettled;
         uint32 pendingRound;
+        uint32 claimRound;
         uint256 stake;
     }
 
@@ -266,10 +317,15 @@ interface IZKPoTTypes {
     ///         returns it.
     /// @param commitment The salted commitment (zero: none).
     /// @param weightsHash The weights hash its proof revealed.
-    /// @param correct The proven count of correct predictions.
-    /// @param submitted Whether its proof verified.
-    /// @param accepted Whether the count reached the task's `minCorrect`.
+    /// @param correct The proven (or, unverified, claimed) count of correct predictions.
+    /// @param submitted Whether a proof verified or a claim was recorded.
+    /// @param accepted Whether the count reached the task's `minCorrect` and stands.
     /// @param rewardClaimed Whether its reward was claimed.
+    /// @param verified Whether its proof ran through the verifier and passed.
+    /// @param struck Whether a dispute struck it from the round.
+    /// @param index Its place among the round's submissions (from 1).
+    /// @param challenger Who challenged the claim and awaits its proof (zero: nobody).
+    /// @param proofHash keccak256 of the claimed proof's bytes (zero in immediate mode).
     struct Contribution {
         bytes32 commitment;
         bytes32 weightsHash;
@@ -277,6 +333,11 @@ interface IZKPoTTypes {
         bool submitted;
         bool accepted;
         bool rewardClaimed;
+        bool verified;
+        bool struck;
+        uint32 index;
+        address challenger;
+        bytes32 proofHash;
     }
 
     /// @notice A registered key artefact: the circuit it keys (its word 0, the vk digest
@@ -345,8 +406,6 @@ interface IZKPoTTypes {
     ///         back is not a training contribution. A model published after the sender's
     ///         commitment was locked cannot make it stale.
     error ZKPoTStaleModel(uint256 taskId, uint256 round, bytes32 weightsHash);
-    /// @notice The verification-key artefact is not the task's.
-    error ZKPoTVerifyingKeyMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
     /// @notice The public instances are not `[correctCount]`.
     error ZKPoTMalformedInstances(uint256 length);
     /// @notice The claimed count of correct predictions is not the proof's public output.
@@ -409,6 +468,28 @@ interface IZKPoTTypes {
     /// @notice The proof was made on another batch than the round's revealed one.
     error ZKPoTWrongBatch(uint256 taskId, uint256 round, bytes32 expected, bytes32 actual);
 
+    /// @notice The call is for the other verification mode than the task's.
+    error ZKPoTWrongVerificationMode(uint256 taskId, bool optimistic);
+    /// @notice The client's contribution cannot be disputed: there is none, its proof
+    ///         already verified, it was struck, or a challenge to it is open.
+    error ZKPoTNotDisputable(uint256 taskId, uint256 round, address client);
+    /// @notice A dispute after the round's dispute window, which closed at `closesAt`.
+    error ZKPoTNotInDisputeWindow(uint256 taskId, uint256 round, uint256 blockNumber, uint256 closesAt);
+    /// @notice A dispute must post exactly the task's dispute bond.
+    error ZKPoTWrongDisputeBond(uint256 sent, uint256 required);
+    /// @notice The proof bytes brought to a dispute are not the claimed ones.
+    error ZKPoTProofHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice No challenge to the client's claim is open.
+    error ZKPoTNoChallenge(uint256 taskId, uint256 round, address client);
+    /// @notice Challenges still await a proof's bytes: the round cannot close yet.
+    error ZKPoTChallengesOpen(uint256 taskId, uint256 round, uint256 open);
+    /// @notice The list of standing contributions given to close an optimistic round is
+    ///         not the round's accepted contributions that stand, in submission order:
+    ///         entry `position` is wrong (or, at the list's length, entries are missing).
+    error ZKPoTWrongStanding(uint256 taskId, uint256 round, uint256 position);
+    /// @notice A stake top-up must send some ETH.
+    error ZKPoTEmptyTopUp();
+
     // ------------------------------------------------------------------ EVENTS
 
     /// @notice A task was created; round 1 opens at `startBlock`.
@@ -451,6 +532,39 @@ interface IZKPoTTypes {
         bool accepted,
         string sealedWeightsCid
     );
+    /// @notice An optimistic-mode claim was recorded without running the verifier; its
+    ///         proof (`proofHash`, bytes at `proofCid`) may be disputed until the round's
+    ///         `disputeEnd`. `accepted` if the claimed count reaches the threshold.
+    event ContributionClaimed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed client,
+        bytes32 weightsHash,
+        uint256 correct,
+        bool accepted,
+        string sealedWeightsCid,
+        bytes32 proofHash,
+        string proofCid
+    );
+    /// @notice `disputer` challenged a claim without bringing its proof (nobody could
+    ///         fetch it): the proof's bytes must be brought by the round's `answerEnd`
+    ///         (`settleChallenge`), or the claim is struck.
+    event ClaimChallenged(
+        uint256 indexed taskId, uint256 indexed round, address indexed client, address disputer, uint256 answerEnd
+    );
+    /// @notice A disputed proof verified: the contribution stands and `bond` was credited
+    ///         to its client.
+    event DisputeRejected(
+        uint256 indexed taskId, uint256 indexed round, address indexed client, address disputer, uint256 bond
+    );
+    /// @notice A disputed proof was invalid (or never brought): the contribution was
+    ///         struck from the round, its client's whole stake `slashed`, and the
+    ///         disputer credited the stake and its bond back.
+    event ContributionStruck(
+        uint256 indexed taskId, uint256 indexed round, address indexed client, address disputer, uint256 slashed
+    );
+    /// @notice A client added `amount` to its stake, now `stake`.
+    event StakeToppedUp(uint256 indexed taskId, address indexed client, uint256 amount, uint256 stake);
     /// @notice A round closed: `leader` (zero if none) and the rewards it earned, to claim.
     ///         `tieBreakSeed` decided ties in the count: among equal counts the lowest
     ///         keccak256(abi.encode(tieBreakSeed, client)) leads.

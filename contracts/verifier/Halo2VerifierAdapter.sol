@@ -2,13 +2,12 @@
 pragma solidity 0.8.20;
 
 /// @title Halo2VerifierAdapter
-/// @notice Calls ezkl's generated reusable Halo2 verifier (kept unedited in
-///         Halo2VerifierReusable.sol) and reads its answer.
+/// @notice The selectors of ezkl's generated reusable Halo2 verifier (kept unedited
+///         in Halo2VerifierReusable.sol), and the registration of an artefact on it.
 /// @dev The generated `verifyProof` reverts with empty data on a bad proof and, on a
 ///      good one, returns from assembly `(1, vkaDigest, rescaled instances)` where the
-///      trailing array is not ABI-encoded, so a typed interface call cannot decode it.
-///      We read the two leading words ourselves. The call is a `staticcall`: the
-///      verifier can change no state, so calling it before our effects is safe.
+///      trailing array is not ABI-encoded, so a typed interface call cannot decode it:
+///      CircuitRegistry.verify reads the two leading words itself.
 library Halo2VerifierAdapter {
     /// @dev bytes4(keccak256("verifyProof(bytes,uint256[],bytes32[])"))
     bytes4 internal constant VERIFY_PROOF_SELECTOR = bytes4(keccak256("verifyProof(bytes,uint256[],bytes32[])"));
@@ -25,22 +24,5 @@ library Halo2VerifierAdapter {
                 revert(add(ret, 0x20), mload(ret))
             }
         }
-    }
-
-    /// @notice True when `verifier` accepts `proof` for `instances` under the artefact
-    ///         `vka`, and reports the same artefact digest as `vkaDigest`.
-    function verify(
-        address verifier,
-        bytes calldata proof,
-        uint256[] calldata instances,
-        bytes32[] calldata vka,
-        bytes32 vkaDigest
-    ) internal view returns (bool) {
-        (bool ok, bytes memory ret) = verifier.staticcall(
-            abi.encodeWithSelector(VERIFY_PROOF_SELECTOR, proof, instances, vka)
-        );
-        if (!ok || ret.length < 64) return false;
-        (uint256 success, bytes32 digest) = abi.decode(ret, (uint256, bytes32));
-        return success == 1 && digest == vkaDigest;
     }
 }

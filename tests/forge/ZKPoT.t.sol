@@ -5,6 +5,7 @@ import {Vm} from "forge-std/Vm.sol";
 import {ZKPoT} from "../../contracts/ZKPoT.sol";
 import {ZKPoTBase} from "./ZKPoTBase.sol";
 import {Halo2VerifierReusable} from "../../contracts/verifier/Halo2VerifierReusable.sol";
+import {CircuitRegistry} from "../../contracts/verifier/CircuitRegistry.sol";
 
 /// @notice Refuses ETH: its withdrawals fail.
 contract RejectsEther {
@@ -223,13 +224,23 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.registerCircuit(shortened);
     }
 
-    function test_registerCircuit_registersHereAndOnTheVerifierOnce() public {
+    function test_registerCircuit_keepsTheArtefactOnceAndRegistersItOnTheVerifier() public {
         ZKPoT fresh = new ZKPoT(address(new Halo2VerifierReusable()));
+        CircuitRegistry registry = CircuitRegistry(fresh.circuits());
+        Submission memory s = submission(A, bytes32(0));
+        assertFalse(registry.verify(vkaDigest, s.proof, s.instances)); // not registered yet
         vm.recordLogs();
         vm.expectEmit(address(fresh));
         emit CircuitRegistered(vkaDigest, fixtures[A].proof.length, address(this));
         assertEq(fresh.registerCircuit(vka), vkaDigest);
-        Submission memory s = submission(A, bytes32(0)); // the verifier knows the artefact now
+        // The registry keeps the artefact's words as code (after SSTORE2's STOP byte),
+        // and verifies under them.
+        assertEq(registry.artefactOf(vkaDigest).code, abi.encodePacked(hex"00", vka));
+        assertTrue(registry.verify(vkaDigest, s.proof, s.instances));
+        s.instances[0] += 1;
+        assertFalse(registry.verify(vkaDigest, s.proof, s.instances));
+        s.instances[0] -= 1;
+        // The verifier knows the artefact too.
         (bool ok, bytes memory ret) = fresh.verifier()
             .staticcall(abi.encodeWithSignature("verifyProof(bytes,uint256[],bytes32[])", s.proof, s.instances, vka));
         assertTrue(ok && abi.decode(ret, (uint256)) == 1);
@@ -267,7 +278,6 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.commit(second, 1, cm);
         toProofPhase(second);
         Submission memory replay = submission(A, salt);
-        replay.vka = twin;
         vm.prank(clients[1]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTDuplicateModel.selector, second, 1, fixtures[A].weightsHash));
         zkpot.submitProof(second, 1, replay);
@@ -316,7 +326,7 @@ contract ZKPoTTest is ZKPoTBase {
         vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownTask.selector, 7));
         zkpot.getTask(7);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownTask.selector, 7));
-        zkpot.closeRound(7);
+        zkpot.closeRound(7, new address[](0));
     }
 
     // ================================================================= register
@@ -410,7 +420,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_commit_notInAClosedRound() public {
         uint256 id = startedTask();
         playRound(id, models(A));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         vm.prank(clients[1]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
         zkpot.commit(id, 1, keccak256("late"));
@@ -536,7 +546,7 @@ contract ZKPoTTest is ZKPoTBase {
         zkpot.revealBatch(id, 2, batches[0], batchSalt(2), BATCH_CID);
 
         playRound(id, models(A));
-        zkpot.closeRound(id); // closed, awaiting its global model
+        zkpot.closeRound(id, new address[](0)); // closed, awaiting its global model
         vm.prank(publisher);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
         zkpot.revealBatch(id, 1, batches[0], batchSalt(1), BATCH_CID);
@@ -684,21 +694,6 @@ contract ZKPoTTest is ZKPoTBase {
         s.instances = new uint256[](3);
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTMalformedInstances.selector, 3));
-        zkpot.submitProof(id, 1, s);
-    }
-
-    function test_submitProof_rejectsAnotherKeyArtefact() public {
-        uint256 id = startedTask();
-        commitTo(id, clients[0], A);
-        toProofPhase(id);
-        Submission memory s = submissionFor(id, clients[0], A);
-        s.vka[0] = bytes32(uint256(s.vka[0]) ^ 1);
-        vm.prank(clients[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ZKPoTVerifyingKeyMismatch.selector, id, vkaDigest, keccak256(abi.encodePacked(s.vka))
-            )
-        );
         zkpot.submitProof(id, 1, s);
     }
 
@@ -999,7 +994,7 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 each = (reward - bonus) / 2;
         emit RoundClosed(id, 1, clients[1], fixtures[A].correct, 2, bonus, each, zkpot.getRound(id, 1).tieBreakSeed);
         vm.prank(makeAddr("anyone"));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         ZKPoT.Task memory t = zkpot.getTask(id);
         assertEq(t.rewardPool, POOL - bonus - 2 * each);
         assertEq(t.unclaimedRewards, bonus + 2 * each);
@@ -1012,8 +1007,8 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[1], A_TWIN);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(r.commitEnd + 1);
-        revealBatch(id);
         vm.setBlockhash(r.commitEnd, keccak256("the commit-end block"));
+        revealBatch(id);
         bytes32 seed = keccak256(abi.encode(keccak256("the commit-end block"), id, uint256(1)));
         // Whichever of the two has the higher key submits first: order decides nothing.
         bool zeroWins = tieKey(seed, clients[0]) < tieKey(seed, clients[1]);
@@ -1027,19 +1022,18 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 reward = POOL / ROUNDS;
         uint256 bonus = reward * LEADER_BPS / 10_000;
         emit RoundClosed(id, 1, winner, fixtures[A].correct, 2, bonus, (reward - bonus) / 2, seed);
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         assertEq(zkpot.getRound(id, 1).leader, winner);
     }
 
-    function test_closeRound_withoutTheCommitEndHashTheSeedComesFromTheFirstProofsBlock() public {
+    function test_revealBatch_withoutTheCommitEndHashTheSeedComesFromTheRevealsBlock() public {
         uint256 id = startedTask();
         commitTo(id, clients[0], A);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(r.commitEnd + 1);
-        revealBatch(id);
         vm.setBlockhash(r.commitEnd, bytes32(0)); // out of the 256-block window
         vm.setBlockhash(block.number - 1, keccak256("the latest block"));
-        submitFor(id, clients[0], A);
+        revealBatch(id);
         assertEq(
             zkpot.getRound(id, 1).tieBreakSeed, keccak256(abi.encode(keccak256("the latest block"), id, uint256(1)))
         );
@@ -1051,12 +1045,12 @@ contract ZKPoTTest is ZKPoTBase {
         toProofPhase(id);
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         submitFor(id, clients[0], A);
         toAggregatePhase(id);
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Closed));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
     }
 
     function test_closeRound_withoutAcceptedContributionKeepsTheModelAndMovesOn() public {
@@ -1064,7 +1058,7 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A); // committed, never proves
         toAggregatePhase(id);
         bytes32 head = zkpot.getTask(id).headRecord;
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
 
         ZKPoT.Task memory t = zkpot.getTask(id);
         assertEq(t.currentRound, 2);
@@ -1097,7 +1091,7 @@ contract ZKPoTTest is ZKPoTBase {
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.roll(r.revealEnd); // the publisher may still reveal
         vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, r.revealEnd, r.revealEnd));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
 
         vm.roll(r.revealEnd + 1); // missed: nobody can prove, so the round is over now
         Submission memory s = submissionFor(id, clients[0], A);
@@ -1124,7 +1118,7 @@ contract ZKPoTTest is ZKPoTBase {
             start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS + AGG_BLOCKS
         );
         vm.prank(makeAddr("anyone"));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
 
         // The penalty left the bond (its division dust stays) for the committed clients.
         ZKPoT.Task memory t = zkpot.getTask(id);
@@ -1189,7 +1183,7 @@ contract ZKPoTTest is ZKPoTBase {
         pastRevealWindow(id);
         vm.expectEmit(address(zkpot));
         emit RevealMissed(id, 1, 0, 0);
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         ZKPoT.Task memory t = zkpot.getTask(id);
         assertEq(t.aggregatorBond, BOND);
         assertEq(t.unclaimedRewards, 0);
@@ -1207,13 +1201,13 @@ contract ZKPoTTest is ZKPoTBase {
         commitTo(id, clients[0], A);
         commitTo(id, clients[1], B);
         pastRevealWindow(id);
-        zkpot.closeRound(id); // 0.15 ether each
+        zkpot.closeRound(id, new address[](0)); // 0.15 ether each
         commitTo(id, clients[0], fixtureFor(0, 2));
         commitTo(id, clients[1], fixtureFor(1, 2));
         pastRevealWindow(id);
         vm.expectEmit(address(zkpot));
         emit RevealMissed(id, 2, 0.2 ether, 0.1 ether); // what is left: 0.2 ether
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         assertEq(zkpot.getTask(id).aggregatorBond, 0);
         assertEq(zkpot.getTask(id).unclaimedRewards, 0.5 ether);
         vm.prank(clients[1]);
@@ -1321,7 +1315,7 @@ contract ZKPoTTest is ZKPoTBase {
     function test_finalizeWithoutAggregator_slashesTheBondAndKeepsTheModel() public {
         uint256 id = startedTask();
         playRound(id, models(A, B, A_TWIN));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         vm.expectRevert(
             abi.encodeWithSelector(ZKPoTAggregationNotOverdue.selector, id, 1, block.number, r.aggregateEnd)
@@ -1378,7 +1372,7 @@ contract ZKPoTTest is ZKPoTBase {
         uint256 id = startedTask();
         commitTo(id, clients[0], A);
         toAggregatePhase(id);
-        zkpot.closeRound(id); // nothing accepted: round 2 opens
+        zkpot.closeRound(id, new address[](0)); // nothing accepted: round 2 opens
         (uint256 round,) = roundOf(id);
         bytes32 cm = keccak256("c");
         vm.prank(clients[0]);
@@ -1423,7 +1417,7 @@ contract ZKPoTTest is ZKPoTBase {
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
         zkpot.claimReward(id, 1);
-        zkpot.closeRound(id); // closed, not finalised: the aggregator's penalty may still come
+        zkpot.closeRound(id, new address[](0)); // closed, not finalised: the aggregator's penalty may still come
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[0]));
         zkpot.claimReward(id, 1);
@@ -1665,7 +1659,7 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.RevealMissed));
         vm.roll(r.aggregateEnd + 1);
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.RevealMissed));
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         assertEq(uint8(zkpot.phase(id)), uint8(Phase.Commit)); // round 2
     }
 }

@@ -162,7 +162,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         }
     }
 
-    /// @dev Puts parameter `which` (0..17, in the contract's order of checks) out of range
+    /// @dev Puts parameter `which` (0..19, in the contract's order of checks) out of range
     ///      with a fuzzed bad value and returns its name; any other `which` breaks nothing.
     function breakParameter(TaskConfig memory c, uint256 which, uint256 seed) internal pure returns (string memory) {
         if (which == 0) c.vkaDigest = bytes32(0);
@@ -195,7 +195,10 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             }
             c.batchCommitments = wrong;
         }
-        string[18] memory names = [
+        // A dispute window or bond in an immediate task, or none in an optimistic one.
+        if (which == 18) c.disputeBlocks = c.optimistic ? 0 : uint32(bound(seed, 1, type(uint32).max));
+        if (which == 19) c.disputeBond = c.optimistic ? 0 : bound(seed, 1, type(uint256).max);
+        string[20] memory names = [
             "vkaDigest",
             "aggregator",
             "evalSamples",
@@ -213,7 +216,9 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             "aggregatorPenalty",
             "initialModel",
             "circuitCid",
-            "batchCommitments"
+            "batchCommitments",
+            "disputeBlocks",
+            "disputeBond"
         ];
         return which < names.length ? names[which] : "";
     }
@@ -334,7 +339,6 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         s.proof = f.proof;
         s.instances = new uint256[](1);
         s.instances[0] = f.correct;
-        s.vka = vka;
         s.claimedCorrect = f.correct;
         s.salt = salt;
         s.sealedWeightsCid = "bafkreisealed";

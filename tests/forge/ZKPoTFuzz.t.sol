@@ -119,6 +119,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         c.missedProofPenalty = bound(c.missedProofPenalty, 1, c.minStake);
         c.aggregatorBond = bound(c.aggregatorBond, 0, 1_000 ether);
         c.aggregatorPenalty = bound(c.aggregatorPenalty, 0, c.aggregatorBond);
+        c.disputeBlocks = c.optimistic ? uint32(bound(c.disputeBlocks, 1, type(uint32).max)) : 0;
+        c.disputeBond = c.optimistic ? bound(c.disputeBond, 1, type(uint256).max) : 0;
         if (c.initialModelHash == bytes32(0)) c.initialModelHash = keccak256("initial model");
         if (bytes(c.initialModelCid).length == 0) c.initialModelCid = "bafkreiinitial";
         if (bytes(c.circuitCid).length == 0) c.circuitCid = "bafkreicircuit";
@@ -183,6 +185,10 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(t.minStake, c.minStake);
         assertEq(t.missedProofPenalty, c.missedProofPenalty);
         assertEq(t.aggregatorPenalty, c.aggregatorPenalty);
+        assertEq(t.optimistic, c.optimistic);
+        assertEq(t.disputeBlocks, c.disputeBlocks);
+        assertEq(t.disputeBond, c.disputeBond);
+        assertEq(t.heldBonds, 0);
         assertEq(uint8(t.status), uint8(TaskStatus.Active));
         assertEq(t.currentRound, 1);
         assertEq(t.rewardPool, pool);
@@ -201,7 +207,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(r.revealEnd, uint256(r.commitEnd) + c.revealBlocks);
         assertEq(r.proofEnd, uint256(r.revealEnd) + c.proofBlocks);
         assertEq(r.batchDigest, bytes32(0));
-        assertEq(r.aggregateEnd, uint256(r.proofEnd) + c.aggregateBlocks);
+        assertEq(r.disputeEnd, uint256(r.proofEnd) + c.disputeBlocks);
+        assertEq(r.answerEnd, uint256(r.disputeEnd) + c.disputeBlocks);
+        assertEq(r.aggregateEnd, uint256(r.answerEnd) + c.aggregateBlocks);
     }
 
     // ================================================================= registerCircuit
@@ -755,11 +763,11 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         vm.prank(caller);
         if (block.number <= r.proofEnd) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.proofEnd));
-            zkpot.closeRound(id);
+            zkpot.closeRound(id, new address[](0));
             assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Open));
             return;
         }
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         assertClosed(id, pool, bps, mask, n, head);
     }
 
@@ -824,14 +832,14 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         vm.prank(caller);
         if (block.number <= r.revealEnd) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTRoundNotOver.selector, id, 1, block.number, r.revealEnd));
-            zkpot.closeRound(id);
+            zkpot.closeRound(id, new address[](0));
             assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Open));
             return;
         }
         uint256 each = n == 0 ? 0 : _min(c.aggregatorPenalty, c.aggregatorBond) / n;
         vm.expectEmit(address(zkpot));
         emit RevealMissed(id, 1, each * n, each);
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
 
         ZKPoT.Task memory t = zkpot.getTask(id);
         assertEq(t.aggregatorBond, c.aggregatorBond - each * n);
@@ -884,7 +892,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         if (!broken(faults, 2)) vm.roll(bound(blockNumber, r.proofEnd + 1, r.aggregateEnd));
         else if (blockNumber % 2 == 0) vm.roll(bound(blockNumber, r.commitEnd + 1, r.proofEnd));
         else vm.roll(bound(blockNumber, r.aggregateEnd + 1, r.aggregateEnd + 5));
-        if (!broken(faults, 3) && closedFirst && block.number > r.proofEnd) zkpot.closeRound(id);
+        if (!broken(faults, 3) && closedFirst && block.number > r.proofEnd) zkpot.closeRound(id, new address[](0));
         if (!broken(faults, 0)) caller = aggregator;
         else vm.assume(caller != aggregator);
         round = broken(faults, 1) ? bound(round, 2, type(uint32).max) : 1;
@@ -966,7 +974,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             zkpot.finalizeWithoutAggregator(id);
 
             toAggregatePhase(id);
-            zkpot.closeRound(id);
+            zkpot.closeRound(id, new address[](0));
             ZKPoT.Round memory r = zkpot.getRound(id, round);
             vm.roll(bound(blockNumber, r.proofEnd + 1, r.aggregateEnd + 5));
             if (block.number <= r.aggregateEnd) {
@@ -1111,7 +1119,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTNoReward.selector, id, 1, clients[i]));
             zkpot.claimReward(id, 1); // not closed yet
         }
-        zkpot.closeRound(id);
+        zkpot.closeRound(id, new address[](0));
         // Claims open once the round is finalised (a round with nothing accepted already is).
         if (zkpot.getRound(id, 1).status == RoundStatus.Closed) {
             if (mask & 1 != 0 && fixtures[A].correct >= threshold) {
@@ -1336,7 +1344,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
                     if ((bits >> i) & 1 != 0) commitTo(id, clients[i], fixtureFor(i, round));
                 }
                 pastRevealWindow(id);
-                zkpot.closeRound(id);
+                zkpot.closeRound(id, new address[](0));
                 continue;
             }
             uint256 n = proveMask(id, bits & 7);
@@ -1344,7 +1352,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             if (n > 0 && bits & 16 != 0) {
                 publish(id, keccak256(abi.encode(round)), "bafkreimodel");
             } else {
-                zkpot.closeRound(id);
+                zkpot.closeRound(id, new address[](0));
                 if (n > 0) {
                     pastAggregateDeadline(id);
                     zkpot.finalizeWithoutAggregator(id);

@@ -85,7 +85,7 @@ def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
         driver.prove(1, [client])
         prove_seconds.append(driver.prove_seconds[(1, client.address)])
     peak_prover_kib = ezkl_ops.peak_kib["prove"]  # the last proof's own child
-    receipt = client.submit(task, artifacts.vka_words())
+    receipt = client.submit(task)
     assert receipt is not None
     tx = chain.w3.eth.get_transaction(receipt["transactionHash"])
     proof = client.current.proof if client.current else None

@@ -12,7 +12,7 @@ import functools
 import hashlib
 
 from ..exceptions import ToolchainError
-from ..paths import CONTRACTS_DIR, tool
+from ..paths import CONTRACTS_DIR, PROJECT_ROOT, tool
 from .artefacts import VERIFIER, ZKPOT, CompiledContract
 
 SOLC_VERSION = "0.8.20"
@@ -75,7 +75,9 @@ def _compile(name: str, digest: str) -> CompiledContract:
                 },
             },
             solc_binary=solc,
-            allow_paths=[str(CONTRACTS_DIR)],
+            # Imports of npm packages (solady) resolve under node_modules, so
+            # their source names stay relative ("solady/src/...").
+            allow_paths=[str(CONTRACTS_DIR), str(PROJECT_ROOT / "node_modules")],
             base_path=str(CONTRACTS_DIR),
         )
     except solcx.exceptions.SolcError as exc:

@@ -6,6 +6,7 @@ import functools
 import secrets
 import types as pytypes
 import typing
+from collections.abc import Sequence
 from dataclasses import fields
 from enum import IntEnum
 from typing import Any, TypeVar
@@ -166,11 +167,14 @@ def config_struct(config: TaskConfig) -> tuple[Any, ...]:
         t.terms.reveal_blocks,
         t.terms.proof_blocks,
         t.terms.aggregate_blocks,
+        t.terms.optimistic,
+        t.terms.dispute_blocks,
         t.terms.leader_share_bps,
         t.terms.min_stake,
         t.terms.missed_proof_penalty,
         t.terms.aggregator_bond,
         t.terms.aggregator_penalty,
+        t.terms.dispute_bond,
         t.initial_model_hash.to_bytes(32, "big"),
         t.initial_model_cid,
         t.circuit_cid,
@@ -180,7 +184,6 @@ def config_struct(config: TaskConfig) -> tuple[Any, ...]:
 
 def submission_of(
     proof: Proof,
-    vka: list[bytes],
     *,
     salt: bytes,
     sealed_weights_cid: str,
@@ -192,7 +195,6 @@ def submission_of(
     return (
         proof.proof,
         list(instances if instances is not None else proof.instances),
-        vka,
         proof.correct if claimed_correct is None else claimed_correct,
         salt,
         sealed_weights_cid,
@@ -299,7 +301,6 @@ class ZKPoTContract:
         task_id: int,
         round_: int,
         proof: Proof,
-        vka: list[bytes],
         *,
         salt: bytes,
         sealed_weights_cid: str,
@@ -310,7 +311,6 @@ class ZKPoTContract:
         """Submit a proof; `claimed_correct` and `instances` default to the proof's own."""
         submission = submission_of(
             proof,
-            vka,
             salt=salt,
             sealed_weights_cid=sealed_weights_cid,
             claimed_correct=claimed_correct,
@@ -345,9 +345,18 @@ class ZKPoTContract:
             force_gas=force_gas,
         )
 
-    def close_round(self, account: LocalAccount, task_id: int) -> TxReceipt:
-        """Close the task's current round (anyone may, once its proof phase is over)."""
-        return self._send(account, "closeRound", task_id)
+    def close_round(
+        self, account: LocalAccount, task_id: int, standing: Sequence[str] = ()
+    ) -> TxReceipt:
+        """Close the task's current round (anyone may, once its proof phase, or an
+        optimistic task's dispute window, is over). `standing`: an optimistic round's
+        accepted contributions that stand, their clients in submission order."""
+        return self._send(
+            account,
+            "closeRound",
+            task_id,
+            [Web3.to_checksum_address(a) for a in standing],
+        )
 
     def publish_global_model(
         self,

@@ -47,14 +47,13 @@ class ClientProcess:
 
     def run(self) -> int:
         ctx, c = self.ctx, self.client
-        vka = self.artifacts.vka_words()
         for r, state, head in ctx.rounds():
             if (
                 state.status == RoundStatus.OPEN
                 and phase_at(state, head) != Phase.REGISTRATION
             ):
                 try:
-                    self.step(r, state, head, vka)
+                    self.step(r, state, head)
                 except TRANSIENT_ERRORS as exc:
                     # The node went away mid-step: whatever reached the chain is
                     # read back (and the rest redone) once it answers again.
@@ -68,7 +67,7 @@ class ClientProcess:
         self.finish()
         return 0
 
-    def step(self, r: int, state: RoundState, head: int, vka: list[bytes]) -> None:
+    def step(self, r: int, state: RoundState, head: int) -> None:
         """Advance this client's part of round `r` as far as the chain allows."""
         ctx, c = self.ctx, self.client
         stage = self.stages.get(r) or self.resume(r)
@@ -89,7 +88,7 @@ class ClientProcess:
                 stage = DONE
             elif is_past(state, Phase.COMMIT, head):
                 try:
-                    c.submit(ctx.task, vka)
+                    c.submit(ctx.task)
                     ctx.log(f"round {r}: submitted")
                 except ContractRevertError as exc:
                     ctx.log(f"round {r}: submission refused: {exc}")

@@ -92,7 +92,7 @@ class ByzantineClient(Client):
         self.note(round_, action, "taken by the contract")
         return receipt
 
-    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task) -> TxReceipt | None:
         """Submit as an honest client would, but send even what will be refused, and
         note the verified count when it goes through."""
         c = self.current
@@ -101,9 +101,7 @@ class ByzantineClient(Client):
         receipt = self.attempt(
             c.round,
             "submit",
-            lambda: super(ByzantineClient, self).submit(
-                task, vka, force_gas=ATTACK_GAS
-            ),
+            lambda: super(ByzantineClient, self).submit(task, force_gas=ATTACK_GAS),
         )
         if receipt is not None:
             mine = self.zkpot.contribution(task.task_id, c.round, self.address)
@@ -139,16 +137,13 @@ class ByzantineClient(Client):
             ),
         )
 
-    def _submit_forced(
-        self, task: Task, vka: list[bytes], proof: Proof, **kw: Any
-    ) -> TxReceipt:
+    def _submit_forced(self, task: Task, proof: Proof, **kw: Any) -> TxReceipt:
         assert self.current is not None
         return self.zkpot.submit_proof(
             self.account,
             task.task_id,
             self.current.round,
             proof,
-            vka,
             salt=self.current.salt,
             sealed_weights_cid=kw.pop("sealed_weights_cid", "bafkreiattack"),
             force_gas=ATTACK_GAS,
@@ -235,7 +230,7 @@ class FreeRideClient(ByzantineClient):
             task, round_, np.empty(0, np.float32), h=best.weights_hash
         )
 
-    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task) -> TxReceipt | None:
         c = self.current
         if c is None:
             return None
@@ -260,7 +255,7 @@ class FreeRideClient(ByzantineClient):
         return self.attempt(
             c.round,
             f"submit ({self.victim}'s proof, tx {tx_hash[:10]}…)",
-            lambda: self._submit_forced(task, vka, proof),
+            lambda: self._submit_forced(task, proof),
         )
 
     def play(self, public: PublicRound) -> Play | None:
@@ -313,7 +308,7 @@ class ForgeClaimClient(ByzantineClient):
         w = self.local_update(public.global_model, public.round)
         return Play(committed=w, proven=w, claimed=public.eval_samples, handed=w)
 
-    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task) -> TxReceipt | None:
         c = self.current
         if c is None or c.proof is None:
             return None
@@ -322,7 +317,7 @@ class ForgeClaimClient(ByzantineClient):
             c.round,
             f"submit (count {c.proof.correct} raised to {task.eval_samples})",
             lambda: self._submit_forced(
-                task, vka, c.proof, instances=forged, claimed_correct=task.eval_samples
+                task, c.proof, instances=forged, claimed_correct=task.eval_samples
             ),
         )
 
@@ -376,7 +371,7 @@ class FloodClient(ByzantineClient):
         junk = self.random_weights(public.round)  # committed to, never proven
         return Play(committed=junk, proven=None, handed=junk)
 
-    def submit(self, task: Task, vka: list[bytes]) -> TxReceipt | None:
+    def submit(self, task: Task) -> TxReceipt | None:
         c = self.current
         if c is None:
             return None
@@ -390,7 +385,7 @@ class FloodClient(ByzantineClient):
                 instances=(count,),
             )
             try:
-                self._submit_forced(task, vka, garbage)
+                self._submit_forced(task, garbage)
                 refused["taken"] += 1
             except ContractRevertError as exc:
                 refused[exc.name] += 1

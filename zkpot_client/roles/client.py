@@ -235,9 +235,7 @@ class Client:
         if self.state_dir is not None and self.current is not None:
             save_contribution(self.current, self.state_dir)
 
-    def submit(
-        self, task: Task, vka: list[bytes], *, force_gas: int | None = None
-    ) -> TxReceipt | None:
+    def submit(self, task: Task, *, force_gas: int | None = None) -> TxReceipt | None:
         """Hand the weights to the aggregator (sealed, via the store) and submit the
         proof (nothing to do without a proof this round)."""
         c = self.current
@@ -251,7 +249,6 @@ class Client:
             task.task_id,
             c.round,
             c.proof,
-            vka,
             salt=c.salt,
             sealed_weights_cid=sealed_cid,
             force_gas=force_gas,

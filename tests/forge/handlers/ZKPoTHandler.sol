@@ -600,7 +600,7 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
 
     function _close(uint256 id, address caller) internal {
         vm.prank(caller);
-        try zkpot.closeRound(id) {
+        try zkpot.closeRound(id, new address[](0)) {
             calls["close"]++;
         } catch {
             calls["close.rejected"]++;
@@ -640,7 +640,6 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         s.instances = new uint256[](2);
         s.instances[0] = uint256(w);
         s.instances[1] = fixtures[k].correct;
-        s.vka = vka;
         s.claimedCorrect = fixtures[k].correct;
         s.salt = saltOf(actor, id, round);
         s.sealedWeightsCid = "bafkreisealed";

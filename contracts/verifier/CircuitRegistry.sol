@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.20;
+
+import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
+import {IZKPoTTypes} from "../interfaces/IZKPoTTypes.sol";
+import {KeyArtefact} from "./KeyArtefact.sol";
+import {Halo2VerifierAdapter} from "./Halo2VerifierAdapter.sol";
+
+/// @title CircuitRegistry
+/// @notice Keeps each registered verification-key artefact of ezkl's reusable verifier
+///         once, and verifies proofs under it: a submission names its circuit by
+///         digest instead of carrying the artefact (about 9.6 KB of calldata) with
+///         every proof.
+/// @dev An artefact is checked canonical (KeyArtefact) and stored as the code of a
+///      data contract (solady's SSTORE2) when registered; each verification copies it
+///      back into memory with EXTCODECOPY, a few thousand gas against some 150k of
+///      calldata. ZKPoT deploys its own registry in its constructor.
+contract CircuitRegistry {
+    /// @notice ezkl's reusable Halo2 verifier, on which every artefact is registered too.
+    address public immutable verifier;
+
+    /// @notice The data contract that holds the artefact with digest `vkaDigest`
+    ///         (zero: not registered).
+    mapping(bytes32 vkaDigest => address) public artefactOf;
+
+    /// @param verifier_ ezkl's reusable Halo2 verifier.
+    constructor(address verifier_) {
+        if (verifier_.code.length == 0) revert IZKPoTTypes.ZKPoTVerifierWithoutCode(verifier_);
+        verifier = verifier_;
+    }
+
+    /// @notice Check that `vka` is canonical, keep it, and register it on the verifier.
+    ///         Anyone may call; registering an artefact twice changes nothing.
+    /// @param vka The artefact's words, as ezkl writes them (without the length prefix).
+    /// @return vkaDigest keccak256 of the words.
+    /// @return key Word 0 of the artefact (the circuit's vk digest).
+    /// @return proofLength Length in bytes of the circuit's proofs.
+    function register(bytes32[] calldata vka) external returns (bytes32 vkaDigest, bytes32 key, uint256 proofLength) {
+        proofLength = KeyArtefact.checkCanonical(vka);
+        key = vka[0];
+        vkaDigest = keccak256(abi.encodePacked(vka));
+        if (artefactOf[vkaDigest] != address(0)) return (vkaDigest, key, proofLength);
+        artefactOf[vkaDigest] = SSTORE2.write(abi.encodePacked(vka));
+        // The verifier keeps its own registry of artefacts.
+        Halo2VerifierAdapter.register(verifier, vka);
+    }
+
+    /// @notice True when `proof` verifies for `instances` under the registered artefact
+    ///         `vkaDigest` (false for an artefact never registered).
+    /// @dev Calls ezkl's `verifyProof(bytes proof, uint256[] instances, bytes32[] vka)` by
+    ///      static call (the verifier can change no state). The call data is laid out
+    ///      here rather than by `abi.encode`: the artefact's words are copied from the
+    ///      data contract's code straight into their place (EXTCODECOPY), where the
+    ///      encoder would copy them once more, word by word (some 25k gas). The
+    ///      verifier reverts on a bad proof and on a good one returns
+    ///      `(1, vkaDigest, ...)` from assembly; only its two leading words are read.
+    /// @param vkaDigest The artefact's digest.
+    /// @param proof The ezkl proof bytes.
+    /// @param instances The proof's public instances.
+    /// @return ok Whether the verifier accepts the proof.
+    function verify(bytes32 vkaDigest, bytes calldata proof, uint256[] calldata instances)
+        external
+        view
+        returns (bool ok)
+    {
+        address pointer = artefactOf[vkaDigest];
+        if (pointer == address(0)) return false;
+        address target = verifier;
+        bytes4 selector = Halo2VerifierAdapter.VERIFY_PROOF_SELECTOR;
+        assembly ("memory-safe") {
+            let start := mload(0x40)
+            mstore(start, selector)
+            let head := add(start, 0x04)
+            // The proof: its length, then its bytes padded to whole words.
+            let padded := and(add(proof.length, 0x1f), not(0x1f))
+            let proofAt := add(head, 0x60)
+            mstore(proofAt, proof.length)
+            mstore(add(add(proofAt, 0x20), sub(padded, 0x20)), 0)
+            calldatacopy(add(proofAt, 0x20), proof.offset, proof.length)
+            // The instances: their count, then the words.
+            let instancesAt := add(add(proofAt, 0x20), padded)
+            let instancesBytes := shl(5, instances.length)
+            mstore(instancesAt, instances.length)
+            calldatacopy(add(instancesAt, 0x20), instances.offset, instancesBytes)
+            // The artefact: its word count, then its words, after SSTORE2's STOP byte.
+            let vkaAt := add(add(instancesAt, 0x20), instancesBytes)
+            let vkaBytes := sub(extcodesize(pointer), 1)
+            mstore(vkaAt, shr(5, vkaBytes))
+            extcodecopy(pointer, add(vkaAt, 0x20), 1, vkaBytes)
+            // The head: the three arguments' offsets from its start.
+            mstore(head, 0x60)
+            mstore(add(head, 0x20), sub(instancesAt, head))
+            mstore(add(head, 0x40), sub(vkaAt, head))
+            let size := sub(add(add(vkaAt, 0x20), vkaBytes), start)
+            // The call writes its first two words over the scratch space.
+            if staticcall(gas(), target, start, size, 0x00, 0x40) {
+                ok := and(iszero(lt(returndatasize(), 0x40)), and(eq(mload(0x00), 1), eq(mload(0x20), vkaDigest)))
+            }
+        }
+    }
+}
