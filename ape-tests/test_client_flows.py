@@ -29,7 +29,6 @@ def submission(proofs, name: str, salt: bytes, **changes):
     s = {
         "proof": p.proof,
         "instances": [p.correct],
-        "vka": proofs.vka,
         "claimedCorrect": p.correct,
         "salt": salt,
         "sealedWeightsCid": "bafkreisealed",
@@ -103,7 +102,7 @@ def test_a_task_from_creation_to_payout(
     assert verified.correct == proofs.by_name["a"].correct
     submit(zkpot, task, b, proofs, "b")
     to_aggregate_phase(chain, zkpot, task)
-    closed = zkpot.closeRound(task, sender=lazy).decode_logs(zkpot.RoundClosed)[0]
+    closed = zkpot.closeRound(task, [], sender=lazy).decode_logs(zkpot.RoundClosed)[0]
     assert closed.leader == a.address  # a's count (6) beats b's (2)
     zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
     round1 = zkpot.getRound(task, 1)
@@ -119,8 +118,8 @@ def test_a_task_from_creation_to_payout(
     to_aggregate_phase(chain, zkpot, task)
     slashed = zkpot.slashMissedProof(task, lazy, sender=a)
     assert slashed.decode_logs(zkpot.ClientSlashed)[0].amount == STAKE // 2
-    completed = zkpot.closeRound(task, sender=a).decode_logs(zkpot.TaskCompleted)
-    assert len(completed) == 1 and zkpot.phase(task) == 8  # Phase.Completed
+    completed = zkpot.closeRound(task, [], sender=a).decode_logs(zkpot.TaskCompleted)
+    assert len(completed) == 1 and zkpot.phase(task) == 9  # Phase.Completed
 
     # Stakes come back (less the penalty); credits are withdrawn in full.
     for c in clients:
@@ -143,7 +142,7 @@ def test_the_record_chain_rebuilds_from_events(
     to_aggregate_phase(chain, zkpot, task)
     zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
     to_aggregate_phase(chain, zkpot, task)
-    zkpot.closeRound(task, sender=clients[1])  # round 2: nothing, task completes
+    zkpot.closeRound(task, [], sender=clients[1])  # round 2: nothing, task completes
 
     logs = [
         log
@@ -199,7 +198,7 @@ def test_an_absent_aggregator_is_slashed_and_the_round_moves_on(
     to_proof_phase(chain, zkpot, task, proofs, publisher)
     submit(zkpot, task, clients[0], proofs, "a")
     to_aggregate_phase(chain, zkpot, task)
-    zkpot.closeRound(task, sender=clients[1])
+    zkpot.closeRound(task, [], sender=clients[1])
     with ape.reverts(zkpot.ZKPoTAggregationNotOverdue):
         zkpot.finalizeWithoutAggregator(task, sender=clients[1])
     mine_to(chain, zkpot.getRound(task, 1).aggregateEnd + 1)
