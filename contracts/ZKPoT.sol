@@ -30,9 +30,9 @@ import {CircuitRegistry} from "./verifier/CircuitRegistry.sol";
 ///      hash of its commit-end block: no client can choose it (addresses are fixed at
 ///      registration, weights at commitment), and the outcome does not depend on
 ///      transaction order. The only loop is an optimistic round's close, over the
-///      standing contributions its caller lists (at most `maxClients`): missed proofs are punished one client at a time
-///      (`slashMissedProof`, or on the client's next commit or stake release), and
-///      rewards are claimed one contribution at a time. ETH leaves the contract only
+///      standing contributions its caller lists (at most `maxClients`): missed proofs
+///      are punished one client at a time (`slashMissedProof`, or on the client's next
+///      commit or stake release), and rewards are claimed one contribution at a time. ETH leaves the contract only
 ///      in `withdraw`, after the sender's credit is zeroed.
 contract ZKPoT is ZKPoTStorage, ZKPoTPayouts, ZKPoTProofs, ZKPoTRounds, ZKPoTTasks {
     /// @param verifier_ ezkl's reusable Halo2 verifier (contracts/verifier/).

@@ -69,9 +69,8 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         (Task storage t, Round storage r, Contribution storage c) = _inProofPhase(taskId, round);
         (bytes32 weightsHash, uint256 proven) = _checkProofShape(t, taskId, submission);
         _checkContribution(t, taskId, round, r, c, weightsHash, submission.salt, proven);
-        if (_batchOf(submission.proof, r.batchLength) != r.batchDigest) {
-            revert ZKPoTWrongBatch(taskId, round, r.batchDigest, _batchOf(submission.proof, r.batchLength));
-        }
+        bytes32 batch = _batchOf(submission.proof, r.batchLength);
+        if (batch != r.batchDigest) revert ZKPoTWrongBatch(taskId, round, r.batchDigest, batch);
         if (!_verifies(t, submission.proof, proven)) revert ZKPoTProofRejected(taskId, msg.sender);
         bool accepted = _recordContribution(taskId, t, round, r, c, weightsHash, proven, true);
         emit ContributionVerified(taskId, round, msg.sender, weightsHash, proven, accepted, submission.sealedWeightsCid);

@@ -6,9 +6,9 @@ import {CircuitRegistry} from "../verifier/CircuitRegistry.sol";
 
 /// @title ZKPoTState
 /// @notice The state of ZKPoT and the accessors every part of it shares, including
-///         the dispute module that runs in ZKPoT's storage.
+///         the stakes module that runs in ZKPoT's storage.
 /// @dev Every state variable is declared here, and only here, so that ZKPoT and its
-///      dispute module (ZKPoTDisputeModule, reached by delegatecall) share one storage
+///      stakes module (ZKPoTStakesModule, reached by delegatecall) share one storage
 ///      layout. Each part's external functions check, then call an unguarded
 ///      `internal` function; helpers used by one part only are `private` to it.
 abstract contract ZKPoTState is IZKPoTTypes {
@@ -130,6 +130,7 @@ abstract contract ZKPoTState is IZKPoTTypes {
         if (t.status == TaskStatus.Active) t.rewardPool += amount;
         else _credits[t.publisher] += amount;
     }
+
     /// @dev keccak256 of the batch commitment `proof` carries after the weights
     ///      commitment (the commitment to the circuit's parameter column, which holds
     ///      the batch), or zero for a proof too short to carry one.

@@ -166,8 +166,8 @@ interface IZKPoT is IZKPoTTypes {
     /// @param taskId The task.
     function releaseStake(uint256 taskId) external;
 
-    /// @notice Leave a running task between rounds, with no proof pending, and have the
-    ///         stake credited back. A client that neither proved nor was slashed
+    /// @notice Leave a running task between rounds, with no proof pending (nor a claim
+    ///         that can still be disputed), and have the stake credited back. A client that neither proved nor was slashed
     ///         forfeits `missedProofPenalty` of it once the task has started; before
     ///         that its slot is freed. Rewards of accepted contributions stay claimable.
     /// @param taskId The task.

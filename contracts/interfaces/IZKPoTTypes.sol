@@ -452,7 +452,8 @@ interface IZKPoTTypes {
     error ZKPoTWrongProofLength(uint256 taskId, uint256 expected, uint256 actual);
     /// @notice The sender is not a registered client of the task.
     error ZKPoTNotRegistered(uint256 taskId, address client);
-    /// @notice The sender committed in `round` and that round's proof phase is not over.
+    /// @notice The sender committed in `round` and that round's proof phase is not over,
+    ///         or its claim in that (still open) round can still be disputed.
     error ZKPoTProofPending(uint256 taskId, address client, uint256 round);
     /// @notice A reveal outside the round's reveal window `[opensAt, closesAt]`.
     error ZKPoTNotInRevealWindow(

@@ -142,7 +142,7 @@ contract ZKPoTStakesModule is ZKPoTState {
     // ----------------------------------------------------------------- INTERNAL
 
     /// @dev Adds the sender to the task with `stake`.
-    function _register(uint256 taskId, Task storage t, Member storage m, uint256 stake) internal {
+    function _register(uint256 taskId, Task storage t, Member storage m, uint256 stake) private {
         m.registered = true;
         m.stake = stake;
         t.clientCount += 1;
@@ -151,7 +151,7 @@ contract ZKPoTStakesModule is ZKPoTState {
     }
 
     /// @dev Removes the sender from the task and releases its stake.
-    function _leave(uint256 taskId, Task storage t, Member storage m) internal {
+    function _leave(uint256 taskId, Task storage t, Member storage m) private {
         m.registered = false;
         // Before round 1 the slot is free again for someone who will take part.
         t.clientCount -= 1;
@@ -162,7 +162,7 @@ contract ZKPoTStakesModule is ZKPoTState {
     /// @dev Credits the sender's whole stake back, less the registration bond
     ///      (`missedProofPenalty`) if, in a task that started, it neither proved nor
     ///      was slashed for a missed proof.
-    function _releaseStake(uint256 taskId, Task storage t, Member storage m) internal {
+    function _releaseStake(uint256 taskId, Task storage t, Member storage m) private {
         uint256 amount = m.stake;
         if (amount == 0) revert ZKPoTNoStake(taskId, msg.sender);
         bool forfeits = !m.bondSettled && t.status != TaskStatus.Cancelled && block.number >= t.startBlock;
@@ -181,7 +181,7 @@ contract ZKPoTStakesModule is ZKPoTState {
     /// @dev Credits the sender the reward of its contribution `c` to round `r`: the
     ///      contributor reward, plus the leader's bonus if it led.
     function _claimReward(uint256 taskId, Task storage t, uint256 round, Round storage r, Contribution storage c)
-        internal
+        private
     {
         uint256 amount = r.contributorReward + (r.leader == msg.sender ? r.leaderBonus : 0);
         c.rewardClaimed = true;
@@ -191,7 +191,7 @@ contract ZKPoTStakesModule is ZKPoTState {
     }
 
     /// @dev Sends the sender its whole credit, `amount`.
-    function _withdraw(uint256 amount) internal {
+    function _withdraw(uint256 amount) private {
         // Effects before the interaction: a re-entrant call finds the credit spent.
         _credits[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
