@@ -142,4 +142,4 @@ def test_slither_high_and_medium_findings_are_explained() -> None:
 def test_gas_report_covers_every_external_function() -> None:
     report = (DOCS / "gas.md").read_text()
     missing = [f for f in _abi_names("function") if f"| {f} " not in report]
-    assert not missing, f"docs/gas.md lacks {missing}; run scripts/gas-report.sh"
+    assert not missing, f"docs/gas.md lacks {missing}; run scripts/gas_report.py"

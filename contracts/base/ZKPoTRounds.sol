@@ -271,7 +271,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
     ///      stand, in submission order: each accepted and not struck, after the previous
     ///      one, and as many as the round counts.
     function _elect(uint256 taskId, uint256 round, Round storage r, address[] calldata standing) private {
-        uint256 previous;
+        uint256 previous = 0; // indices are 1-based, so the first must exceed 0
         for (uint256 i = 0; i < standing.length; ++i) {
             Contribution storage c = _contributions[taskId][round][standing[i]];
             if (!c.accepted || c.index <= previous) revert ZKPoTWrongStanding(taskId, round, i);
