@@ -95,9 +95,11 @@ interface IZKPoT is IZKPoTTypes {
     ///         proof's bytes (they must hash to the claim's `proofHash`) the contract
     ///         judges at once: a proof that is not the task's circuit's valid proof of
     ///         the claim (on the round's batch, for the committed weights) strikes the
-    ///         contribution, slashes the client's whole stake and credits it with the
-    ///         bond to the sender; a valid one stands, can no longer be disputed, and
-    ///         the bond is credited to the client. Without bytes (nobody could fetch
+    ///         contribution and slashes the client's whole stake: half of it, with the
+    ///         bond, is credited to the sender and the rest goes to the reward pool (so
+    ///         a cheater that disputes itself from another account still loses half);
+    ///         a valid one stands, can no longer be disputed, and the bond is credited
+    ///         to the client. Without bytes (nobody could fetch
     ///         them) the claim is challenged: see `settleChallenge`.
     /// @param taskId The task.
     /// @param round The task's current round.

@@ -559,10 +559,16 @@ interface IZKPoTTypes {
         uint256 indexed taskId, uint256 indexed round, address indexed client, address disputer, uint256 bond
     );
     /// @notice A disputed proof was invalid (or never brought): the contribution was
-    ///         struck from the round, its client's whole stake `slashed`, and the
-    ///         disputer credited the stake and its bond back.
+    ///         struck from the round and its client's whole stake `slashed`: the
+    ///         disputer was credited `paid` (half of it) and its bond back, the rest
+    ///         went to the reward pool.
     event ContributionStruck(
-        uint256 indexed taskId, uint256 indexed round, address indexed client, address disputer, uint256 slashed
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed client,
+        address disputer,
+        uint256 slashed,
+        uint256 paid
     );
     /// @notice A client added `amount` to its stake, now `stake`.
     event StakeToppedUp(uint256 indexed taskId, address indexed client, uint256 amount, uint256 stake);

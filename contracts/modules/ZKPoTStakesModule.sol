@@ -17,7 +17,9 @@ import {ZKPoTState} from "../base/ZKPoTState.sol";
 ///      round's dispute window and the verifier, run on the claimed proof's bytes,
 ///      refuses them. A dispute brings the bytes (from the content store) and is
 ///      judged at once: an invalid proof is struck from the round and its client's
-///      whole stake goes to the disputer; a valid one keeps its place and the bond
+///      whole stake is slashed, half of it to the disputer (with the bond back) and
+///      half to the reward pool, so that a cheater that disputes itself first, from
+///      another account, still loses half; a valid one keeps its place and the bond
 ///      goes to its client. If nobody can fetch the bytes, a dispute without them
 ///      challenges the claim: anyone may bring them until the round's `answerEnd`,
 ///      after which the claim is struck as if invalid (a proof nobody can check
@@ -223,8 +225,8 @@ contract ZKPoTStakesModule is ZKPoTState {
         }
     }
 
-    /// @dev Strikes `client`'s claim from the round and credits its whole stake, with
-    ///      the dispute bond, to `disputer`.
+    /// @dev Strikes `client`'s claim from the round and slashes its whole stake: half
+    ///      (rounded down) to `disputer` with the dispute bond, the rest to the pool.
     function _strike(
         uint256 taskId,
         Task storage t,
@@ -243,7 +245,9 @@ contract ZKPoTStakesModule is ZKPoTState {
         uint256 slashed = m.stake;
         m.stake = 0;
         t.totalStake -= slashed;
-        _credits[disputer] += slashed + t.disputeBond;
-        emit ContributionStruck(taskId, round, client, disputer, slashed);
+        uint256 paid = slashed / 2;
+        _collect(t, slashed - paid);
+        _credits[disputer] += paid + t.disputeBond;
+        emit ContributionStruck(taskId, round, client, disputer, slashed, paid);
     }
 }

@@ -21,7 +21,7 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         handler = new ZKPoTHandler(
             zkpot, vka, vkaDigest, evalSamples, batchZeroFixtures(), batches[0], fixtures[aBatch2].proof
         );
-        bytes4[] memory actions = new bytes4[](19);
+        bytes4[] memory actions = new bytes4[](23);
         actions[0] = ZKPoTHandler.createTask.selector;
         actions[1] = ZKPoTHandler.register.selector;
         actions[2] = ZKPoTHandler.cancelTask.selector;
@@ -42,6 +42,11 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         actions[16] = ZKPoTHandler.leave.selector;
         actions[17] = ZKPoTHandler.revealBatch.selector;
         actions[18] = ZKPoTHandler.missReveal.selector;
+        actions[19] = ZKPoTHandler.dispute.selector;
+        actions[20] = ZKPoTHandler.settleChallenge.selector;
+        actions[21] = ZKPoTHandler.topUpStake.selector;
+        // A second ticket for disputes: a claim can be disputed only in its window.
+        actions[22] = ZKPoTHandler.dispute.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
@@ -49,8 +54,9 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     // ================================================================= invariants
 
     /// @notice Every wei is accounted for: the contract holds exactly what went in minus what
-    ///         was withdrawn, and that is exactly what it owes: each task's pool, bond, stakes
-    ///         and unclaimed rewards, plus the credit of every account.
+    ///         was withdrawn, and that is exactly what it owes: each task's pool, bond, stakes,
+    ///         unclaimed rewards and the bonds of open challenges, plus the credit of every
+    ///         account.
     function invariant_etherIsFullyAccountedFor() public view {
         uint256 held = address(zkpot).balance;
         assertEq(held, handler.ghostDeposited() - handler.ghostWithdrawn(), "held != deposited - withdrawn");
@@ -58,7 +64,7 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         uint256[] memory ids = handler.allTasks();
         for (uint256 i = 0; i < ids.length; i++) {
             ZKPoT.Task memory t = zkpot.getTask(ids[i]);
-            owed += t.rewardPool + t.aggregatorBond + t.totalStake + t.unclaimedRewards;
+            owed += t.rewardPool + t.aggregatorBond + t.totalStake + t.unclaimedRewards + t.heldBonds;
         }
         address[] memory accounts = handler.allAccounts();
         for (uint256 i = 0; i < accounts.length; i++) {
@@ -68,38 +74,43 @@ contract ZKPoTInvariantTest is ZKPoTBase {
     }
 
     /// @notice At most one leader per round: a round has a leader exactly when it accepted a
-    ///         contribution, and the leader's contribution is accepted with the round's
-    ///         leaderCorrect as its verified count.
+    ///         contribution (an optimistic round has none until it is closed), and the
+    ///         leader's contribution is accepted, not struck, with the round's
+    ///         leaderCorrect as its count.
     function invariant_oneLeaderPerRound() public view {
         uint256[] memory ids = handler.allTasks();
         for (uint256 i = 0; i < ids.length; i++) {
-            uint256 rounds = zkpot.getTask(ids[i]).currentRound;
-            for (uint256 round = 1; round <= rounds; round++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            for (uint256 round = 1; round <= t.currentRound; round++) {
                 ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
-                assertEq(r.leader == address(0), r.acceptedCount == 0, "leader iff accepted");
+                bool elected = !t.optimistic || r.status != RoundStatus.Open;
+                assertEq(r.leader == address(0), !elected || r.acceptedCount == 0, "leader iff accepted");
                 if (r.leader == address(0)) continue;
                 ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, r.leader);
-                assertTrue(c.accepted, "leader not accepted");
+                assertTrue(c.accepted && !c.struck, "leader not accepted");
                 assertEq(c.correct, r.leaderCorrect, "leader count");
             }
         }
     }
 
-    /// @notice The leader has the best verified count of its round, and on a tie the lower
-    ///         key under the round's tie-break seed; the round's accepted count and contributions root are exactly those of
-    ///         the accepted contributions, folded in the order they verified.
+    /// @notice The leader has the best count of its round, and on a tie the lower key under
+    ///         the round's tie-break seed; the round's accepted count and contributions root
+    ///         are exactly those of the accepted contributions that stand, folded in the
+    ///         order they verified (immediate) or were claimed (optimistic, at close).
     function invariant_leaderHasTheBestCount() public view {
         uint256[] memory ids = handler.allTasks();
         address[] memory actors = handler.allActors();
         for (uint256 i = 0; i < ids.length; i++) {
-            uint256 rounds = zkpot.getTask(ids[i]).currentRound;
-            for (uint256 round = 1; round <= rounds; round++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            for (uint256 round = 1; round <= t.currentRound; round++) {
                 ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                bool elected = !t.optimistic || r.status != RoundStatus.Open;
                 uint256 accepted;
                 for (uint256 a = 0; a < actors.length; a++) {
                     ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, actors[a]);
                     if (!c.accepted) continue;
                     accepted++;
+                    if (!elected) continue;
                     assertLe(c.correct, r.leaderCorrect, "a count beats the leader");
                     if (c.correct == r.leaderCorrect && actors[a] != r.leader) {
                         assertLt(
@@ -124,8 +135,10 @@ contract ZKPoTInvariantTest is ZKPoTBase {
 
     /// @notice No contribution without a verifying proof: no corrupted submission (flipped
     ///         proof byte, forged count, another model's proof, junk commitment, wrong salt)
-    ///         ever succeeded, and every stored contribution is one of the real proofs'
-    ///         (weightsHash, count), accepted exactly when the count reaches the threshold.
+    ///         ever succeeded, and every contribution of an immediate task, and every one
+    ///         verified in an optimistic task, is one of the real proofs' (weightsHash,
+    ///         count); each is accepted exactly when the count reaches the threshold and
+    ///         it was not struck.
     function invariant_onlyVerifiedProofsAreAccepted() public view {
         assertEq(handler.ghostCorruptedAccepted(), 0, "a corrupted submission was accepted");
         uint256[] memory ids = handler.allTasks();
@@ -139,10 +152,43 @@ contract ZKPoTInvariantTest is ZKPoTBase {
                         assertFalse(c.accepted, "accepted without a submission");
                         continue;
                     }
-                    assertTrue(isFixture(c.weightsHash, c.correct), "not a real proof's instances");
-                    assertEq(c.accepted, c.correct >= t.minCorrect, "threshold");
+                    if (!t.optimistic || c.verified) {
+                        assertTrue(isFixture(c.weightsHash, c.correct), "not a real proof's instances");
+                    }
+                    assertEq(c.accepted, c.correct >= t.minCorrect && !c.struck, "threshold");
                 }
             }
+        }
+    }
+
+    /// @notice Disputes: a claim whose bytes were judged stands exactly when they are its
+    ///         valid proof, no immediate task takes a claim, a struck contribution is
+    ///         neither accepted, nor verified, nor the leader, a round closes with no
+    ///         challenge open, and the bonds a task holds are those of its open challenges.
+    function invariant_noStruckContributionStands() public view {
+        assertEq(handler.ghostValidClaimsStruck(), 0, "a valid claim was struck");
+        assertEq(handler.ghostInvalidClaimsUpheld(), 0, "an invalid claim was upheld");
+        assertEq(handler.ghostClaimsInImmediateTasks(), 0, "an immediate task took a claim");
+        uint256[] memory ids = handler.allTasks();
+        address[] memory actors = handler.allActors();
+        for (uint256 i = 0; i < ids.length; i++) {
+            ZKPoT.Task memory t = zkpot.getTask(ids[i]);
+            uint256 held;
+            for (uint256 round = 1; round <= t.currentRound; round++) {
+                ZKPoT.Round memory r = zkpot.getRound(ids[i], round);
+                uint256 challenged;
+                for (uint256 a = 0; a < actors.length; a++) {
+                    ZKPoT.Contribution memory c = zkpot.getContribution(ids[i], round, actors[a]);
+                    if (c.challenger != address(0)) challenged++;
+                    if (!c.struck) continue;
+                    assertTrue(t.optimistic && !c.accepted && !c.verified, "a struck contribution stands");
+                    assertTrue(r.leader != actors[a], "a struck contribution leads");
+                }
+                assertEq(challenged, r.openChallenges, "open challenges");
+                if (r.status != RoundStatus.Open) assertEq(challenged, 0, "closed with a challenge open");
+                held += challenged * t.disputeBond;
+            }
+            assertEq(t.heldBonds, held, "held bonds");
         }
     }
 
@@ -254,7 +300,7 @@ contract ZKPoTInvariantTest is ZKPoTBase {
         emit log_named_uint("corrupted submissions", handler.ghostCorruptedSubmissions());
         emit log_named_uint("corrupted reveals", handler.ghostCorruptedReveals());
         emit log_named_uint("honest proofs after a front-run", handler.ghostFrontRunThenSubmitted());
-        string[38] memory names = [
+        string[52] memory names = [
             "create",
             "create.rejected",
             "register",
@@ -292,7 +338,21 @@ contract ZKPoTInvariantTest is ZKPoTBase {
             "frontRun",
             "frontRun.rejected",
             "leave",
-            "leave.rejected"
+            "leave.rejected",
+            "optimistic.claim",
+            "optimistic.forgedClaim",
+            "optimistic.claim.rejected",
+            "dispute.challenge",
+            "dispute.rejected",
+            "dispute.struck",
+            "dispute.upheld",
+            "answer.upheld",
+            "answer.struck",
+            "unanswered.struck",
+            "settle.rejected",
+            "topUp",
+            "topUp.rejected",
+            "unanswered.upheld"
         ];
         for (uint256 i = 0; i < names.length; i++) {
             emit log_named_uint(names[i], handler.calls(bytes32(bytes(names[i]))));

@@ -194,13 +194,16 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         bytes memory fake = forged(A);
         claimFor(id, clients[0], A, fake); // the higher count, but no valid proof
         claimFor(id, clients[1], B, fixtures[B].proof);
+        uint256 pool = zkpot.getTask(id).rewardPool;
         vm.expectEmit(address(zkpot));
-        emit ContributionStruck(id, 1, clients[0], disputer, STAKE);
+        emit ContributionStruck(id, 1, clients[0], disputer, STAKE, STAKE / 2);
         disputeWith(id, clients[0], fake);
         ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
         assertTrue(c.struck && !c.accepted);
         assertEq(zkpot.getMember(id, clients[0]).stake, 0);
-        assertEq(zkpot.creditOf(disputer), STAKE + DISPUTE_BOND);
+        // Half the stake pays the disputer; the other half, the round's rewards.
+        assertEq(zkpot.creditOf(disputer), STAKE / 2 + DISPUTE_BOND);
+        assertEq(zkpot.getTask(id).rewardPool, pool + STAKE - STAKE / 2);
         assertEq(zkpot.getRound(id, 1).acceptedCount, 1);
         pastDisputeWindow(id);
         // The struck claim is not among what stands.
@@ -208,6 +211,24 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         zkpot.closeRound(id, standing(clients[0], clients[1]));
         zkpot.closeRound(id, standing(clients[1]));
         assertEq(zkpot.getRound(id, 1).leader, clients[1]);
+    }
+
+    /// @notice A cheater that sees a dispute coming and disputes itself first, from
+    ///         another account, gets only half its stake back: the other half goes to
+    ///         the round's rewards.
+    function test_dispute_aCheaterThatDisputesItselfStillLosesHalf() public {
+        uint256 id = optimisticTask();
+        commitTo(id, clients[0], A);
+        toProofPhase(id);
+        bytes memory fake = forged(A);
+        claimFor(id, clients[0], A, fake);
+        address sybil = makeAddr("sybil");
+        vm.deal(sybil, DISPUTE_BOND);
+        uint256 pool = zkpot.getTask(id).rewardPool;
+        vm.prank(sybil);
+        zkpot.dispute{value: DISPUTE_BOND}(id, 1, clients[0], fake);
+        assertEq(zkpot.creditOf(sybil) + zkpot.creditOf(clients[0]), DISPUTE_BOND + STAKE / 2);
+        assertEq(zkpot.getTask(id).rewardPool - pool, STAKE - STAKE / 2);
     }
 
     function test_dispute_refusals() public {
@@ -262,7 +283,7 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         vm.roll(r.answerEnd + 1);
         zkpot.settleChallenge(id, 1, clients[0], "");
         assertTrue(zkpot.getContribution(id, 1, clients[0]).struck);
-        assertEq(zkpot.creditOf(disputer), STAKE + DISPUTE_BOND);
+        assertEq(zkpot.creditOf(disputer), STAKE / 2 + DISPUTE_BOND);
         zkpot.closeRound(id, standing(clients[1]));
         assertEq(zkpot.getRound(id, 1).leader, clients[1]);
     }
@@ -391,7 +412,7 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         ZKPoT.Contribution memory c = zkpot.getContribution(id, 1, clients[0]);
         assertEq(c.struck, flip);
         assertEq(c.verified, !flip);
-        assertEq(zkpot.creditOf(disputer), flip ? STAKE + DISPUTE_BOND : 0);
+        assertEq(zkpot.creditOf(disputer), flip ? STAKE / 2 + DISPUTE_BOND : 0);
         assertEq(zkpot.creditOf(clients[0]), flip ? 0 : DISPUTE_BOND);
         assertEq(address(zkpot).balance, balance + DISPUTE_BOND);
     }

@@ -21,6 +21,10 @@ import {ProofFixture} from "../ZKPoTBase.sol";
 ///         discarded (vm.assume), so the run's depth goes to calls that do something. The
 ///         ghost state records what went in and out, every corrupted submission, and every
 ///         round record, rebuilt from RoundRecorded events alone.
+///         Half the tasks are optimistic: clients then mostly claim (honestly, or with
+///         forged proofs whose bytes they keep), and anyone disputes claims with the
+///         bytes or challenges them without, which the client answers when its proof
+///         is valid.
 contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     uint256 public constant ACTORS = 5;
 
@@ -57,6 +61,12 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     ///         many honest submissions followed such a front-run.
     uint256 public ghostVoidedByFrontRun;
     uint256 public ghostFrontRunThenSubmitted;
+    /// @notice Optimistic claims: valid claims struck when their bytes were judged,
+    ///         invalid ones upheld, and claims taken by an immediate task (all must
+    ///         stay zero).
+    uint256 public ghostValidClaimsStruck;
+    uint256 public ghostInvalidClaimsUpheld;
+    uint256 public ghostClaimsInImmediateTasks;
     /// @notice Rewards credited by claimReward, per task.
     mapping(uint256 taskId => uint256) public ghostClaimed;
     /// @notice The fold of accepted contributions of each round, in the order they verified.
@@ -67,6 +77,10 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     mapping(uint256 taskId => RoundRecord[]) internal _records;
     mapping(uint256 taskId => bytes32[]) internal _emittedHashes;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address actor => bytes32))) internal _committed;
+    /// @dev The bytes each optimistic claim's proof hash stands for, and whether they
+    ///      are the valid proof of the claim.
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address actor => bytes))) internal _claimedProof;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address actor => bool))) internal _claimValid;
     /// @dev Block in which the front-runner first published a hash (zero: never).
     mapping(bytes32 weightsHash => uint256 blockNumber) internal _frontRunAt;
 
@@ -152,6 +166,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         c.missedProofPenalty = 1 + (c.minStake - 1) * ((seed >> 136) % 101) / 100;
         c.aggregatorBond = (seed >> 144) % 5 ether;
         c.aggregatorPenalty = c.aggregatorBond * ((seed >> 208) % 101) / 100;
+        if ((seed >> 248) % 2 == 0) {
+            c.optimistic = true;
+            c.disputeBlocks = uint32(1 + (seed >> 250) % 3);
+            c.disputeBond = 1 + (seed >> 176) % 1 ether;
+        }
         c.initialModelHash = keccak256(abi.encode("initial model", taskIds.length));
         c.initialModelCid = "bafkreiinitial";
         c.circuitCid = "bafkreicircuit";
@@ -225,7 +244,9 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
     /// @notice Each committed client, with probability 3/4, submits: an honest submission
     ///         (10 times in 16) or a corrupted one (a flipped proof byte, a forged count,
     ///         another fixture's proof or a proof on another batch, a wrong salt);
-    ///         revealing a junk commitment is a forgery too. Moves from the commit phase
+    ///         revealing a junk commitment is a forgery too. In an optimistic task it
+    ///         claims three times in four (see `_submitClaim`) and proves otherwise; in
+    ///         an immediate task it tries a claim one time in sixteen, to see it refused. Moves from the commit phase
     ///         into the reveal window, where the publisher reveals the batch (one time in
     ///         sixteen it stays away), then to a seeded block of the proof phase.
     function submitProof(uint256 seed) external recorded {
@@ -244,33 +265,43 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
                 continue;
             }
             any = true;
-            _submit(id, t.currentRound, actor, w, uint256(keccak256(abi.encode(seed, i))));
+            uint256 pick = uint256(keccak256(abi.encode(seed, i)));
+            bool claims = t.optimistic ? (pick >> 200) % 4 != 0 : (pick >> 200) % 16 == 0;
+            if (claims) {
+                _submitClaim(id, t.currentRound, actor, w, pick);
+            } else {
+                _submit(id, t.currentRound, actor, w, pick);
+            }
         }
         vm.assume(any);
     }
 
     /// @notice Anyone closes the round; from the proof phase (or, now and then, an empty
-    ///         commit phase) the chain first rolls to a seeded block after the proof phase.
+    ///         commit phase) the chain first rolls to a seeded block after the proof phase
+    ///         and its dispute window (and the answer window, if a challenge is open).
     function closeRound(uint256 callerSeed, uint256 offset) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock);
         if (_seeksPastProofPhase(r, offset)) {
             _revealBeforeSeeking(id, t.currentRound, r, offset);
-            vm.roll(r.proofEnd + 1 + offset % (uint256(t.aggregateBlocks) + 2));
+            uint256 end = r.openChallenges != 0 ? r.answerEnd : r.disputeEnd;
+            vm.roll(end + 1 + offset % (uint256(t.aggregateBlocks) + 2));
         }
         _close(id, actors[callerSeed % ACTORS]);
     }
 
     /// @notice The aggregator publishes a seeded model; from the proof phase (or, now and
     ///         then, an empty commit phase) the chain first rolls to a seeded block of the
-    ///         aggregate phase.
+    ///         aggregate phase. In an optimistic task it first closes the round over the
+    ///         contributions that stand.
     function publishGlobalModel(uint256 offset, uint256 modelSeed) external recorded {
         (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
         vm.assume(active && block.number >= r.openBlock);
         if (_seeksPastProofPhase(r, modelSeed)) {
             _revealBeforeSeeking(id, t.currentRound, r, modelSeed);
-            vm.roll(r.proofEnd + 1 + offset % t.aggregateBlocks);
+            vm.roll(r.answerEnd + 1 + offset % t.aggregateBlocks);
         }
+        if (t.optimistic && zkpot.getRound(id, t.currentRound).status == RoundStatus.Open) _close(id, aggregator);
         vm.prank(aggregator);
         try zkpot.publishGlobalModel(id, t.currentRound, keccak256(abi.encode(modelSeed)), "bafkreimodel") {
             calls["publish"]++;
@@ -365,6 +396,79 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         vm.roll(r.revealEnd + 1 + (seed >> 8) % (uint256(t.proofBlocks) + t.aggregateBlocks + 2));
         calls["missReveal"]++;
         _close(id, actors[(seed >> 64) % ACTORS]);
+    }
+
+    /// @notice Anyone disputes a claim of the current round that can still be disputed:
+    ///         with the claimed bytes (three times in four; one time in sixteen other
+    ///         bytes, refused) or without (a challenge), posting the bond (one time in
+    ///         sixteen a wrong one, refused). From the proof phase, one time in two the
+    ///         chain first rolls into the dispute window.
+    function dispute(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && t.optimistic && r.status == RoundStatus.Open && r.batchDigest != bytes32(0));
+        vm.assume(block.number > r.commitEnd && block.number <= r.disputeEnd);
+        (bool found, address client) = _disputable(id, t.currentRound, seed);
+        vm.assume(found);
+        if (block.number <= r.proofEnd && (seed >> 8) % 2 == 0) {
+            vm.roll(r.proofEnd + 1 + (seed >> 16) % t.disputeBlocks);
+        }
+        uint256 mode = (seed >> 24) % 16;
+        bytes memory proof = mode < 4 ? bytes("") : _claimedProof[id][t.currentRound][client];
+        if (mode == 4) proof = fixtures[(seed >> 32) % fixtures.length].proof;
+        bool wrongBytes = mode == 4 && keccak256(proof) != keccak256(_claimedProof[id][t.currentRound][client]);
+        uint256 bond = mode == 5 ? t.disputeBond + 1 : t.disputeBond;
+        vm.prank(actors[(seed >> 40) % ACTORS]);
+        try zkpot.dispute{value: bond}(id, t.currentRound, client, proof) {
+            ghostDeposited += bond;
+            if (wrongBytes || bond != t.disputeBond) ghostCorruptedAccepted++;
+            if (proof.length == 0) calls["dispute.challenge"]++;
+            else _judged(id, t.currentRound, client, "dispute");
+        } catch {
+            calls["dispute.rejected"]++;
+        }
+    }
+
+    /// @notice A challenge of the current round is settled: a client with a valid proof
+    ///         answers it in time (three times in four), else the chain rolls past the
+    ///         answer window and anyone strikes the claim.
+    function settleChallenge(uint256 seed) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t, ZKPoT.Round memory r) = _current();
+        vm.assume(active && r.openChallenges != 0);
+        address client;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address a = actors[(seed + i) % ACTORS];
+            if (zkpot.getContribution(id, t.currentRound, a).challenger != address(0)) client = a;
+        }
+        bool answers = _claimValid[id][t.currentRound][client] && (seed >> 8) % 4 != 0 && block.number <= r.answerEnd;
+        if (!answers && block.number <= r.answerEnd) vm.roll(r.answerEnd + 1 + (seed >> 16) % t.aggregateBlocks);
+        bytes memory proof = answers ? _claimedProof[id][t.currentRound][client] : bytes("");
+        vm.prank(answers ? client : actors[(seed >> 24) % ACTORS]);
+        try zkpot.settleChallenge(id, t.currentRound, client, proof) {
+            _judged(id, t.currentRound, client, answers ? "answer" : "unanswered");
+        } catch {
+            calls["settle.rejected"]++;
+        }
+    }
+
+    /// @notice A client of the current task tops up its stake by a seeded amount,
+    ///         preferring one below the minimum (slashed, or struck).
+    function topUpStake(uint256 actorSeed, uint256 amount) external recorded {
+        (bool active, uint256 id, ZKPoT.Task memory t,) = _current();
+        vm.assume(active);
+        address client = actors[actorSeed % ACTORS];
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address a = actors[(actorSeed + i) % ACTORS];
+            ZKPoT.Member memory m = zkpot.getMember(id, a);
+            if (m.registered && m.stake < t.minStake) client = a;
+        }
+        amount = _bound(amount, 0, 2 * t.minStake);
+        vm.prank(client);
+        try zkpot.topUpStake{value: amount}(id) {
+            ghostDeposited += amount;
+            calls["topUp"]++;
+        } catch {
+            calls["topUp.rejected"]++;
+        }
     }
 
     /// @notice A client leaves a seeded task (between rounds, with no proof pending).
@@ -598,13 +702,88 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         }
     }
 
+    /// @dev Anyone closes the current round. In an optimistic task, challenges whose
+    ///      answer window is over are first struck, and the list of what stands is
+    ///      built from the contract's state (one time in eight with its last entry
+    ///      dropped, to see it refused); the ghost root is then folded over it.
     function _close(uint256 id, address caller) internal {
+        ZKPoT.Task memory t = zkpot.getTask(id);
+        uint256 round = t.currentRound;
+        if (t.optimistic) _strikeUnanswered(id, round);
+        address[] memory standing = t.optimistic ? _standing(id, round) : new address[](0);
+        bool truncated = standing.length != 0 && uint256(keccak256(abi.encode(id, round, block.number))) % 8 == 0;
+        if (truncated) {
+            assembly {
+                mstore(standing, sub(mload(standing), 1))
+            }
+        }
         vm.prank(caller);
-        try zkpot.closeRound(id, new address[](0)) {
+        try zkpot.closeRound(id, standing) {
+            if (truncated) ghostCorruptedAccepted++;
+            for (uint256 i = 0; i < standing.length; i++) {
+                ZKPoT.Contribution memory c = zkpot.getContribution(id, round, standing[i]);
+                ghostContributionsRoot[id][round] =
+                    keccak256(abi.encode(ghostContributionsRoot[id][round], standing[i], c.weightsHash, c.correct));
+            }
             calls["close"]++;
         } catch {
             calls["close.rejected"]++;
         }
+    }
+
+    /// @dev The accepted contributions of a round that were not struck, in submission
+    ///      order.
+    function _standing(uint256 id, uint256 round) internal view returns (address[] memory list) {
+        list = new address[](ACTORS);
+        uint256[] memory index = new uint256[](ACTORS);
+        uint256 n;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            ZKPoT.Contribution memory c = zkpot.getContribution(id, round, actors[i]);
+            if (!c.accepted) continue;
+            uint256 at = n++;
+            for (; at > 0 && index[at - 1] > c.index; at--) {
+                (list[at], index[at]) = (list[at - 1], index[at - 1]);
+            }
+            (list[at], index[at]) = (actors[i], c.index);
+        }
+        assembly {
+            mstore(list, n)
+        }
+    }
+
+    /// @dev Strikes every challenged claim of the round whose answer window is over.
+    function _strikeUnanswered(uint256 id, uint256 round) internal {
+        if (block.number <= zkpot.getRound(id, round).answerEnd) return;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            if (zkpot.getContribution(id, round, actors[i]).challenger == address(0)) continue;
+            vm.prank(actors[i]);
+            zkpot.settleChallenge(id, round, actors[i], "");
+            _judged(id, round, actors[i], "unanswered");
+        }
+    }
+
+    /// @dev After a claim was judged or struck: counts the outcome and checks it against
+    ///      what the handler knows of the claimed bytes. A struck claim whose bytes were
+    ///      valid is a fault only if they were judged (an unanswered challenge strikes
+    ///      any claim).
+    function _judged(uint256 id, uint256 round, address client, string memory how) internal {
+        ZKPoT.Contribution memory c = zkpot.getContribution(id, round, client);
+        bool valid = _claimValid[id][round][client];
+        bool judged = keccak256(bytes(how)) != keccak256("unanswered");
+        if (judged && valid && c.struck) ghostValidClaimsStruck++;
+        if (!valid && !c.struck) ghostInvalidClaimsUpheld++;
+        calls[bytes32(bytes(string.concat(how, c.struck ? ".struck" : ".upheld")))]++;
+    }
+
+    /// @dev A claim of the current round that can still be disputed, searched from a
+    ///      seeded client.
+    function _disputable(uint256 id, uint256 round, uint256 seed) internal view returns (bool, address) {
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address a = actors[(seed + i) % ACTORS];
+            ZKPoT.Contribution memory c = zkpot.getContribution(id, round, a);
+            if (c.submitted && !c.verified && !c.struck && c.challenger == address(0)) return (true, a);
+        }
+        return (false, address(0));
     }
 
     /// @dev A fixture's weights hash: one not yet submitted under the circuit (a proof can
@@ -637,9 +816,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
         }
         Submission memory s;
         s.proof = fixtures[k].proof;
-        s.instances = new uint256[](2);
-        s.instances[0] = uint256(w);
-        s.instances[1] = fixtures[k].correct;
+        s.instances = new uint256[](1);
+        s.instances[0] = fixtures[k].correct;
         s.claimedCorrect = fixtures[k].correct;
         s.salt = saltOf(actor, id, round);
         s.sealedWeightsCid = "bafkreisealed";
@@ -647,8 +825,8 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             uint256 at = (pick >> 8) % s.proof.length;
             s.proof[at] = bytes1(uint8(s.proof[at]) ^ uint8(_bound(pick >> 128, 1, 255)));
         } else if (mode == 12 || mode == 13) {
-            s.instances[1] = mode == 12 || s.claimedCorrect == 0 ? s.claimedCorrect + 1 : s.claimedCorrect - 1;
-            s.claimedCorrect = s.instances[1];
+            s.instances[0] = mode == 12 || s.claimedCorrect == 0 ? s.claimedCorrect + 1 : s.claimedCorrect - 1;
+            s.claimedCorrect = s.instances[0];
         } else if (mode == 14) {
             s.proof = (pick >> 64) % 2 == 0 ? fixtures[(k + 1) % fixtures.length].proof : otherBatchProof;
         } else if (mode == 15) {
@@ -662,8 +840,11 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             if (corrupted) ghostCorruptedAccepted++;
             ZKPoT.Contribution memory c = zkpot.getContribution(id, round, actor);
             if (c.accepted) {
-                ghostContributionsRoot[id][round] =
-                    keccak256(abi.encode(ghostContributionsRoot[id][round], actor, c.weightsHash, c.correct));
+                // An optimistic round folds its contributions at close, over what stands.
+                if (!zkpot.getTask(id).optimistic) {
+                    ghostContributionsRoot[id][round] =
+                        keccak256(abi.encode(ghostContributionsRoot[id][round], actor, c.weightsHash, c.correct));
+                }
                 calls["proof.accepted"]++;
             } else {
                 calls["proof.belowThreshold"]++;
@@ -675,6 +856,51 @@ contract ZKPoTHandler is CommonBase, StdCheats, StdUtils, IZKPoTTypes {
             bool onlyFrontRun = _frontRunAt[w] > zkpot.getRound(id, round).commitEnd
                 && zkpot.globalModelPublishedAt(vkaDigest, w) == _frontRunAt[w];
             if (!corrupted && onlyFrontRun && bytes4(err) == ZKPoTStaleModel.selector) ghostVoidedByFrontRun++;
+        }
+    }
+
+    /// @dev One claim of `actor`, committed to `w`, honest or forged as `pick` says: pick
+    ///      % 16 is the mode (0-9 honest: the fixture's proof, its count; 10-11 a proof
+    ///      byte flipped after the weights commitment; 12-13 a forged count; 14 another
+    ///      fixture's proof; 15 a wrong salt, refused). A junk commitment is claimed
+    ///      with fixture 0's proof. The claimed bytes and their validity are kept for
+    ///      the disputes.
+    function _submitClaim(uint256 id, uint256 round, address actor, bytes32 w, uint256 pick) internal {
+        uint256 mode = pick % 16;
+        uint256 k = 0;
+        bool valid = false;
+        for (uint256 j = 0; j < fixtures.length; j++) {
+            if (fixtures[j].weightsHash == w) (k, valid) = (j, true);
+        }
+        bytes memory proof = bytes.concat(fixtures[k].proof);
+        Claim memory cl;
+        cl.weightsHash = w;
+        cl.claimedCorrect = fixtures[k].correct;
+        cl.salt = saltOf(actor, id, round);
+        cl.sealedWeightsCid = "bafkreisealed";
+        cl.proofCid = "bafkreiproof";
+        if (mode == 10 || mode == 11) {
+            uint256 at = 64 + (pick >> 8) % (proof.length - 64);
+            proof[at] = bytes1(uint8(proof[at]) ^ uint8(_bound(pick >> 128, 1, 255)));
+        } else if (mode == 12 || mode == 13) {
+            cl.claimedCorrect = mode == 12 || cl.claimedCorrect == 0 ? cl.claimedCorrect + 1 : cl.claimedCorrect - 1;
+        } else if (mode == 14) {
+            proof = fixtures[(k + 1) % fixtures.length].proof;
+        } else if (mode == 15) {
+            cl.salt = keccak256(abi.encode(cl.salt));
+        }
+        valid = valid && mode < 10;
+        cl.proofHash = keccak256(proof);
+
+        vm.prank(actor);
+        try zkpot.submitClaim(id, round, cl) {
+            if (!zkpot.getTask(id).optimistic) ghostClaimsInImmediateTasks++;
+            if (mode == 15) ghostCorruptedAccepted++;
+            _claimedProof[id][round][actor] = proof;
+            _claimValid[id][round][actor] = valid;
+            calls[valid ? bytes32("optimistic.claim") : bytes32("optimistic.forgedClaim")]++;
+        } catch {
+            calls["optimistic.claim.rejected"]++;
         }
     }
 }
