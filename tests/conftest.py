@@ -251,9 +251,11 @@ def open_task(
     min_correct: int | None = None,
     terms: TaskTerms = TEST_TERMS,
     reward_pool: int = ETHER,
+    circuit_cid: str = "bafkqaaa",
 ) -> Deployment:
     """Deploy ZKPoT, create a task on the tiny circuit, register accounts 1-5 and
-    move to round 1's commit phase."""
+    move to round 1's commit phase (`circuit_cid`: the circuit's package, for role
+    processes that set the circuit up from it)."""
     accounts = dev_accounts(6)
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher, verifier)
@@ -273,7 +275,7 @@ def open_task(
             num_rounds=rounds,
             initial_model_hash=1,
             initial_model_cid="bafkqaaa",
-            circuit_cid="bafkqaaa",
+            circuit_cid=circuit_cid,
             batch_commitments=tuple(sealed_batch(batch, s) for s in salts),
             terms=terms,
         ),

@@ -251,3 +251,50 @@ def test_an_interrupted_write_leaves_the_previous_journal_and_timings_whole(
         process.record_prove_seconds(2, 13.0)
     assert (journal.read_text(), timings.read_text()) == before
     assert json.loads(journal.read_text())["journal"][0]["round"] == 1
+
+
+def missed_round_one(d: Deployment, account: Any, proven_a: Any) -> None:
+    """`account` commits in round 1 and never proves; the round closes."""
+    d.commit(account, proven_a.proof.weights_hash)
+    d.to_proof_phase()
+    d.to_aggregate_phase()
+    d.zkpot.close_round(d.publisher, d.task_id)
+    assert d.current_round() == 2
+
+
+def test_a_client_process_tops_its_stake_up_after_a_missed_proof(
+    embedded: Deployment, proven_a, proven_b, tmp_path, capsys
+) -> None:
+    """A proof that missed its phase takes the stake below the minimum; before its
+    next commitment the process tops it up by what it lacks and takes part again."""
+    d = embedded
+    terms = d.task.terms
+    c = make_client(d, FixedWeights, 1, tmp_path)
+    missed_round_one(d, c.account, proven_a)
+    process = ClientProcess(ctx=role_context(d, "late"), client=c, artifacts=None)
+    lacking = process.stake_shortfall(2)
+    assert lacking == terms.missed_proof_penalty  # the stake was exactly the minimum
+    assert process.ensure_stake(2)
+    assert "topped the stake up by" in capsys.readouterr().out
+    assert d.zkpot.member(d.task_id, c.address).stake == terms.min_stake
+    d.commit(c.account, proven_b.proof.weights_hash)  # eligible again
+    assert any(d.zkpot.contribution(d.task_id, 2, c.address).commitment)
+
+
+def test_a_client_process_told_not_to_top_up_leaves_with_status_zero(
+    embedded: Deployment, proven_a, tmp_path, capsys
+) -> None:
+    d = embedded
+    c = make_client(d, FixedWeights, 1, tmp_path)
+    missed_round_one(d, c.account, proven_a)
+    balance = d.chain.w3.eth.get_balance(c.address)
+    process = ClientProcess(
+        ctx=role_context(d, "no-top-up"), client=c, artifacts=None, top_up=False
+    )
+    assert process.run() == 0
+    log = capsys.readouterr().out
+    assert "topping up is off (--no-top-up): leaving the task" in log
+    member = d.zkpot.member(d.task_id, c.address)
+    assert not member.registered and member.stake == 0
+    # It took back what the penalty left of its stake.
+    assert d.chain.w3.eth.get_balance(c.address) > balance

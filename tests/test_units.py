@@ -245,7 +245,13 @@ def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
     from zkpot_client.types import Phase, RoundSchedule
 
     s = RoundSchedule(
-        open_block=10, commit_end=14, reveal_end=17, proof_end=22, aggregate_end=25
+        open_block=10,
+        commit_end=14,
+        reveal_end=17,
+        proof_end=22,
+        dispute_end=22,
+        answer_end=22,
+        aggregate_end=25,
     )
     assert [phase_at(s, b) for b in (9, 14, 15, 17, 18)] == [
         Phase.REGISTRATION,
@@ -264,6 +270,32 @@ def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
     # Without a reveal the round may be closed once the window is over.
     assert not can_close(s, 17, revealed=False) and can_close(s, 18, revealed=False)
     assert not can_close(s, 22) and can_close(s, 23)
+
+
+def test_an_optimistic_round_has_a_dispute_phase_before_its_close() -> None:
+    from zkpot_client.phases import can_close, first_block, is_past, phase_at
+    from zkpot_client.types import Phase, RoundSchedule
+
+    s = RoundSchedule(
+        open_block=10,
+        commit_end=14,
+        reveal_end=17,
+        proof_end=22,
+        dispute_end=26,
+        answer_end=30,
+        aggregate_end=33,
+    )
+    assert [phase_at(s, b, revealed=True) for b in (22, 23, 30, 31, 34)] == [
+        Phase.PROVE,
+        Phase.DISPUTE,
+        Phase.DISPUTE,
+        Phase.AGGREGATE,
+        Phase.AGGREGATION_OVERDUE,
+    ]
+    assert first_block(s, Phase.DISPUTE) == 23 and first_block(s, Phase.AGGREGATE) == 31
+    assert is_past(s, Phase.PROVE, 23) and not is_past(s, Phase.DISPUTE, 30)
+    # Closed once disputes are over (with no challenge open), before the answers end.
+    assert not can_close(s, 26) and can_close(s, 27)
 
 
 def test_evaluation_batches_are_disjoint_balanced_and_round_trip() -> None:

@@ -9,8 +9,11 @@ from typing import Any
 import click
 
 from .cli_options import (
+    CACHE_DIR,
     JSON,
+    KEY,
     SEED,
+    VERIFICATION,
     circuit_options,
     clients_option,
     federation_config,
@@ -39,12 +42,14 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Content store directory (default: a new temporary one).",
 )
+@VERIFICATION
 @federation_options
 @circuit_options
 @JSON
 def demo(
     clients: int,
     rounds: int,
+    verification: str,
     threshold: float,
     alpha: float,
     epochs: int,
@@ -66,6 +71,10 @@ def demo(
     global model, appending the round's record to the chain. At the end the record
     chain is checked from events and everyone is paid out. The outcome is read
     back from contract events. --json writes the per-round summary.
+
+    With --verification optimistic the clients claim their counts instead, with
+    their proofs in the content store; the keeper checks every claim off chain
+    with ezkl and would dispute an invalid one before the round closes.
     """
     from .config import FederationConfig
     from .demo import run_demo
@@ -78,6 +87,7 @@ def demo(
             FederationConfig.demo,
             clients=clients,
             rounds=rounds,
+            verification=verification,
             threshold=threshold,
             alpha=alpha,
             epochs=epochs,
@@ -125,6 +135,22 @@ def demo(
 @click.option(
     "--poll", default=2.0, show_default=True, help="Seconds between polls (--follow)."
 )
+@click.option(
+    "--dispute",
+    is_flag=True,
+    help="Also keep an optimistic task honest: check every claim's proof off chain "
+    "with ezkl and dispute the invalid ones (needs a key to post the dispute bond "
+    "and the content store; implies --follow).",
+)
+@KEY
+@click.option(
+    "--store",
+    "store_dir",
+    envvar="ZKPOT_STORE",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content store directory, where claims' proofs are (--dispute; env ZKPOT_STORE).",
+)
+@CACHE_DIR
 @JSON
 def watch(
     rpc: str,
@@ -132,11 +158,20 @@ def watch(
     task_id: int | None,
     follow: bool,
     poll: float,
+    dispute: bool,
+    key_file: Path | None,
+    dev_account: int | None,
+    store_dir: Path | None,
+    cache_dir: Path | None,
     json_path: Path | None,
 ) -> None:
     """Watch a task from any node, without keys: each finalised round's verified
     contributions, leader, rewards and global model, read from contract events,
-    then the record chain rebuilt from events and checked against the contract."""
+    then the record chain rebuilt from events and checked against the contract.
+
+    With --dispute the watcher is also an honest verifier of an optimistic task:
+    one such verifier online during each dispute window is what the task's
+    safety rests on (docs/security.md)."""
     from .chain.backend import Chain
     from .chain.contracts import ZKPoTContract
     from .chain.records import record_hash
@@ -159,9 +194,22 @@ def watch(
         click.echo(
             f"task {t.task_id} on {contract}: {t.eval_samples} evaluation samples per round, "
             f"threshold {t.min_correct}, {t.num_rounds} rounds, reward pool "
-            f"{t.reward_pool / ETHER:g} ETH, stake {t.terms.min_stake / ETHER:g} ETH"
+            f"{t.reward_pool / ETHER:g} ETH, stake {t.terms.min_stake / ETHER:g} ETH, "
+            + (
+                f"optimistic verification ({t.terms.dispute_blocks}-block dispute window)"
+                if t.terms.optimistic
+                else "immediate verification"
+            )
         )
-        records = watcher.follow(show, poll_seconds=poll, until_done=follow)
+        on_poll = None
+        if dispute:
+            on_poll = watch_disputer(
+                watcher, key_file, dev_account, store_dir, cache_dir
+            )
+            follow = True
+        records = watcher.follow(
+            show, poll_seconds=poll, until_done=follow, on_poll=on_poll
+        )
     except (ZKPoTError, LookupError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -174,6 +222,48 @@ def watch(
     if json_path:
         write_json(rounds_json(rounds), json_path)
         click.echo(f"summary written to {json_path}")
+
+
+def watch_disputer(
+    watcher: Any,
+    key_file: Path | None,
+    dev_account: int | None,
+    store_dir: Path | None,
+    cache_dir: Path | None,
+) -> Any:
+    """What `zkpot watch --dispute` does at each poll: check the current round's
+    claims and dispute what does not hold, logging each action."""
+    from .chain.accounts import load_account
+    from .circuit.package import setup_from_package
+    from .exceptions import ZKPoTValueError
+    from .roles.disputer import Disputer
+    from .storage import LocalDirStore
+
+    t = watcher.task
+    if not t.terms.optimistic:
+        raise ZKPoTValueError(
+            f"task {t.task_id} verifies every proof on submission: nothing to dispute"
+        )
+    if store_dir is None:
+        raise ZKPoTValueError("--dispute needs --store, where the claims' proofs are")
+    account = load_account(key_file, dev_account)
+    store = LocalDirStore(store_dir)
+    _, artifacts = setup_from_package(
+        store, t.circuit_cid, t.vka_digest, cache=cache_dir
+    )
+    disputer = Disputer(
+        zkpot=watcher.zkpot,
+        store=store,
+        account=account,
+        task_id=t.task_id,
+        artifacts=artifacts,
+    )
+
+    def on_poll() -> None:
+        for line in disputer.step(watcher.zkpot.chain.block_number):
+            click.echo(line)
+
+    return on_poll
 
 
 @main.command()

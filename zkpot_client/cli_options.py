@@ -52,7 +52,37 @@ def command_line(command: str, **values: Any) -> list[str]:
     return [sys.executable, "-m", "zkpot_client.cli", command, *args]
 
 
+# ---------------------------------------------------------------- who signs
+KEY = options(
+    click.option(
+        "--key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="ZKPOT_KEY_FILE",
+        help="File holding this role's private key in hex (env ZKPOT_KEY_FILE).",
+    ),
+    click.option(
+        "--dev-account",
+        type=int,
+        help="Use development account N of the well-known test mnemonic instead "
+        "(local chains only: anyone knows these keys).",
+    ),
+)
+"""The key a role signs with: a key file, or a development account."""
+
+
 # ---------------------------------------------------------------- the federation
+VERIFICATION = click.option(
+    "--verification",
+    type=click.Choice(["immediate", "optimistic"]),
+    default="immediate",
+    show_default=True,
+    help="How the task verifies proofs: immediate (every proof on chain, at about "
+    "1.4 M gas each) or optimistic (claims checked off chain by every honest "
+    "party; the chain verifies only a disputed proof, at about 0.2 M gas per "
+    "contribution). See README, 'Choosing a verification mode'.",
+)
+
+
 def clients_option(default: int) -> Callable[[Any], Any]:
     return click.option(
         "--clients",

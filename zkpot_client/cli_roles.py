@@ -20,6 +20,7 @@ from .cli_options import (
     EPOCHS,
     EVAL_SAMPLES,
     HIDDEN,
+    KEY,
     SEED,
     SRS,
     THRESHOLD,
@@ -36,20 +37,6 @@ _RPC = click.option(
     show_default=True,
     envvar="ZKPOT_RPC",
     help="JSON-RPC endpoint of the node (env ZKPOT_RPC).",
-)
-_KEY = options(
-    click.option(
-        "--key-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="ZKPOT_KEY_FILE",
-        help="File holding this role's private key in hex (env ZKPOT_KEY_FILE).",
-    ),
-    click.option(
-        "--dev-account",
-        type=int,
-        help="Use development account N of the well-known test mnemonic instead "
-        "(local chains only: anyone knows these keys).",
-    ),
 )
 _STORE = click.option(
     "--store",
@@ -73,7 +60,15 @@ _POLL = click.option(
 )
 
 
-_ROLE = options(_RPC, _KEY, _STORE, _TASK)
+_ROLE = options(_RPC, KEY, _STORE, _TASK)
+_DISPUTE = click.option(
+    "--dispute/--no-dispute",
+    default=True,
+    show_default=True,
+    help="In an optimistic task, check every claim's proof off chain with ezkl and "
+    "dispute the invalid ones (posting the task's dispute bond, repaid with half "
+    "the cheater's stake); also answer challenges of valid claims.",
+)
 """Where a role process runs: node, key, content store, contract and task."""
 
 
@@ -110,7 +105,7 @@ def _ether(value: float) -> int:
 
 @click.command()
 @_RPC
-@_KEY
+@KEY
 @_STORE
 @click.option(
     "--contract",
@@ -314,7 +309,7 @@ def _publish(**kw: Any) -> int:
 
 @click.command()
 @_RPC
-@_KEY
+@KEY
 @_STORE
 @click.option(
     "--state-dir",
@@ -368,6 +363,7 @@ def _reveal(**kw: Any) -> int:
     is_flag=True,
     help="Print the public sealing key (creating the key pair if needed) and exit.",
 )
+@_DISPUTE
 @CACHE_DIR
 @_POLL
 def aggregate(**kw: Any) -> None:
@@ -399,7 +395,23 @@ def _aggregate(**kw: Any) -> int:
         store, ctx.task.circuit_cid, ctx.task.vka_digest, cache=kw["cache_dir"]
     )
     process = make_aggregator(account, ctx, store, kw["state_dir"], artifacts)
+    process.disputer = _disputer(kw["dispute"], ctx, store, account, artifacts)
     return exit_on_interrupt(process.run)
+
+
+def _disputer(wanted: bool, ctx: Any, store: Any, account: Any, artifacts: Any) -> Any:
+    """The role's checker of optimistic claims (None if not wanted or not needed)."""
+    from .roles.disputer import Disputer
+
+    if not wanted or not ctx.task.terms.optimistic:
+        return None
+    return Disputer(
+        zkpot=ctx.zkpot,
+        store=store,
+        account=account,
+        task_id=ctx.task_id,
+        artifacts=artifacts,
+    )
 
 
 @click.command()
@@ -433,6 +445,15 @@ def _aggregate(**kw: Any) -> int:
     "--slots",
     type=int,
     help="Concurrent provers allowed (default: one per four cores).",
+)
+@_DISPUTE
+@click.option(
+    "--top-up/--no-top-up",
+    default=True,
+    show_default=True,
+    help="When a penalty (a missed proof) takes the stake below the task's minimum, "
+    "top it up before the next commitment and take part again; with --no-top-up "
+    "the client takes its rewards and stake back and exits with status 0.",
 )
 @CACHE_DIR
 @_POLL
@@ -494,6 +515,8 @@ def _client(**kw: Any) -> int:
         artifacts=artifacts,
         slot_dir=kw["prover_slots"],
         slots=kw["slots"] or default_slots(),
+        disputer=_disputer(kw["dispute"], ctx, store, account, artifacts),
+        top_up=kw["top_up"],
     )
     return exit_on_interrupt(process.run)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ZKPoTValueError
-from .types import ETHER, TaskTerms
+from .types import ETHER, VERIFICATION_MODES, TaskTerms
 
 if TYPE_CHECKING:
     from .data import TaskData
@@ -83,6 +83,9 @@ class FederationConfig:
     reward_pool: int = 3 * ETHER
     terms: TaskTerms = field(default_factory=TaskTerms)
     """Schedule and economics (a simulation sizes the schedule from a measured proof)."""
+    verification: str = "immediate"
+    """How the task verifies proofs: "immediate" (each on submission) or
+    "optimistic" (claims, verified only when disputed)."""
     srs: Path | None = None
     """Trusted SRS file (ceremony); None: a development SRS generated locally."""
     cache: Path | None = None
@@ -133,6 +136,10 @@ class FederationConfig:
             )
         if self.rounds < 1:
             raise ZKPoTValueError("--rounds must be at least 1")
+        if self.verification not in VERIFICATION_MODES:
+            raise ZKPoTValueError(
+                f"--verification must be one of {', '.join(VERIFICATION_MODES)}"
+            )
         return self
 
     # ------------------------------------------------------------ what it fixes
@@ -167,7 +174,7 @@ class FederationConfig:
             batches=tuple(data.batches),
             scale=self.scale,
             threshold=self.threshold,
-            terms=terms or self.terms,
+            terms=(terms or self.terms).verifying(self.verification),
             reward_pool=self.reward_pool,
         )
 

@@ -23,6 +23,7 @@ from .model import accuracy as float_accuracy
 from .progress import info
 from .roles.aggregator import Aggregator
 from .roles.client import Client
+from .roles.disputer import Disputer
 from .roles.publisher import TaskDefinition, TaskPublisher
 from .rounds import RoundDriver
 from .storage import LocalDirStore
@@ -125,13 +126,28 @@ def run_demo(
         artifacts=artifacts,
         aggregator=aggregator,
         publisher=publisher,
+        disputer=Disputer(
+            zkpot=zkpot,
+            store=store,
+            account=accounts[0],
+            task_id=task.task_id,
+            artifacts=artifacts,
+        ),
     )
+    if task.terms.optimistic:
+        info(
+            f"optimistic verification: claims checked off chain, disputable for "
+            f"{task.terms.dispute_blocks} blocks after each proof phase"
+        )
     driver.start()
     measure = global_model_measure(definition, data.test)
     summaries: list[RoundSummary] = []
     for r in range(1, cfg.rounds + 1):
         info(f"[bold]round {r}[/]")
+        seen = len(driver.disputes)
         result = driver.run_round(r, clients)
+        for line in driver.disputes[seen:]:
+            info(f"  {line}")
         if result is not None:
             for client, why in result.excluded.items():
                 info(f"  aggregator left out {names.get(client, client)}: {why}")

@@ -1,13 +1,17 @@
 """The phase boundaries of a round, as the contract draws them.
 
-A round's schedule (`RoundSchedule`, from its RoundOpened event) fixes five
+A round's schedule (`RoundSchedule`, from its RoundOpened event) fixes seven
 blocks; a transaction mined in block b is in
 
 - the commit phase when `open_block <= b <= commit_end`,
 - the reveal window when `commit_end < b <= reveal_end` (the publisher reveals
   the round's evaluation batch; proofs are taken as soon as it is revealed),
 - the proof phase when `reveal_end < b <= proof_end`,
-- the aggregate phase when `proof_end < b <= aggregate_end` (anyone may close the
+- the dispute phase when `proof_end < b <= answer_end` (optimistic tasks only:
+  claims may be disputed until `dispute_end`, challenges answered until
+  `answer_end`; the round may be closed after `dispute_end` once no challenge is
+  open; empty in an immediate task),
+- the aggregate phase when `answer_end < b <= aggregate_end` (anyone may close the
   round from its first block; the aggregator publishes within it),
 - overdue after `aggregate_end` (anyone may finalise without the aggregator).
 
@@ -23,6 +27,7 @@ ROUND_PHASES = (
     Phase.COMMIT,
     Phase.REVEAL,
     Phase.PROVE,
+    Phase.DISPUTE,
     Phase.AGGREGATE,
     Phase.AGGREGATION_OVERDUE,
 )
@@ -41,6 +46,8 @@ def phase_at(schedule: RoundSchedule, block: int, *, revealed: bool = False) -> 
         return Phase.REVEAL if block <= schedule.reveal_end else Phase.REVEAL_MISSED
     if block <= schedule.proof_end:
         return Phase.PROVE
+    if block <= schedule.answer_end:
+        return Phase.DISPUTE
     if block <= schedule.aggregate_end:
         return Phase.AGGREGATE
     return Phase.AGGREGATION_OVERDUE
@@ -52,7 +59,8 @@ def first_block(schedule: RoundSchedule, phase: Phase) -> int:
         Phase.COMMIT: schedule.open_block,
         Phase.REVEAL: schedule.commit_end + 1,
         Phase.PROVE: schedule.reveal_end + 1,
-        Phase.AGGREGATE: schedule.proof_end + 1,
+        Phase.DISPUTE: schedule.proof_end + 1,
+        Phase.AGGREGATE: schedule.answer_end + 1,
         Phase.AGGREGATION_OVERDUE: schedule.aggregate_end + 1,
     }
     if phase not in starts:
@@ -75,9 +83,10 @@ def can_close(
 ) -> bool:
     """Whether the round may be closed at `block`, `grace_blocks` after the first
     block it could be (a role that leaves the aggregator to go first waits so): after
-    the proof phase, or after the reveal window if the batch was never revealed."""
-    end = Phase.AGGREGATE if revealed else Phase.PROVE
-    return block >= first_block(schedule, end) + grace_blocks
+    the proof phase and its dispute window (an optimistic round also needs no
+    challenge open), or after the reveal window if the batch was never revealed."""
+    first = schedule.dispute_end + 1 if revealed else first_block(schedule, Phase.PROVE)
+    return block >= first + grace_blocks
 
 
 def can_finalize_without_aggregator(schedule: RoundSchedule, block: int) -> bool:

@@ -8,9 +8,13 @@ choreography is written once:
 2. the chain moves to the reveal window, the publisher reveals the round's
    evaluation batch;
 3. every client checks the batch and proves on it, one after another (proving is
-   CPU-bound), then submits;
-4. the chain moves past the proof phase, the keeper closes the round;
-5. the aggregator aggregates and publishes (if anything was accepted).
+   CPU-bound), then submits (a proof, or in an optimistic task a claim);
+4. in an optimistic task, the disputer checks every claim off chain and disputes
+   the invalid ones in the dispute window (and strikes challenges left
+   unanswered);
+5. the chain moves past the proof phase (and the dispute and answer windows), the
+   keeper closes the round over the contributions that stand;
+6. the aggregator aggregates and publishes (if anything was accepted).
 
 The roles still talk only through the chain and the content store; the driver
 merely schedules them, and moves a development chain's blocks along (on a real
@@ -32,6 +36,7 @@ from .circuit.keys import CircuitArtifacts
 from .phases import first_block
 from .roles.aggregator import Aggregator
 from .roles.client import Client
+from .roles.disputer import Disputer
 from .roles.publisher import TaskPublisher
 from .types import AggregationResult, Phase, RoundSchedule, RoundStatus, Task
 
@@ -50,6 +55,10 @@ class RoundDriver:
     aggregator: Aggregator | None = None
     publisher: TaskPublisher | None = None
     """Who reveals each round's batch (the task's publisher, with its secrets)."""
+    disputer: Disputer | None = None
+    """Who checks an optimistic task's claims (None: nobody disputes)."""
+    disputes: list[str] = field(default_factory=list)
+    """What the disputer did, one line each."""
     prove_seconds: dict[tuple[int, str], float] = field(default_factory=dict)
     """(round, client address) -> seconds its proof took."""
     aggregations: dict[int, AggregationResult] = field(default_factory=dict)
@@ -100,8 +109,23 @@ class RoundDriver:
         for c in clients:
             c.submit(self.task)
 
+    def dispute(self, round_: int) -> list[str]:
+        """In an optimistic task's dispute window, the disputer checks every claim
+        (and, after the answer window, strikes the challenges left unanswered)."""
+        if self.disputer is None or not self.task.terms.optimistic:
+            return []
+        self.advance_to(Phase.DISPUTE, round_)
+        done = self.disputer.step(self.chain.block_number)
+        if self.zkpot.round(self.task.task_id, round_).open_challenges:
+            self.advance_to(Phase.AGGREGATE, round_)
+            done += self.disputer.step(self.chain.block_number)
+        self.disputes += done
+        return done
+
     def close(self, round_: int) -> None:
-        """Past the proof phase, close the round (leader elected, rewards fixed)."""
+        """Past the proof phase (and an optimistic task's dispute and answer
+        windows), close the round over the contributions that stand (leader
+        elected, rewards fixed)."""
         self.advance_to(Phase.AGGREGATE, round_)
         self.zkpot.close_round(self.keeper, self.task.task_id)
 
@@ -120,10 +144,12 @@ class RoundDriver:
     def run_round(
         self, round_: int, clients: Sequence[Client]
     ) -> AggregationResult | None:
-        """One whole round: commit, reveal, prove, submit, close, aggregate."""
+        """One whole round: commit, reveal, prove, submit, dispute (optimistic
+        tasks), close, aggregate."""
         self.commit(round_, clients)
         self.reveal(round_)
         self.prove(round_, clients)
         self.submit(round_, clients)
+        self.dispute(round_)
         self.close(round_)
         return self.aggregate(round_)

@@ -24,7 +24,7 @@ any layer can use it. The off-chain task definition (model, evaluation set) is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 from typing import Any
 
@@ -103,6 +103,33 @@ class TaskTerms:
     dispute_bond: int = 0
     """Optimistic tasks: what a dispute posts."""
 
+    def verifying(self, mode: str) -> TaskTerms:
+        """These terms in verification mode `mode` (one of `VERIFICATION_MODES`): an
+        optimistic task keeps its dispute window and bond, or takes the defaults."""
+        if mode not in VERIFICATION_MODES:
+            raise ValueError(
+                f"verification must be one of {', '.join(VERIFICATION_MODES)}, not {mode!r}"
+            )
+        if mode == "immediate":
+            return replace(self, optimistic=False, dispute_blocks=0, dispute_bond=0)
+        return replace(
+            self,
+            optimistic=True,
+            dispute_blocks=self.dispute_blocks or DEFAULT_DISPUTE_BLOCKS,
+            dispute_bond=self.dispute_bond or DEFAULT_DISPUTE_BOND,
+        )
+
+
+VERIFICATION_MODES = ("immediate", "optimistic")
+"""How a task verifies proofs: each on submission, or only those disputed."""
+DEFAULT_DISPUTE_BLOCKS = 10
+"""An optimistic task's dispute window (and answer window) unless it says otherwise:
+on a chain of 12 s blocks two minutes each, for local chains and tests; a public
+deployment wants hours (docs/security.md)."""
+DEFAULT_DISPUTE_BOND = ETHER // 20
+"""What a dispute posts unless the task says otherwise: more than the gas of
+answering a challenge (about 1.3 M gas) at up to 38 gwei."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TaskConfig:
@@ -166,6 +193,10 @@ class TaskState:
     min_stake: int
     missed_proof_penalty: int
     aggregator_penalty: int
+    optimistic: bool = False
+    dispute_blocks: int = 0
+    dispute_bond: int = 0
+    held_bonds: int = 0
     status: TaskStatus
     current_round: int
     client_count: int
@@ -194,12 +225,16 @@ class MemberState:
 class RoundSchedule:
     """The blocks that bound a round's phases (its RoundOpened event): commit from
     `open_block` to `commit_end`, the batch's reveal to `reveal_end`, prove (once
-    revealed) to `proof_end`, aggregate to `aggregate_end`."""
+    revealed) to `proof_end`, dispute optimistic claims to `dispute_end` and answer
+    challenges to `answer_end` (both `proof_end` in an immediate task), aggregate
+    to `aggregate_end`."""
 
     open_block: int
     commit_end: int
     reveal_end: int
     proof_end: int
+    dispute_end: int
+    answer_end: int
     aggregate_end: int
 
 
@@ -220,6 +255,7 @@ class RoundState(RoundSchedule):
     batch_digest: bytes
     """keccak256 of the revealed batch's commitment (zero bytes: not revealed)."""
     batch_length: int
+    open_challenges: int = 0
 
     @property
     def revealed(self) -> bool:
@@ -248,6 +284,16 @@ class ContributionState:
     submitted: bool
     accepted: bool
     reward_claimed: bool
+    verified: bool = False
+    """Its proof ran through the verifier: at submission, or judged in a dispute."""
+    struck: bool = False
+    """An optimistic claim struck by a dispute: its proof was invalid or never brought."""
+    index: int = 0
+    """Its place in the round's submission order (1-based)."""
+    challenger: str = ""
+    """Who challenged the claim without its bytes, while the challenge is open."""
+    proof_hash: bytes = bytes(32)
+    """An optimistic claim's keccak256 of its proof's bytes."""
 
 
 # ---------------------------------------------------------------- what a client makes
@@ -315,18 +361,31 @@ class Contribution:
 # ---------------------------------------------------------------- what the chain says
 @dataclass(frozen=True, kw_only=True)
 class VerifiedContribution:
-    """A contribution whose proof verified (its ContributionVerified event)."""
+    """A contribution to a round, from its events: a proof that verified when it was
+    submitted (ContributionVerified) or, in an optimistic task, a claim
+    (ContributionClaimed) and what disputes made of it."""
 
     client: str
     weights_hash: int
     correct: int
     accepted: bool
-    """Whether the verified count reached the task's threshold."""
+    """Whether the count reached the task's threshold and the contribution stands."""
     sealed_weights_cid: str
     tx_hash: str
     block_number: int
     gas_used: int | None = None
     """Gas of the submitting transaction, when it was read (one receipt each)."""
+    claimed: bool = False
+    """An optimistic claim (ContributionClaimed), not verified when submitted."""
+    verified: bool = True
+    """Its proof ran through the verifier: at submission, or a claim upheld in a
+    dispute (DisputeRejected)."""
+    struck: bool = False
+    """A claim struck by a dispute (ContributionStruck): it no longer counts."""
+    proof_hash: bytes = bytes(32)
+    """A claim's keccak256 of its proof's bytes."""
+    proof_cid: str = ""
+    """Where a claim's proof's bytes are in the content store."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -391,7 +391,16 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         r.answerEnd = r.disputeEnd + t.disputeBlocks;
         r.aggregateEnd = r.answerEnd + t.aggregateBlocks;
         emit RoundOpened(
-            taskId, round, t.globalModelHash, openBlock, r.commitEnd, r.revealEnd, r.proofEnd, r.aggregateEnd
+            taskId,
+            round,
+            t.globalModelHash,
+            openBlock,
+            r.commitEnd,
+            r.revealEnd,
+            r.proofEnd,
+            r.disputeEnd,
+            r.answerEnd,
+            r.aggregateEnd
         );
     }
 

@@ -502,8 +502,10 @@ interface IZKPoTTypes {
     /// @notice A client registered with `stake`.
     event ClientRegistered(uint256 indexed taskId, address indexed client, uint256 stake);
     /// @notice A round opened: commits in `[openBlock, commitEnd]`, the batch's reveal
-    ///         until `revealEnd`, proofs (once revealed) until `proofEnd`, the global
-    ///         model until `aggregateEnd` (all inclusive).
+    ///         until `revealEnd`, proofs (once revealed) until `proofEnd`, disputes of
+    ///         optimistic claims until `disputeEnd` and answers to challenges until
+    ///         `answerEnd` (both `proofEnd` in an immediate task), the global model
+    ///         until `aggregateEnd` (all inclusive).
     event RoundOpened(
         uint256 indexed taskId,
         uint256 indexed round,
@@ -512,6 +514,8 @@ interface IZKPoTTypes {
         uint256 commitEnd,
         uint256 revealEnd,
         uint256 proofEnd,
+        uint256 disputeEnd,
+        uint256 answerEnd,
         uint256 aggregateEnd
     );
     /// @notice The publisher revealed the round's evaluation batch: its polynomial

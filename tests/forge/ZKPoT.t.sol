@@ -95,12 +95,21 @@ contract ZKPoTTest is ZKPoTBase {
         assertEq(logs[2].topics[2], bytes32(uint256(1))); // RoundOpened(taskId, round 1, ...)
         assertEq(
             logs[2].data,
-            abi.encode(c.initialModelHash, r.openBlock, r.commitEnd, r.revealEnd, r.proofEnd, r.aggregateEnd)
+            abi.encode(
+                c.initialModelHash,
+                r.openBlock,
+                r.commitEnd,
+                r.revealEnd,
+                r.proofEnd,
+                r.disputeEnd,
+                r.answerEnd,
+                r.aggregateEnd
+            )
         );
     }
 
     function test_createTask_rejectsEachInvalidParameter() public {
-        for (uint256 i = 0; i < 18; i++) {
+        for (uint256 i = 0; i < 20; i++) {
             TaskConfig memory c = defaultConfig();
             string memory name = breakParameter(c, i, 0);
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInvalidTaskParameter.selector, name));
@@ -1115,6 +1124,8 @@ contract ZKPoTTest is ZKPoTBase {
             start + COMMIT_BLOCKS - 1,
             start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS,
             start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS,
+            start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS, // no dispute window
+            start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS, // nor answer window
             start + COMMIT_BLOCKS - 1 + REVEAL_BLOCKS + PROOF_BLOCKS + AGG_BLOCKS
         );
         vm.prank(makeAddr("anyone"));

@@ -320,6 +320,76 @@ class ZKPoTContract:
             account, "submitProof", task_id, round_, submission, force_gas=force_gas
         )
 
+    def submit_claim(
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        *,
+        weights_hash: int,
+        proof_hash: bytes,
+        claimed_correct: int,
+        salt: bytes,
+        sealed_weights_cid: str,
+        proof_cid: str,
+        force_gas: int | None = None,
+    ) -> TxReceipt:
+        """Claim a count for the committed weights in an optimistic task, recording
+        the hash and CID of the proof's bytes without verifying them (see `dispute`)."""
+        claim = (
+            weights_hash.to_bytes(32, "big"),
+            proof_hash,
+            claimed_correct,
+            salt,
+            sealed_weights_cid,
+            proof_cid,
+        )
+        return self._send(
+            account, "submitClaim", task_id, round_, claim, force_gas=force_gas
+        )
+
+    def dispute(
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        client: str,
+        proof: bytes,
+        *,
+        bond: int,
+    ) -> TxReceipt:
+        """Dispute `client`'s claim, posting `bond` (the task's dispute bond): with the
+        claimed proof's bytes the contract judges them at once; with none, the claim
+        is challenged and must be answered (see `settle_challenge`)."""
+        return self._send(
+            account,
+            "dispute",
+            task_id,
+            round_,
+            Web3.to_checksum_address(client),
+            proof,
+            value=bond,
+        )
+
+    def settle_challenge(
+        self,
+        account: LocalAccount,
+        task_id: int,
+        round_: int,
+        client: str,
+        proof: bytes,
+    ) -> TxReceipt:
+        """Answer a challenge of `client`'s claim with its proof's bytes (until the
+        round's answer end), or strike it (after, with any bytes)."""
+        return self._send(
+            account,
+            "settleChallenge",
+            task_id,
+            round_,
+            Web3.to_checksum_address(client),
+            proof,
+        )
+
     def reveal_batch(
         self,
         account: LocalAccount,
@@ -346,11 +416,24 @@ class ZKPoTContract:
         )
 
     def close_round(
-        self, account: LocalAccount, task_id: int, standing: Sequence[str] = ()
+        self,
+        account: LocalAccount,
+        task_id: int,
+        standing: Sequence[str] | None = None,
     ) -> TxReceipt:
         """Close the task's current round (anyone may, once its proof phase, or an
         optimistic task's dispute window, is over). `standing`: an optimistic round's
-        accepted contributions that stand, their clients in submission order."""
+        accepted contributions that stand, their clients in submission order (read
+        from the round's events if not given)."""
+        if standing is None:
+            from .events import standing_contributions  # events reads through us
+
+            task = self.task(task_id)
+            standing = (
+                standing_contributions(self, task_id, task.current_round)
+                if task.optimistic
+                else ()
+            )
         return self._send(
             account,
             "closeRound",
@@ -383,6 +466,13 @@ class ZKPoTContract:
         return self._send(account, "finalizeWithoutAggregator", task_id)
 
     # ------------------------------------------------------------ stakes and rewards
+    def top_up_stake(
+        self, account: LocalAccount, task_id: int, amount: int
+    ) -> TxReceipt:
+        """Add `amount` wei to the sender's stake in a running task (a client slashed
+        below the minimum takes part again from the next round it commits in)."""
+        return self._send(account, "topUpStake", task_id, value=amount)
+
     def slash_missed_proof(
         self, account: LocalAccount, task_id: int, client: str
     ) -> TxReceipt:

@@ -136,33 +136,60 @@ def global_model(
     return int.from_bytes(record["globalModelHash"], "big"), record["globalModelCid"]
 
 
+CONTRIBUTION_EVENTS = (
+    "ContributionVerified",
+    "ContributionClaimed",
+    "DisputeRejected",
+    "ContributionStruck",
+)
+"""What makes a round's contributions: proofs and claims, and disputes' verdicts."""
+
+
 def accepted_contributions(
     zkpot: ZKPoTContract, task_id: int, round_: int
 ) -> list[VerifiedContribution]:
-    """The round's accepted contributions, in the order they were verified."""
+    """The round's accepted contributions that stand, in submission order."""
     return [c for c in contributions(zkpot, task_id, round_) if c.accepted]
+
+
+def standing_contributions(
+    zkpot: ZKPoTContract, task_id: int, round_: int
+) -> list[str]:
+    """The clients of an optimistic round's accepted contributions that stand, in
+    submission order: the list `closeRound` takes."""
+    return [c.client for c in accepted_contributions(zkpot, task_id, round_)]
 
 
 def contributions(
     zkpot: ZKPoTContract, task_id: int, round_: int, *, with_gas: bool = False
 ) -> list[VerifiedContribution]:
-    """The round's verified contributions, in the order they were verified (with
-    each submission's gas, one receipt each, if asked)."""
-    found = logs(zkpot, "ContributionVerified", task_id, round=round_)
-    return _verified(zkpot, found, with_gas)
+    """The round's contributions (verified proofs and claims, with what disputes made
+    of them) in submission order, with each submission's gas (one receipt each) if
+    asked."""
+    found = {e: logs(zkpot, e, task_id, round=round_) for e in CONTRIBUTION_EVENTS}
+    return _contributions(zkpot, found, with_gas)
 
 
-def _verified(
-    zkpot: ZKPoTContract, found: list[Any], with_gas: bool
+def _contributions(
+    zkpot: ZKPoTContract, found: dict[str, list[Any]], with_gas: bool
 ) -> list[VerifiedContribution]:
+    """Contributions from one round's logs of each of `CONTRIBUTION_EVENTS`."""
+    upheld = {log["args"]["client"] for log in found.get("DisputeRejected", [])}
+    struck = {log["args"]["client"] for log in found.get("ContributionStruck", [])}
+    submitted = sorted(
+        found.get("ContributionVerified", []) + found.get("ContributionClaimed", []),
+        key=lambda e: (e["blockNumber"], e["logIndex"]),
+    )
     out = []
-    for log in found:
+    for log in submitted:
         tx_hash = "0x" + bytes(log["transactionHash"]).hex()
         gas = (
             int(zkpot.chain.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
             if with_gas
             else None
         )
+        client = log["args"]["client"]
+        claimed = log["event"] == "ContributionClaimed"
         out.append(
             from_abi(
                 VerifiedContribution,
@@ -170,6 +197,10 @@ def _verified(
                 tx_hash=tx_hash,
                 block_number=int(log["blockNumber"]),
                 gas_used=gas,
+                accepted=bool(log["args"]["accepted"]) and client not in struck,
+                claimed=claimed,
+                verified=not claimed or client in upheld,
+                struck=client in struck,
             )
         )
     return out
@@ -193,7 +224,7 @@ def round_outcomes(
         return grouped
 
     opened = by_round("RoundOpened")
-    verified = by_round("ContributionVerified")
+    submitted = {e: by_round(e) for e in CONTRIBUTION_EVENTS}
     closed = by_round("RoundClosed")
     slashed = by_round("AggregatorSlashed")
     revealed = by_round("BatchRevealed")
@@ -206,7 +237,11 @@ def round_outcomes(
             "global_model_hash_in": int.from_bytes(
                 opened[r][-1]["args"]["globalModelHash"], "big"
             ),
-            "contributions": tuple(_verified(zkpot, verified.get(r, []), with_gas)),
+            "contributions": tuple(
+                _contributions(
+                    zkpot, {e: submitted[e].get(r, []) for e in submitted}, with_gas
+                )
+            ),
         }
         if r in closed:
             a = closed[r][-1]["args"]

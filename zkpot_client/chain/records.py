@@ -20,7 +20,7 @@ from web3 import Web3
 from ..exceptions import RecordChainError
 from ..types import RoundRecord, VerifiedContribution
 from .contracts import ZKPoTContract, from_abi
-from .events import ZERO_ADDRESS, contributions, logs, round_schedule
+from .events import ZERO_ADDRESS, contributions, logs, revealed_batch, round_schedule
 
 RECORD_TYPE = (
     "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
@@ -78,16 +78,14 @@ def elect_leader(accepted: list[VerifiedContribution], seed: bytes) -> tuple[str
 
 
 def expected_tie_break_seed(
-    zkpot: ZKPoTContract, task_id: int, round_: int, first_proof_block: int
+    zkpot: ZKPoTContract, task_id: int, round_: int, reveal_block: int
 ) -> bytes:
-    """The seed the contract draws at a round's first verified proof (mined in
-    `first_proof_block`): keccak256(abi.encode(h, taskId, round)) where h is the hash
-    of the round's commit-end block, or of the block before the first proof when the
-    commit end was more than 256 blocks back."""
+    """The seed the contract draws when a round's batch is revealed (mined in
+    `reveal_block`): keccak256(abi.encode(h, taskId, round)) where h is the hash of
+    the round's commit-end block, or of the block before the reveal when the commit
+    end was more than 256 blocks back."""
     commit_end = round_schedule(zkpot, task_id, round_).commit_end
-    source = (
-        commit_end if first_proof_block - commit_end <= 256 else first_proof_block - 1
-    )
+    source = commit_end if reveal_block - commit_end <= 256 else reveal_block - 1
     block_hash = bytes(zkpot.chain.w3.eth.get_block(source)["hash"])
     return bytes(
         Web3.keccak(
@@ -128,8 +126,9 @@ def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]
 
 
 def _check_summary(zkpot: ZKPoTContract, record: RoundRecord, where: str) -> None:
-    verified = contributions(zkpot, record.task_id, record.round)
-    accepted = [c for c in verified if c.accepted]
+    accepted = [
+        c for c in contributions(zkpot, record.task_id, record.round) if c.accepted
+    ]
     if record.accepted_count != len(accepted):
         raise RecordChainError(
             f"{where}: {record.accepted_count} accepted, events show {len(accepted)}"
@@ -142,8 +141,9 @@ def _check_summary(zkpot: ZKPoTContract, record: RoundRecord, where: str) -> Non
         return
     closed = logs(zkpot, "RoundClosed", record.task_id, round=record.round)
     seed = bytes(closed[-1]["args"]["tieBreakSeed"]) if closed else bytes(32)
-    if seed != expected_tie_break_seed(
-        zkpot, record.task_id, record.round, verified[0].block_number
+    batch = revealed_batch(zkpot, record.task_id, record.round)
+    if batch is None or seed != expected_tie_break_seed(
+        zkpot, record.task_id, record.round, batch.block_number
     ):
         raise RecordChainError(f"{where}: the tie-break seed is not the block hash's")
     if (record.leader, record.leader_correct) != elect_leader(accepted, seed):

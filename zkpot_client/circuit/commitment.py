@@ -42,6 +42,11 @@ def felt_to_int(felt_hex: str) -> int:
     return int.from_bytes(bytes.fromhex(felt_hex.removeprefix("0x")), "little")
 
 
+def int_to_felt(value: int) -> str:
+    """An integer as an ezkl field element (little-endian hex, 32 bytes)."""
+    return value.to_bytes(32, "little").hex()
+
+
 def weights_commitment(flat: np.ndarray, artifacts: CircuitArtifacts) -> bytes:
     """The KZG commitment to the quantised weights, as a proof of them begins."""
     (point,) = ezkl.kzg_commit(

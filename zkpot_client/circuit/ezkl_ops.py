@@ -214,6 +214,13 @@ def verify(proof_path: str, settings_path: str, vk_path: str, srs_path: str) -> 
         return False
 
 
+def verify_all(
+    proof_paths: list[str], settings_path: str, vk_path: str, srs_path: str
+) -> list[bool]:
+    """`verify` for many proofs of one circuit, in one process."""
+    return [verify(p, settings_path, vk_path, srs_path) for p in proof_paths]
+
+
 if __name__ == "__main__":
     _name, _out = sys.argv[1:3]
     _result = globals()[_name](*json.load(sys.stdin))

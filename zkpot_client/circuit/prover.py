@@ -13,7 +13,7 @@ from ..exceptions import ToolchainError, ZKPoTFileNotFoundError, ZKPoTValueError
 from ..progress import long_step
 from ..types import Proof
 from . import ezkl_ops
-from .commitment import felt_to_int
+from .commitment import felt_to_int, int_to_felt
 from .ezkl_ops import run_isolated
 from .keys import CircuitArtifacts
 from .slots import machine_slot_dir, prover_slot
@@ -92,6 +92,48 @@ def prove(
         return proof_from_ezkl(
             proved["proof"], prove_seconds=time.perf_counter() - started
         )
+
+
+def ezkl_proof_json(proof: Proof) -> dict[str, object]:
+    """ezkl's proof file for `proof` (its bytes and instances, nothing else it needs)."""
+    return {
+        "protocol": None,
+        "instances": [[int_to_felt(i) for i in proof.instances]],
+        "proof": list(proof.proof),
+        "hex_proof": "0x" + proof.proof.hex(),
+        "transcript_type": "EVM",
+        "split": None,
+        "pretty_public_inputs": None,
+        "timestamp": None,
+        "commitment": "KZG",
+        "version": None,
+    }
+
+
+def verify_off_chain(artifacts: CircuitArtifacts, proofs: list[Proof]) -> list[bool]:
+    """Whether ezkl's verifier accepts each proof under the circuit's verifying key,
+    with its instances (all in one child process; no chain, no gas)."""
+    if not proofs:
+        return []
+    with tempfile.TemporaryDirectory(prefix="zkpot-verify-") as tmp:
+        paths = []
+        for i, proof in enumerate(proofs):
+            path = Path(tmp) / f"proof-{i}.json"
+            path.write_text(json.dumps(ezkl_proof_json(proof)))
+            paths.append(str(path))
+        try:
+            return [
+                bool(ok)
+                for ok in run_isolated(
+                    ezkl_ops.verify_all,
+                    paths,
+                    str(artifacts.settings),
+                    str(artifacts.vk),
+                    str(artifacts.srs_path),
+                )
+            ]
+        except RuntimeError as exc:
+            raise ToolchainError(f"verifying failed: {exc}") from exc
 
 
 def circuit_count(compiled: Path, flat: np.ndarray) -> int:

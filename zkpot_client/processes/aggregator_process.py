@@ -23,10 +23,11 @@ from ..exceptions import ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
 from ..phases import can_finalize_without_aggregator
 from ..roles.aggregator import Aggregator
+from ..roles.disputer import Disputer
 from ..storage import ContentStore
 from ..types import AggregationResult, RoundStatus
 from .common import RoleContext
-from .keeper import keep_round
+from .keeper import check_claims, keep_round
 
 BOX_KEY = "box.key"
 
@@ -70,6 +71,8 @@ class AggregatorProcess:
     state_dir: Path
     checked_round: int = 0
     """Rounds up to this one have had their missed proofs slashed."""
+    disputer: Disputer | None = None
+    """Checks the round's optimistic claims (None: this aggregator does not)."""
 
     def run(self) -> int:
         ctx, zkpot = self.ctx, self.ctx.zkpot
@@ -84,6 +87,7 @@ class AggregatorProcess:
         ctx.log(f"aggregating task {ctx.task_id} ({ctx.task.num_rounds} rounds)")
         for r, state, head in ctx.rounds():
             self.slash_missed_proofs(before_round=r)
+            check_claims(ctx, self.disputer, head)
             if (
                 state.status == RoundStatus.CLOSED
                 and not can_finalize_without_aggregator(state, head)

@@ -5,8 +5,14 @@ train and commit in the commit phase, prove (holding a prover slot), submit in
 the proof phase once the publisher revealed the round's evaluation batch (checked
 against the chain first), and help close or finalise a round that is due. It keeps each
 round's contribution in its state directory before committing, so a restarted
-client picks up where it stopped. At the end it claims its rewards and takes
-its stake and credit back.
+client picks up where it stopped. In an optimistic task it checks every claim of
+the round off chain and disputes the invalid ones (see `roles.disputer`).
+
+A client whose stake fell below the task's minimum (a proof that landed after
+its phase, on a busy machine) tops it up before its next commitment and takes
+part again; told not to (`top_up=False`), it says so, takes its rewards and stake
+back and ends with status 0. At the end it claims its rewards and takes its stake
+and credit back.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from ..exceptions import BatchMismatchError, ContractRevertError, ZKPoTValueErro
 from ..paths import write_atomically
 from ..phases import is_past, phase_at
 from ..roles.client import Client
+from ..roles.disputer import Disputer
 from ..types import ETHER, Phase, RoundState, RoundStatus
 from .common import RoleContext
-from .keeper import keep_round
+from .keeper import check_claims, keep_round
 
 # A round's stages, as far as this client is concerned.
 NEW, COMMITTED, PROVED, DONE = "new", "committed", "proved", "done"
@@ -43,11 +50,20 @@ class ClientProcess:
     artifacts: CircuitArtifacts
     slot_dir: Path | None = None
     slots: int = 1
+    disputer: Disputer | None = None
+    """Checks the round's optimistic claims (None: this client does not)."""
+    top_up: bool = True
+    """Top the stake up to the minimum when a penalty took it below."""
     stages: dict[int, str] = field(default_factory=dict)
+    quitting: bool = False
+    """Set when the stake fell below the minimum and `top_up` is off."""
 
     def run(self) -> int:
         ctx, c = self.ctx, self.client
         for r, state, head in ctx.rounds():
+            if self.quitting:
+                break
+            check_claims(ctx, self.disputer, head)
             if (
                 state.status == RoundStatus.OPEN
                 and phase_at(state, head) != Phase.REGISTRATION
@@ -121,11 +137,56 @@ class ClientProcess:
             self.record_prove_seconds(r, proof.prove_seconds)
         return PROVED
 
+    def stake_shortfall(self, r: int) -> int:
+        """Wei the stake lacks to commit in round `r`: below the minimum after any
+        penalty still to be taken for a missed proof of an earlier round (none for
+        an account that is not a member: the contract says why it cannot commit)."""
+        ctx, c = self.ctx, self.client
+        terms = ctx.task.terms
+        m = ctx.call(ctx.zkpot.member, ctx.task_id, c.address)
+        if not m.registered:
+            return 0
+        due = (
+            m.pending_round != 0
+            and m.pending_round < r
+            and ctx.call(ctx.zkpot.round, ctx.task_id, m.pending_round).revealed
+        )
+        stake = m.stake - (min(terms.missed_proof_penalty, m.stake) if due else 0)
+        return max(0, terms.min_stake - stake)
+
+    def ensure_stake(self, r: int) -> bool:
+        """Before committing in round `r`: top the stake up to the minimum if a
+        penalty took it below (or, told not to, stop taking part)."""
+        ctx, c = self.ctx, self.client
+        lacking = self.stake_shortfall(r)
+        if lacking == 0:
+            return True
+        if not self.top_up:
+            ctx.log(
+                f"round {r}: the stake is {lacking / ETHER:g} ETH below the task's "
+                "minimum after a penalty, and topping up is off (--no-top-up): "
+                "leaving the task"
+            )
+            self.quitting = True
+            return False
+        try:
+            ctx.call(ctx.zkpot.top_up_stake, c.account, ctx.task_id, lacking)
+        except (ContractRevertError, ValueError) as exc:
+            ctx.log(f"round {r}: could not top the stake up ({exc}); sitting it out")
+            return False
+        ctx.log(
+            f"round {r}: topped the stake up by {lacking / ETHER:g} ETH to the minimum "
+            "after a penalty; taking part again"
+        )
+        return True
+
     def commit(self, r: int) -> str:
         """Train and commit; a commitment the contract or the client's own checks
         refuse (too late after training, not eligible, weights already public) means
         sitting the round out, not the end of the process."""
         ctx, c = self.ctx, self.client
+        if not self.ensure_stake(r):
+            return DONE
         try:
             c.contribute(ctx.task, r)
         except (ContractRevertError, ZKPoTValueError) as exc:

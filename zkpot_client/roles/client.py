@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -25,7 +26,7 @@ from ..paths import write_atomically
 from ..rules import Play, PublicRound
 from ..storage import ContentStore
 from ..training import train_local
-from ..types import Contribution, Proof, RoundStatus, Task
+from ..types import Contribution, Proof, RoundStatus, Task, TaskStatus
 from .batches import revealed_batches, round_circuit
 from .global_model import load_global_model
 
@@ -237,13 +238,28 @@ class Client:
 
     def submit(self, task: Task, *, force_gas: int | None = None) -> TxReceipt | None:
         """Hand the weights to the aggregator (sealed, via the store) and submit the
-        proof (nothing to do without a proof this round)."""
+        proof (nothing to do without a proof this round). In an optimistic task the
+        proof's bytes go to the store and the chain records their hash and CID in a
+        claim, verified only if someone disputes it."""
         c = self.current
         if c is None or c.proof is None:
             return None
         sealed_cid = self.store.put(
             seal(task.aggregator_key, weights_to_bytes(self.handed_over(c)))
         )
+        if task.terms.optimistic:
+            return self.zkpot.submit_claim(
+                self.account,
+                task.task_id,
+                c.round,
+                weights_hash=c.proof.weights_hash,
+                proof_hash=keccak(c.proof.proof),
+                claimed_correct=c.proof.correct,
+                salt=c.salt,
+                sealed_weights_cid=sealed_cid,
+                proof_cid=self.store.put(c.proof.proof),
+                force_gas=force_gas,
+            )
         return self.zkpot.submit_proof(
             self.account,
             task.task_id,
@@ -294,10 +310,16 @@ class Client:
         return total
 
     def leave(self, task: Task) -> int:
-        """Once the task is over: release the stake and withdraw all credit; return
-        the wei received."""
-        if self.zkpot.member(task.task_id, self.address).stake > 0:
-            self.zkpot.release_stake(self.account, task.task_id)
+        """Take the stake back (leaving a task still running, between rounds, or
+        releasing it once the task is over) and withdraw all credit; return the wei
+        received."""
+        member = self.zkpot.member(task.task_id, self.address)
+        running = self.zkpot.task(task.task_id).status == TaskStatus.ACTIVE
+        if member.stake > 0:
+            if running and member.registered:
+                self.zkpot.leave(self.account, task.task_id)
+            elif not running:
+                self.zkpot.release_stake(self.account, task.task_id)
         credit = self.zkpot.credit_of(self.address)
         if credit:
             self.zkpot.withdraw(self.account)

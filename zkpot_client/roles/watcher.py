@@ -61,14 +61,18 @@ class Watcher:
         poll_seconds: float = 2.0,
         until_done: bool = True,
         patience_seconds: float = 300.0,
+        on_poll: Callable[[], None] | None = None,
     ) -> list[RoundRecord]:
         """Report each finalised round once, as it appears; with `until_done`, keep
         polling until the task completes or is cancelled, riding out a node that is
-        unreachable for up to `patience_seconds`. Returns the checked chain."""
+        unreachable for up to `patience_seconds`; `on_poll` runs at each poll
+        (checking claims, for a watcher that disputes). Returns the checked chain."""
         seen = 0
 
         def poll() -> bool:
             nonlocal seen
+            if on_poll is not None:
+                on_poll()
             for summary in self.finalised_rounds(after=seen):
                 on_round(summary)
                 seen = summary.round
