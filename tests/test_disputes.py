@@ -49,10 +49,11 @@ def optimistic(anvil_node: AnvilNode, tiny, tmp_path: Path) -> Deployment:
 
 
 def claim_all(
-    d: Deployment, store: LocalDirStore, entries: list[tuple[object, ProvenModel, int]]
+    d: Deployment, store_dir: Path, entries: list[tuple[object, ProvenModel, int]]
 ) -> None:
     """Each account commits to its model; once the batch is revealed each claims
-    the given count, its proof's bytes in the store."""
+    the given count, its proof's bytes in the store at `store_dir`."""
+    store = LocalDirStore(store_dir)
     salts = [d.commit(a, p.proof.weights_hash) for a, p, _ in entries]
     d.reveal()
     for (account, proven, count), salt in zip(entries, salts, strict=True):
@@ -100,6 +101,11 @@ def wait_for(done: Callable[[], bool], log: Callable[[], str], seconds: float = 
         time.sleep(0.5)
 
 
+def honest(account: object, proven: ProvenModel) -> tuple[object, ProvenModel, int]:
+    """A claim of the count the proof proves."""
+    return account, proven, proven.proof.correct
+
+
 def forged_count(proven: ProvenModel) -> int:
     """A count the proof does not prove, within the batch."""
     c = proven.proof.correct
@@ -111,15 +117,11 @@ def test_a_forged_claim_is_disputed_by_an_honest_process_and_struck(
     anvil_node, optimistic, proven_a, proven_b, tmp_path
 ) -> None:
     d = optimistic
-    store = LocalDirStore(tmp_path / "store")
-    cheat, honest = d.accounts[1], d.accounts[2]
+    cheat, good = d.accounts[1], d.accounts[2]
     claim_all(
         d,
-        store,
-        [
-            (cheat, proven_a, forged_count(proven_a)),
-            (honest, proven_b, proven_b.proof.correct),
-        ],
+        tmp_path / "store",
+        [(cheat, proven_a, forged_count(proven_a)), honest(good, proven_b)],
     )
     stake = d.zkpot.member(d.task_id, cheat.address).stake
     verifier = dev_accounts(VERIFIER_ACCOUNT + 1)[VERIFIER_ACCOUNT].address
@@ -132,12 +134,12 @@ def test_a_forged_claim_is_disputed_by_an_honest_process_and_struck(
     bond = d.task.terms.dispute_bond
     assert d.zkpot.credit_of(verifier) == stake // 2 + bond
     # The honest claim was checked and left alone; the round elects from what stands.
-    assert not d.zkpot.contribution(d.task_id, 1, honest.address).struck
+    assert not d.zkpot.contribution(d.task_id, 1, good.address).struck
     d.driver.advance_to(Phase.AGGREGATE)
     d.zkpot.close_round(d.publisher, d.task_id)
     r = d.zkpot.round(d.task_id, 1)
     assert (r.leader, r.leader_correct, r.accepted_count) == (
-        honest.address,
+        good.address,
         proven_b.proof.correct,
         1,
     )
@@ -148,13 +150,8 @@ def test_a_valid_claim_survives_a_griefer_who_loses_the_bond(
     anvil_node, optimistic, proven_a, proven_b, tmp_path
 ) -> None:
     d = optimistic
-    store = LocalDirStore(tmp_path / "store")
     a, b, griefer = d.accounts[1], d.accounts[2], d.accounts[3]
-    claim_all(
-        d,
-        store,
-        [(a, proven_a, proven_a.proof.correct), (b, proven_b, proven_b.proof.correct)],
-    )
+    claim_all(d, tmp_path / "store", [honest(a, proven_a), honest(b, proven_b)])
     bond = d.task.terms.dispute_bond
     # With the bytes, the dispute is judged at once: the proof is valid.
     d.zkpot.dispute(griefer, d.task_id, 1, b.address, proven_b.proof.proof, bond=bond)
@@ -181,11 +178,7 @@ def test_with_nobody_disputing_the_round_closes_as_in_immediate_mode(
 ) -> None:
     opt = optimistic
     a, b = opt.accounts[1], opt.accounts[2]
-    claim_all(
-        opt,
-        LocalDirStore(tmp_path / "store"),
-        [(a, proven_a, proven_a.proof.correct), (b, proven_b, proven_b.proof.correct)],
-    )
+    claim_all(opt, tmp_path / "store", [honest(a, proven_a), honest(b, proven_b)])
     opt.driver.advance_to(Phase.AGGREGATE)
     opt.zkpot.close_round(opt.publisher, opt.task_id)
     opt.zkpot.publish_global_model(opt.publisher, opt.task_id, 1, 5, "bafkreimodel1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -240,19 +242,29 @@ def test_every_help_answers_without_loading_torch_ezkl_or_web3() -> None:
     assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
 
 
-def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
-    from zkpot_client.phases import can_close, first_block, phase_at
-    from zkpot_client.types import Phase, RoundSchedule
+def schedule(dispute_blocks: int) -> Any:
+    """A round's schedule as the contract draws it: commit 10-14, reveal to 17,
+    prove to 22, `dispute_blocks` of disputes and as many of answers, then three
+    blocks of aggregation."""
+    from zkpot_client.types import RoundSchedule
 
-    s = RoundSchedule(
+    dispute_end = 22 + dispute_blocks
+    return RoundSchedule(
         open_block=10,
         commit_end=14,
         reveal_end=17,
         proof_end=22,
-        dispute_end=22,
-        answer_end=22,
-        aggregate_end=25,
+        dispute_end=dispute_end,
+        answer_end=dispute_end + dispute_blocks,
+        aggregate_end=dispute_end + dispute_blocks + 3,
     )
+
+
+def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
+    from zkpot_client.phases import can_close, first_block, phase_at
+    from zkpot_client.types import Phase
+
+    s = schedule(dispute_blocks=0)
     assert [phase_at(s, b) for b in (9, 14, 15, 17, 18)] == [
         Phase.REGISTRATION,
         Phase.COMMIT,
@@ -274,17 +286,9 @@ def test_phases_follow_the_contracts_rule_around_the_reveal() -> None:
 
 def test_an_optimistic_round_has_a_dispute_phase_before_its_close() -> None:
     from zkpot_client.phases import can_close, first_block, is_past, phase_at
-    from zkpot_client.types import Phase, RoundSchedule
+    from zkpot_client.types import Phase
 
-    s = RoundSchedule(
-        open_block=10,
-        commit_end=14,
-        reveal_end=17,
-        proof_end=22,
-        dispute_end=26,
-        answer_end=30,
-        aggregate_end=33,
-    )
+    s = schedule(dispute_blocks=4)
     assert [phase_at(s, b, revealed=True) for b in (22, 23, 30, 31, 34)] == [
         Phase.PROVE,
         Phase.DISPUTE,
@@ -365,3 +369,21 @@ def test_the_demo_measures_global_models_on_samples_nobody_trains_on() -> None:
     measured = global_model_measure(definition, data.test)(w)
     assert measured == count_correct(definition.spec, w, data.test.x, data.test.y) / 300
     assert global_model_measure(definition, None)(w) == definition.accuracy(w)
+
+
+def test_the_sims_proof_phase_fits_the_provers_queue_on_a_busy_machine() -> None:
+    """A proof slowed by other processes on the cores still lands: the proof phase
+    holds every prover of the round, one slot at a time, at `slowdown` times the
+    calibrated proof time, plus the slack."""
+    from zkpot_client.config import FederationConfig
+    from zkpot_client.processes.sim import SimOptions, plan_schedule
+
+    cfg = FederationConfig.sim(clients=10)
+    options = SimOptions(block_time=2.0, slots=1)
+    schedule = plan_schedule(cfg, options, prove_seconds=14.0)
+    queue = 10 * 14.0
+    assert options.slowdown >= 2.0  # a proof took 2.0 times as long under load
+    assert schedule.terms.proof_blocks * options.block_time >= options.slowdown * queue
+    # Two slots halve the queue.
+    two = plan_schedule(cfg, SimOptions(block_time=2.0, slots=2), prove_seconds=14.0)
+    assert two.terms.proof_blocks < schedule.terms.proof_blocks

@@ -165,6 +165,13 @@ def run_demo(
         summaries.append(summary)
         if on_round:
             on_round(summary)
+    per_contribution = [g for s in summaries if (g := s.gas_per_contribution())]
+    if per_contribution:
+        info(
+            f"gas per accepted contribution ({'optimistic' if task.terms.optimistic else 'immediate'} "
+            f"verification; its submission and its share of the round's close and global "
+            f"model): {min(per_contribution):,} to {max(per_contribution):,}"
+        )
     records = verify_record_chain(zkpot, task.task_id)
     info(
         f"record chain verified from events: {len(records)} records, "

@@ -60,6 +60,7 @@ def summarise_round(
         global_accuracy=global_accuracy,
         global_model_cid=outcome.global_model_cid,
         global_model_by_aggregator=outcome.aggregator is not None,
+        finalisation_gas=outcome.finalisation_gas,
     )
 
 

@@ -416,6 +416,9 @@ class RoundOutcome:
     global_model_cid: str | None = None
     aggregator: str | None = None
     """Who published the round's global model; None when the previous one was kept."""
+    finalisation_gas: int | None = None
+    """Gas of the transactions that closed the round and finalised it (its close and
+    its global model's publication), when receipts were read."""
 
     def reward_of(self, contribution: VerifiedContribution) -> int:
         """What `claimReward` pays for `contribution` (wei): nothing unless accepted."""
@@ -488,6 +491,16 @@ class RoundSummary:
     global_accuracy: float | None
     global_model_cid: str | None
     global_model_by_aggregator: bool
+    finalisation_gas: int | None = None
+    """Gas of the round's close and its global model's publication (None: not read)."""
+
+    def gas_per_contribution(self) -> int | None:
+        """Gas per accepted contribution: its submission, plus its share of closing
+        and finalising the round (None without gas figures or acceptances)."""
+        accepted = [c.gas_used for c in self.contributions if c.accepted]
+        if not accepted or None in accepted or self.finalisation_gas is None:
+            return None
+        return (sum(accepted) + self.finalisation_gas) // len(accepted)  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
         """The round as `zkpot demo --json` writes it (every JSON summary comes from here)."""
@@ -500,6 +513,7 @@ class RoundSummary:
             "global_accuracy": self.global_accuracy,
             "global_model_cid": self.global_model_cid,
             "global_model_by_aggregator": self.global_model_by_aggregator,
+            "finalisation_gas": self.finalisation_gas,
         }
 
     @classmethod

@@ -183,11 +183,7 @@ def _contributions(
     out = []
     for log in submitted:
         tx_hash = "0x" + bytes(log["transactionHash"]).hex()
-        gas = (
-            int(zkpot.chain.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
-            if with_gas
-            else None
-        )
+        gas = _receipt_gas(zkpot, tx_hash) if with_gas else None
         client = log["args"]["client"]
         claimed = log["event"] == "ContributionClaimed"
         out.append(
@@ -204,6 +200,16 @@ def _contributions(
             )
         )
     return out
+
+
+def _receipt_gas(zkpot: ZKPoTContract, tx_hash: str) -> int:
+    return int(zkpot.chain.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
+
+
+def _gas_of(zkpot: ZKPoTContract, found: list[Any]) -> int:
+    """Gas of the transactions that emitted `found`, each counted once."""
+    hashes = {"0x" + bytes(log["transactionHash"]).hex() for log in found}
+    return sum(_receipt_gas(zkpot, h) for h in hashes)
 
 
 def round_outcomes(
@@ -265,6 +271,10 @@ def round_outcomes(
             # The penalty was shared among the accepted contributions after the close.
             fields["contributor_reward"] = int(
                 slashed[r][-1]["args"]["contributorReward"]
+            )
+        if with_gas and r in recorded:
+            fields["finalisation_gas"] = _gas_of(
+                zkpot, closed.get(r, [])[-1:] + recorded[r][-1:]
             )
         if r in recorded:
             record = recorded[r][-1]["args"]["record"]

@@ -64,6 +64,11 @@ class SimOptions:
     """Scale of the schedule's fixed allowances (processes starting, training,
     the reveal, aggregation, a proof's slack): below 1 on an idle machine for a
     quicker run, above 1 on a busy one."""
+    slowdown: float = 2.5
+    """How much longer than measured a proof may take: the proof phase fits the
+    provers' queue at this multiple of the calibrated proof time. With one
+    CPU-bound process per core competing, a proof took 2.0 times as long
+    (docs/benchmarks.md); 2.5 leaves a quarter to spare on such a machine."""
     run_dir: Path | None = None
     """Where keys, data, store, state and logs go (None: a new temporary directory)."""
 
@@ -136,13 +141,14 @@ def plan_schedule(
     # against the chain) and registers. Commit: they all train at once. Reveal: the
     # publisher reveals in its first blocks. Proving starts once the batch is
     # revealed (each client first compiles the round's circuit), so the proof phase
-    # covers the provers' whole queue, with a quarter to spare.
+    # covers the provers' whole queue on a machine busy enough to slow each proof
+    # by `slowdown`.
     terms = TaskTerms(
         max_clients=cfg.clients,
         registration_blocks=blocks(spare(30 + 4 * cfg.clients)),
         commit_blocks=blocks(spare(20 + 2 * cfg.clients)),
         reveal_blocks=blocks(spare(20)),
-        proof_blocks=blocks(1.25 * proving + spare(40)),
+        proof_blocks=blocks(options.slowdown * proving + spare(40)),
         aggregate_blocks=blocks(spare(40)),
         min_stake=ETHER // 10,
         missed_proof_penalty=ETHER // 20,
