@@ -450,4 +450,17 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         instances[0] = count;
         assertEq(registry.verify(vkaDigest, fixtures[A].proof, instances), count == fixtures[A].correct);
     }
+
+    /// @notice The registry keeps exactly the registered artefact: its data contract's
+    ///         code is a zero byte and the artefact's words; any other digest has none;
+    ///         registering again changes nothing.
+    function testFuzz_circuits_keepOnlyTheRegisteredArtefact(bytes32 digest) public {
+        CircuitRegistry registry = CircuitRegistry(zkpot.circuits());
+        address data = registry.artefactOf(vkaDigest);
+        assertEq(data.code, bytes.concat(bytes1(0), abi.encodePacked(vka)));
+        if (digest != vkaDigest) assertEq(registry.artefactOf(digest), address(0));
+        (bytes32 again,,) = registry.register(vka);
+        assertEq(again, vkaDigest);
+        assertEq(registry.artefactOf(vkaDigest), data);
+    }
 }
