@@ -79,7 +79,11 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
         "global_accuracy",
         "global_model_cid",
         "global_model_by_aggregator",
+        "finalisation_gas",
     }
+    # The round's close and global model were paid for, and read from receipts.
+    assert loaded[0]["finalisation_gas"] > 0
+    assert result.rounds[0].gas_per_contribution() is not None
     assert set(loaded[0]["contributions"][0]) == {
         "client",
         "name",

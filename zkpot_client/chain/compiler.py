@@ -35,9 +35,12 @@ def verifier_contract() -> CompiledContract:
 
 
 def sources_digest() -> str:
-    """sha256 over every Solidity file under contracts/ (names and contents)."""
+    """sha256 over every Solidity file of the project under contracts/ (names and
+    contents; not the dependencies `ape compile` unpacks under contracts/.cache)."""
     h = hashlib.sha256()
     for p in sorted(CONTRACTS_DIR.rglob("*.sol")):
+        if ".cache" in p.relative_to(CONTRACTS_DIR).parts:
+            continue
         h.update(p.relative_to(CONTRACTS_DIR).as_posix().encode() + b"\0")
         h.update(p.read_bytes() + b"\0")
     return h.hexdigest()
