@@ -49,14 +49,21 @@ def optimistic(anvil_node: AnvilNode, tiny, tmp_path: Path) -> Deployment:
 
 
 def claim_all(
-    d: Deployment, store_dir: Path, entries: list[tuple[object, ProvenModel, int]]
+    d: Deployment,
+    store_dir: Path,
+    entries: list[tuple[object, ProvenModel, int]],
+    *,
+    withheld: tuple[object, ...] = (),
 ) -> None:
     """Each account commits to its model; once the batch is revealed each claims
-    the given count, its proof's bytes in the store at `store_dir`."""
-    store = LocalDirStore(store_dir)
+    the given count, its proof's bytes in the store at `store_dir` (those of the
+    `withheld` accounts in a store of their own, which nobody else reads)."""
+    shared = LocalDirStore(store_dir)
+    private = LocalDirStore(store_dir.parent / "withheld")
     salts = [d.commit(a, p.proof.weights_hash) for a, p, _ in entries]
     d.reveal()
     for (account, proven, count), salt in zip(entries, salts, strict=True):
+        store = private if account in withheld else shared
         d.zkpot.submit_claim(
             account,
             d.task_id,
@@ -205,3 +212,32 @@ def test_with_nobody_disputing_the_round_closes_as_in_immediate_mode(
     # The record chain checks out from events alone, claims included.
     (_, record) = verify_record_chain(opt.zkpot, opt.task_id)
     assert record.contributions_root == outcome(opt)[3]
+
+
+@pytest.mark.anvil
+def test_a_withheld_proof_is_challenged_and_struck_when_nobody_answers(
+    anvil_node, optimistic, proven_a, proven_b, tmp_path
+) -> None:
+    """A client claims and keeps its proof to itself: near the end of the dispute
+    window the honest process challenges the claim, and once the answer window is
+    over it strikes it; the round then closes over what stands."""
+    d = optimistic
+    hider, good = d.accounts[1], d.accounts[2]
+    claim_all(
+        d,
+        tmp_path / "store",
+        [honest(hider, proven_a), honest(good, proven_b)],
+        withheld=(hider,),
+    )
+    schedule = d.zkpot.round(d.task_id, 1)
+    with honest_verifier(anvil_node, d, tmp_path / "store", tmp_path / "v.log") as log:
+        d.chain.advance_to(schedule.dispute_end - 1)
+        wait_for(lambda: d.zkpot.round(d.task_id, 1).open_challenges == 1, log)
+        assert f"challenged (proof not available): {hider.address}" in log()
+        d.chain.advance_to(schedule.answer_end + 1)
+        wait_for(lambda: d.zkpot.contribution(d.task_id, 1, hider.address).struck, log)
+    assert f"struck the unanswered claim of {hider.address}" in log()
+    assert d.zkpot.round(d.task_id, 1).open_challenges == 0
+    d.zkpot.close_round(d.publisher, d.task_id)
+    r = d.zkpot.round(d.task_id, 1)
+    assert (r.leader, r.accepted_count) == (good.address, 1)

@@ -92,9 +92,10 @@ class Disputer:
     task_id: int
     artifacts: CircuitArtifacts
     """The task's circuit: its verifying key, settings and SRS."""
-    challenge_margin: int = 1
-    """Blocks before the dispute end from which a claim whose bytes cannot be
-    fetched is challenged (until then the store may still deliver them)."""
+    challenge_margin: int = 3
+    """A claim whose bytes cannot be fetched is challenged in the last this many
+    blocks of the dispute window (until then the store may still deliver them;
+    more than one, so that a poll that skips a block still finds the window open)."""
     checked: set[tuple[int, str]] = field(default_factory=set)
     """(round, client) of claims found to hold: not checked again."""
 
@@ -134,7 +135,7 @@ class Disputer:
             proof = self.fetch(claim)
             if proof is not None:
                 to_check.append((claim, proof))
-            elif state.dispute_end - head < self.challenge_margin:
+            elif head > state.dispute_end - self.challenge_margin:
                 done += self._dispute(
                     task, claim, b"", "challenged (proof not available)"
                 )
