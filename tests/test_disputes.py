@@ -102,6 +102,7 @@ def honest_verifier(
 
 
 def wait_for(done: Callable[[], bool], log: Callable[[], str], seconds: float = 180):
+    """Wait until `done()`; the process logs an action just after it is mined."""
     deadline = time.monotonic() + seconds
     while not done():
         assert time.monotonic() < deadline, f"timed out; the verifier's log:\n{log()}"
@@ -170,7 +171,7 @@ def test_a_valid_claim_survives_a_griefer_who_loses_the_bond(
     with honest_verifier(anvil_node, d, tmp_path / "store", tmp_path / "v.log") as log:
         d.driver.advance_to(Phase.DISPUTE)
         wait_for(lambda: d.zkpot.contribution(d.task_id, 1, a.address).verified, log)
-    assert f"answered the challenge of {a.address}" in log()
+        wait_for(lambda: f"answered the challenge of {a.address}" in log(), log)
     assert d.zkpot.credit_of(a.address) == bond
     assert d.zkpot.credit_of(griefer.address) == 0
     assert d.zkpot.task(d.task_id).held_bonds == 0
@@ -233,10 +234,12 @@ def test_a_withheld_proof_is_challenged_and_struck_when_nobody_answers(
     with honest_verifier(anvil_node, d, tmp_path / "store", tmp_path / "v.log") as log:
         d.chain.advance_to(schedule.dispute_end - 1)
         wait_for(lambda: d.zkpot.round(d.task_id, 1).open_challenges == 1, log)
-        assert f"challenged (proof not available): {hider.address}" in log()
+        challenged = f"challenged (proof not available): {hider.address}"
+        wait_for(lambda: challenged in log(), log)
         d.chain.advance_to(schedule.answer_end + 1)
         wait_for(lambda: d.zkpot.contribution(d.task_id, 1, hider.address).struck, log)
-    assert f"struck the unanswered claim of {hider.address}" in log()
+        struck = f"struck the unanswered claim of {hider.address}"
+        wait_for(lambda: struck in log(), log)
     assert d.zkpot.round(d.task_id, 1).open_challenges == 0
     d.zkpot.close_round(d.publisher, d.task_id)
     r = d.zkpot.round(d.task_id, 1)
