@@ -165,11 +165,13 @@ def test_a_valid_claim_survives_a_griefer_who_loses_the_bond(
     d.zkpot.dispute(griefer, d.task_id, 1, b.address, proven_b.proof.proof, bond=bond)
     assert d.zkpot.contribution(d.task_id, 1, b.address).verified
     assert d.zkpot.credit_of(b.address) == bond
-    # Without them, a challenge: the honest process answers it with the store's bytes.
-    d.zkpot.dispute(griefer, d.task_id, 1, a.address, b"", bond=bond)
-    assert d.zkpot.round(d.task_id, 1).open_challenges == 1
+    # Without them, a challenge, made after the honest process has checked the
+    # claim: it answers with the store's bytes.
     with honest_verifier(anvil_node, d, tmp_path / "store", tmp_path / "v.log") as log:
         d.driver.advance_to(Phase.DISPUTE)
+        wait_for(lambda: "1 claim(s) verified off chain" in log(), log)
+        d.zkpot.dispute(griefer, d.task_id, 1, a.address, b"", bond=bond)
+        assert d.zkpot.round(d.task_id, 1).open_challenges == 1
         wait_for(lambda: d.zkpot.contribution(d.task_id, 1, a.address).verified, log)
         wait_for(lambda: f"answered the challenge of {a.address}" in log(), log)
     assert d.zkpot.credit_of(a.address) == bond

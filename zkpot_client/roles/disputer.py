@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ..chain.contracts import ZKPoTContract
-from ..chain.events import contributions
+from ..chain.events import ZERO_ADDRESS, contributions
 from ..circuit.keys import CircuitArtifacts
 from ..circuit.prover import verify_off_chain
 from ..exceptions import ContentNotFoundError, ContractRevertError, ZKPoTValueError
@@ -42,8 +42,6 @@ from ..types import (
     VerifiedContribution,
     commitment_hash,
 )
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 def shape_holds(
@@ -122,15 +120,12 @@ class Disputer:
         for claim in contributions(self.zkpot, self.task_id, round_):
             if not claim.claimed or claim.verified or claim.struck:
                 continue
-            if (round_, claim.client) in self.checked:
-                continue
-            challenger = self.zkpot.contribution(
-                self.task_id, round_, claim.client
-            ).challenger
-            if challenger not in ("", ZERO_ADDRESS):
+            # A challenge may come after we checked the claim: look for one first
+            # (only while the round has any open).
+            if state.open_challenges and self._challenged(round_, claim.client):
                 done += self._settle(task, state, claim, head)
                 continue
-            if head > state.dispute_end:
+            if (round_, claim.client) in self.checked or head > state.dispute_end:
                 continue
             proof = self.fetch(claim)
             if proof is not None:
@@ -150,6 +145,11 @@ class Disputer:
                 f"round {round_}: {sum(verdicts)} claim(s) verified off chain with ezkl"
             )
         return done
+
+    def _challenged(self, round_: int, client: str) -> bool:
+        """Whether `client`'s claim in `round_` is challenged and not yet settled."""
+        challenger = self.zkpot.contribution(self.task_id, round_, client).challenger
+        return challenger not in ("", ZERO_ADDRESS)
 
     def _dispute(
         self, task: TaskState, claim: VerifiedContribution, proof: bytes, what: str
@@ -176,13 +176,17 @@ class Disputer:
         claim: VerifiedContribution,
         head: int,
     ) -> list[str]:
-        """Answer a challenge with bytes that hold, or strike it once unanswerable."""
+        """Answer a challenge with bytes that hold (checked again only if this
+        disputer has not checked them yet), or strike it once unanswerable."""
         r = task.current_round
         if head <= state.answer_end:
             proof = self.fetch(claim)
+            if proof is None:
+                return []
+            known = (r, claim.client) in self.checked
             if (
-                proof is None
-                or not claims_hold(self.artifacts, [(claim, proof)], task, state)[0]
+                not known
+                and not claims_hold(self.artifacts, [(claim, proof)], task, state)[0]
             ):
                 return []
             what = f"round {r}: answered the challenge of {claim.client}"
