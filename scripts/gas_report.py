@@ -161,6 +161,11 @@ def round_gas() -> dict[tuple[str, int], dict[str, int]]:
     return rounds
 
 
+def round_total(g: dict[str, int]) -> int:
+    """Gas of every transaction of a round."""
+    return sum(g[k] for k in KINDS)
+
+
 def per_contribution(g: dict[str, int], n: int) -> int:
     return (g["submit"] + g["close"] + g["publish"]) // n
 
@@ -173,7 +178,7 @@ def round_tables(rounds: dict[tuple[str, int], dict[str, int]]) -> list[str]:
     for mode in ("immediate", "optimistic"):
         for n in CLIENTS:
             g = rounds[(mode, n)]
-            total = sum(g[k] for k in KINDS)
+            total = round_total(g)
             computed = " (computed)" if (mode, n) == ("immediate", 100) else ""
             lines.append(
                 f"| {mode} | {n}{computed} | "
@@ -228,8 +233,8 @@ def comparison(rounds: dict[tuple[str, int], dict[str, int]]) -> list[str]:
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in CLIENTS:
-        imm = sum(rounds[("immediate", n)][k] for k in KINDS)
-        opt = sum(rounds[("optimistic", n)][k] for k in KINDS)
+        imm = round_total(rounds[("immediate", n)])
+        opt = round_total(rounds[("optimistic", n)])
         cells = [
             f"{g:,} gas ({g / BLOCK_GAS:.2f} blocks)"
             for g in (imm, opt, learning_based(n, post, reward), n * post)
@@ -242,8 +247,7 @@ def comparison(rounds: dict[tuple[str, int], dict[str, int]]) -> list[str]:
     cheaper = [
         n
         for n in CLIENTS
-        if learning_based(n, post, reward)
-        < sum(rounds[("optimistic", n)][k] for k in KINDS)
+        if learning_based(n, post, reward) < round_total(rounds[("optimistic", n)])
     ]
     lines += [
         "",
