@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny import TINY_EVAL, TINY_SPEC
+from tiny import TINY_EVAL, TINY_HIDDEN
 from tools import run
 
 from zkpot_client.bench import growth, levers, run_bench
@@ -21,10 +21,12 @@ def benches(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     out = tmp_path_factory.mktemp("bench") / "mlp.json"
     proc = run(
         "zkpot", "bench", "--eval-samples", str(TINY_EVAL),
-        "--hidden", str(TINY_SPEC.hidden), "--proofs", "1", "--json", str(out),
+        "--hidden", str(TINY_HIDDEN), "--proofs", "1", "--json", str(out),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    cnn = run_bench(FederationConfig.demo(eval_samples=TINY_EVAL, arch="cnn"), proofs=1)
+    cnn = run_bench(
+        FederationConfig.demo(eval_samples=TINY_EVAL, model="cnn"), proofs=1
+    )
     return [json.loads(out.read_text()), cnn]
 
 
@@ -51,7 +53,7 @@ def test_the_growth_table_and_plot_show_every_configuration(benches, tmp_path) -
 
 
 def test_each_lever_is_measured_alone_with_its_fidelity() -> None:
-    cfg = FederationConfig.demo(eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden)
+    cfg = FederationConfig.demo(eval_samples=TINY_EVAL, hidden=TINY_HIDDEN)
     rows = {
         r["lever"]: r for r in levers.run_levers(cfg, ["shipped", "argmax", "rescaled"])
     }

@@ -17,9 +17,9 @@ from zkpot_client.roles.byzantine import evaluation_in_graph
 from zkpot_client.training import models_along_training
 
 
-@pytest.mark.parametrize(("arch", "samples"), [("mlp", 100), ("cnn", 32)])
+@pytest.mark.parametrize(("model", "samples"), [("mlp", 100), ("cnn", 32)])
 def test_demo_circuit_counts_exactly_what_float_torch_counts(
-    arch: str, samples: int, tmp_path
+    model: str, samples: int, tmp_path
 ) -> None:
     """Point of the design: proven accuracy == float accuracy of the same weights,
     on every round's batch.
@@ -30,7 +30,7 @@ def test_demo_circuit_counts_exactly_what_float_torch_counts(
     trained, through the circuit's witness (the value a proof carries as its
     public output).
     """
-    cfg = FederationConfig.demo(arch=arch, eval_samples=samples)
+    cfg = FederationConfig.demo(model=model, eval_samples=samples)
     data = cfg.data()
     definition = cfg.definition(data)
     spec = definition.spec
@@ -40,6 +40,7 @@ def test_demo_circuit_counts_exactly_what_float_torch_counts(
         tmp_path / "setup",
         scale=SCALE,
         data_scale=definition.data_scale,
+        growth=spec.growth,
     )
     models = models_along_training(spec, data.shards, 8, SCALE)
     for r, batch in enumerate(definition.batches, 1):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tiny import SIM_ALLOWANCE, TINY_EVAL, TINY_SPEC
+from tiny import SIM_ALLOWANCE, TINY_EVAL, TINY_HIDDEN
 
 from zkpot_client.chain.events import contributions, logs, round_outcomes
 from zkpot_client.chain.records import verify_record_chain
@@ -94,7 +94,7 @@ class Blows:
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
     cfg = FederationConfig.sim(
-        clients=3, rounds=2, eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden
+        clients=3, rounds=2, eval_samples=TINY_EVAL, hidden=TINY_HIDDEN
     )
     options = SimOptions(
         slots=1, allowance=SIM_ALLOWANCE, run_dir=tmp_path_factory.mktemp("faults")

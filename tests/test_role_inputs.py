@@ -26,7 +26,7 @@ from zkpot_client.circuit.slots import (
 )
 from zkpot_client.data import load_arrays, save_arrays
 from zkpot_client.exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
-from zkpot_client.model import ModelSpec
+from zkpot_client.model.builtin import mlp
 from zkpot_client.storage import LocalDirStore
 
 
@@ -86,7 +86,7 @@ def test_a_circuit_package_rebuilds_the_task_key_or_is_refused(
     with pytest.raises(ZKPoTValueError, match="not a ZKPoT circuit package"):
         setup_from_package(store, store.put(b'{"format": "other"}'), digest)
     assert CircuitPackage.from_bytes(package.to_bytes()) == package
-    assert ModelSpec(**{"hidden": 8}) == spec
+    assert mlp(hidden=8) == spec
 
 
 def test_prover_slots_let_one_prover_at_a_time_through(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tiny import SCALE, SIM_ALLOWANCE, TINY_EVAL, TINY_SPEC
+from tiny import SCALE, SIM_ALLOWANCE, TINY_EVAL, TINY_HIDDEN
 from tools import run
 
 from zkpot_client.chain.backend import AnvilNode
@@ -50,7 +50,7 @@ def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
         proc = run(
             "zkpot", "sim", "--clients", "3", "--byzantine", "1",
             "--attack", ModelSwapClient.attack, "--rounds", "1",
-            "--eval-samples", str(TINY_EVAL), "--hidden", str(TINY_SPEC.hidden),
+            "--eval-samples", str(TINY_EVAL), "--hidden", str(TINY_HIDDEN),
             "--slots", "1", "--allowance", str(SIM_ALLOWANCE), "--run-dir", str(run_dir / "run"), "--json", str(out),
             timeout=1_200,
         )  # fmt: skip
@@ -212,7 +212,7 @@ def test_the_experiment_grid_replays_this_run_round_by_round(sim_run, tmp_path) 
     result, _ = sim_run
     cfg = GridConfig(
         federation=FederationConfig.sim(
-            clients=3, rounds=1, eval_samples=TINY_EVAL, hidden=TINY_SPEC.hidden
+            clients=3, rounds=1, eval_samples=TINY_EVAL, hidden=TINY_HIDDEN
         ),
         byzantine_levels=(1,),
         attacks=(ModelSwapClient.attack,),

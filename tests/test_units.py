@@ -19,7 +19,9 @@ from zkpot_client.crypto import (
 )
 from zkpot_client.data import load_task_data
 from zkpot_client.exceptions import ContentNotFoundError, ZKPoTValueError
-from zkpot_client.model import ModelSpec, flatten, load_flat, quantise
+from zkpot_client.model import flatten, load_flat, quantise
+from zkpot_client.model.builtin import cnn, mlp
+from zkpot_client.model.loading import resolve_model
 from zkpot_client.storage import LocalDirStore, cid_of
 
 
@@ -93,7 +95,7 @@ def test_non_iid_split_covers_every_training_sample_once() -> None:
 
 
 def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
-    spec = ModelSpec(hidden=8)
+    spec = mlp(hidden=8)
     w = flatten(spec.build(seed=1))
     assert w.shape == (spec.num_weights,)
     assert np.array_equal(flatten(load_flat(spec.build(), w)), w)
@@ -105,7 +107,7 @@ def test_flat_weights_round_trip_and_quantise_to_the_grid() -> None:
 
 
 def test_the_cnn_spec_is_its_torch_module_and_the_circuit_form_doubles_it() -> None:
-    spec = ModelSpec(arch="cnn", channels=4)
+    spec = cnn(channels=4)
     assert spec.num_weights == 4 * 9 + 4 + 10 * 4 * 36 + 10
     model = spec.build(seed=2)
     w = flatten(model)
@@ -115,11 +117,11 @@ def test_the_cnn_spec_is_its_torch_module_and_the_circuit_form_doubles_it() -> N
     flat = torch.as_tensor(w)
     with torch.no_grad():
         assert torch.allclose(spec.logits(flat, x), model(x), atol=1e-5)
-        assert torch.allclose(spec.doubled_logits(flat, x), 2 * model(x), atol=1e-5)
+        assert torch.allclose(spec.circuit_logits(flat, x), 2 * model(x), atol=1e-5)
     with pytest.raises(ValueError, match="square"):
-        ModelSpec(arch="cnn", inputs=60)
-    with pytest.raises(ValueError, match="architecture"):
-        ModelSpec(arch="rnn")
+        resolve_model("cnn", (60,), 10)
+    with pytest.raises(ValueError, match="unknown model 'rnn'"):
+        resolve_model("rnn", (64,), 10)
 
 
 def test_an_unreachable_node_is_a_clear_error() -> None:

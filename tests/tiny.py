@@ -24,13 +24,15 @@ from zkpot_client.circuit.batches import batch_commitment, compile_batch
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.prover import Proof, prove
 from zkpot_client.data import TaskData, load_task_data
-from zkpot_client.model import ModelSpec, flatten, quantise
+from zkpot_client.model import flatten, quantise
+from zkpot_client.model.builtin import mlp
 from zkpot_client.paths import cache_dir, write_atomically
 from zkpot_client.roles.publisher import TaskDefinition, setup_task_circuit
 from zkpot_client.training import train_local
 
 SCALE = 13
-TINY_SPEC = ModelSpec(hidden=8)
+TINY_HIDDEN = 8
+TINY_SPEC = mlp(hidden=TINY_HIDDEN)
 TINY_EVAL = 8
 TINY_ROUNDS = 4
 """Evaluation batches of a tiny task (rounds it can run)."""

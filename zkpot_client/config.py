@@ -10,6 +10,7 @@ experiment's grid) stays with that command.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,9 @@ from .exceptions import ZKPoTValueError
 from .types import ETHER, VERIFICATION_MODES, TaskTerms
 
 if TYPE_CHECKING:
-    from .data import TaskData
+    from .data import Shard, TaskData
     from .model import ModelSpec
+    from .model.loading import TaskModel
     from .roles.publisher import TaskDefinition
 
 ATTACK_NAMES = (
@@ -66,11 +68,18 @@ class FederationConfig:
     eval_samples: int = 100
     """Evaluation samples per round's batch: 100 fit 2^16 rows, about 14 s per
     proof on 2 cores."""
+    model: str = "mlp"
+    """The model: "mlp" (one hidden layer), "cnn" (a 3x3 convolution to 4
+    channels, then a linear layer), or `path.py:factory`, a function returning a
+    torch module of the layers the circuit supports (model.layers)."""
     hidden: int = 16
-    """Hidden units of the digits MLP."""
-    arch: str = "mlp"
-    """The model: "mlp" (64-hidden-10) or "cnn" (a 3x3 convolution to 4
-    channels, then a linear layer)."""
+    """Hidden units of the built-in MLP."""
+    data_file: Path | None = None
+    """Labelled samples (.npz with x and y) to split into evaluation batches,
+    clients' shards and a test set; None: scikit-learn's bundled digits."""
+    eval_file: Path | None = None
+    """The evaluation batches (.npz with x and y, `rounds` consecutive batches of
+    equal size); None: held out of the samples, `eval_samples` per round."""
     scale: int = 13
     """Fixed-point scale (bits) of weights and evaluation data in the circuit."""
     threshold: float = 0.3
@@ -143,11 +152,35 @@ class FederationConfig:
         return self
 
     # ------------------------------------------------------------ what it fixes
+    @cached_property
+    def task_model(self) -> TaskModel:
+        """The model (`model`) for the data's samples and classes."""
+        from .model.loading import resolve_model
+
+        samples, shape = self._samples
+        classes = int(samples.y.max()) + 1
+        if self.eval_file is not None:
+            classes = max(classes, int(self._evaluation.y.max()) + 1)
+        return resolve_model(self.model, shape, classes, hidden=self.hidden)
+
     @property
     def spec(self) -> ModelSpec:
-        from .model import ModelSpec
+        return self.task_model.spec
 
-        return ModelSpec(hidden=self.hidden, arch=self.arch)
+    @cached_property
+    def _samples(self) -> tuple[Shard, tuple[int, ...]]:
+        from .data import digits, load_labelled
+
+        if self.data_file is None:
+            return digits(), (64,)
+        return load_labelled(self.data_file)
+
+    @cached_property
+    def _evaluation(self) -> Shard:
+        from .data import load_arrays
+
+        assert self.eval_file is not None
+        return load_arrays(self.eval_file, features=self._samples[0].x.shape[1])
 
     def data(self, seed: int | None = None) -> TaskData:
         """The evaluation set, the clients' shards and the test set of a run seeded
@@ -161,6 +194,8 @@ class FederationConfig:
             seed=self.seed if seed is None else seed,
             test_samples=self.test_samples,
             rounds=self.rounds,
+            samples=self._samples[0],
+            evaluation=None if self.eval_file is None else self._evaluation,
         )
 
     def definition(
@@ -176,6 +211,7 @@ class FederationConfig:
             threshold=self.threshold,
             terms=(terms or self.terms).verifying(self.verification),
             reward_pool=self.reward_pool,
+            initial=self.task_model.initial,
         )
 
 

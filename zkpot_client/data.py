@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .circuit.batches import EvaluationBatch
+from .circuit.batches import EvaluationBatch, split_batches
 from .exceptions import ZKPoTFileNotFoundError, ZKPoTValueError
 
 
@@ -51,6 +51,12 @@ class TaskData:
         return EvaluationBatch.joined(self.batches)
 
 
+def digits() -> Shard:
+    """scikit-learn's bundled 8x8 digits (1,797 samples), pixels scaled to [0, 1]."""
+    x, y = load_digits(return_X_y=True)
+    return Shard(x=(x / 16.0).astype(np.float32), y=y.astype(np.int64))
+
+
 def load_task_data(
     *,
     eval_samples: int,
@@ -59,11 +65,16 @@ def load_task_data(
     seed: int = 0,
     test_samples: int = 0,
     rounds: int = 1,
+    samples: Shard | None = None,
+    evaluation: Shard | None = None,
 ) -> TaskData:
-    """Load scikit-learn's digits, hold out the publisher's evaluation data, one
-    batch of `eval_samples` per round (stratified by class when a batch has at
-    least 10 samples; no sample in two batches) and, if asked, a test set nobody
-    trains on, and split the rest across clients non-IID.
+    """Take labelled `samples` (default: scikit-learn's digits), hold out the
+    publisher's evaluation data, one batch of `eval_samples` per round
+    (stratified by class when a batch has at least 10 samples; no sample in two
+    batches) and, if asked, a test set nobody trains on, and split the rest
+    across clients non-IID. With `evaluation` given, the batches are cut from it
+    instead (`rounds` consecutive batches of equal size) and every sample of
+    `samples` is training or test data.
 
     Each class's samples are dealt to clients in proportions drawn from a
     Dirichlet(`alpha`) distribution: the smaller `alpha`, the more each client's
@@ -71,22 +82,26 @@ def load_task_data(
     """
     if num_clients < 1:
         raise ValueError("num_clients must be at least 1")
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    y = y.astype(np.int64)
-    held = eval_samples * rounds
-    if eval_samples < 1 or rounds < 1 or held > len(y) // 2:
-        raise ValueError(
-            f"evaluation batches take at most {len(y) // 2} samples in all "
-            f"({eval_samples} x {rounds} asked)"
+    samples = samples or digits()
+    x, y = samples.x, samples.y
+    if evaluation is not None:
+        batches = split_batches(evaluation.x, evaluation.y, rounds)
+        train_x, train_y = x, y
+    else:
+        held = eval_samples * rounds
+        if eval_samples < 1 or rounds < 1 or held > len(y) // 2:
+            raise ValueError(
+                f"evaluation batches take at most {len(y) // 2} samples in all "
+                f"({eval_samples} x {rounds} asked)"
+            )
+        train_x, eval_x, train_y, eval_y = train_test_split(
+            x,
+            y,
+            test_size=held,
+            stratify=y if eval_samples >= 10 else None,
+            random_state=seed,
         )
-    train_x, eval_x, train_y, eval_y = train_test_split(
-        x,
-        y,
-        test_size=held,
-        stratify=y if eval_samples >= 10 else None,
-        random_state=seed,
-    )
+        batches = deal_batches(eval_x, eval_y, rounds)
     test = None
     if test_samples:
         train_x, test_x, train_y, test_y = train_test_split(
@@ -98,7 +113,7 @@ def load_task_data(
         )
         test = Shard(x=test_x, y=test_y)
     return TaskData(
-        batches=deal_batches(eval_x, eval_y, rounds),
+        batches=batches,
         shards=dirichlet_split(train_x, train_y, num_clients, alpha, seed),
         test=test,
     )
@@ -145,8 +160,16 @@ def save_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 
 
 def load_arrays(path: Path, *, features: int | None = None) -> Shard:
-    """Read a `.npz` file of samples `x` (n x features, floats) and labels `y`
-    (n integers); clear errors for a missing or malformed file."""
+    """Read a `.npz` file of samples `x` (n x features, floats, or n samples of
+    any shape, kept flat) and labels `y` (n integers); clear errors for a missing
+    or malformed file."""
+    return load_labelled(path, features=features)[0]
+
+
+def load_labelled(
+    path: Path, *, features: int | None = None
+) -> tuple[Shard, tuple[int, ...]]:
+    """`load_arrays`, and the shape of one sample as the file holds it."""
     path = Path(path)
     if not path.is_file():
         raise ZKPoTFileNotFoundError(f"data file not found: {path}")
@@ -157,16 +180,18 @@ def load_arrays(path: Path, *, features: int | None = None) -> Shard:
         raise ZKPoTValueError(
             f"{path} is not a .npz file with arrays x and y: {exc}"
         ) from exc
-    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
+    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
         raise ZKPoTValueError(
-            f"{path}: expected x of shape (n, features) and y of shape (n,), got {x.shape} and {y.shape}"
+            f"{path}: expected x of shape (n, features) or (n, *sample shape) and y "
+            f"of shape (n,), got {x.shape} and {y.shape}"
         )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ZKPoTValueError(f"{path}: labels must be integers")
-    shard = Shard(x=x.astype(np.float32), y=y.astype(np.int64))
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise ZKPoTValueError(f"{path}: labels must be integers from 0")
+    flat = x.reshape(len(x), -1).astype(np.float32)
+    shard = Shard(x=flat, y=y.astype(np.int64))
     if features is not None:
         check_features(shard, features, path)
-    return shard
+    return shard, tuple(x.shape[1:])
 
 
 def check_features(shard: Shard, features: int, source: Path) -> None:

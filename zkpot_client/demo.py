@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .chain.backend import Chain, dev_accounts
 from .chain.records import record_hash, verify_record_chain
-from .config import FederationConfig, client_seed
+from .config import FederationConfig, TrainingConfig, client_seed
 from .crypto import new_keypair
 from .data import Shard
 from .model import accuracy as float_accuracy
@@ -28,6 +28,7 @@ from .roles.publisher import TaskDefinition, TaskPublisher
 from .rounds import RoundDriver
 from .storage import LocalDirStore
 from .summary import summarise_task
+from .training import TrainFn
 from .types import ETHER, RoundSummary
 
 
@@ -53,6 +54,18 @@ def global_model_measure(
     return lambda w: float_accuracy(definition.spec, w, test.x, test.y)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Member:
+    """A client of an in-process run: its data, name, training and seed."""
+
+    shard: Shard
+    name: str
+    seed: int = 0
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    train_fn: TrainFn | None = None
+    """Its own training function (None: the default SGD)."""
+
+
 def run_demo(
     cfg: FederationConfig,
     *,
@@ -64,22 +77,60 @@ def run_demo(
     cfg.check(max_clients=9)  # one dev account each, plus the publisher
     if cfg.byzantine:
         raise ValueError("the demo runs honest clients only (see zkpot sim --attack)")
-    chain = chain or Chain.embedded()
-    accounts = dev_accounts(cfg.clients + 1)
-    store_dir = store_dir or Path(tempfile.mkdtemp(prefix="zkpot-store-"))
-    store = LocalDirStore(store_dir)
     data = cfg.data()
     definition = cfg.definition(data)
-    spec = definition.spec
-    info(f"chain: {chain.name}; content store: {store_dir}")
     info(
-        f"task: digits {spec.describe()}, {cfg.eval_samples} evaluation samples per round, "
-        f"{cfg.clients} clients (Dirichlet alpha {cfg.alpha}), threshold {cfg.threshold:.0%}"
+        f"task: {definition.spec.describe()}, {definition.eval_samples} evaluation "
+        f"samples per round, {cfg.clients} clients (Dirichlet alpha {cfg.alpha}), "
+        f"threshold {cfg.threshold:.0%}"
     )
+    members = [
+        Member(
+            shard=shard,
+            name=f"client-{i + 1}",
+            seed=client_seed(cfg.seed, i),
+            training=cfg.training,
+        )
+        for i, shard in enumerate(data.shards)
+    ]
+    return run_in_process(
+        definition,
+        members,
+        test=data.test,
+        initial_seed=cfg.seed,
+        srs=cfg.srs,
+        cache=cfg.cache,
+        chain=chain,
+        store_dir=store_dir,
+        on_round=on_round,
+    )
+
+
+def run_in_process(
+    definition: TaskDefinition,
+    members: list[Member],
+    *,
+    test: Shard | None = None,
+    initial_seed: int = 0,
+    srs: Path | None = None,
+    cache: Path | None = None,
+    chain: Chain | None = None,
+    store_dir: Path | None = None,
+    on_round: Callable[[RoundSummary], None] | None = None,
+) -> DemoResult:
+    """Run a task with `members` as its clients, every role in this process, for
+    the task's rounds; return the summary read from events."""
+    if not 1 <= len(members) <= 9:
+        raise ValueError("an in-process run has 1 to 9 clients (one dev account each)")
+    chain = chain or Chain.embedded()
+    accounts = dev_accounts(len(members) + 1)
+    store_dir = store_dir or Path(tempfile.mkdtemp(prefix="zkpot-store-"))
+    store = LocalDirStore(store_dir)
+    info(f"chain: {chain.name}; content store: {store_dir}")
     publisher = TaskPublisher(
         account=accounts[0], chain=chain, store=store, definition=definition
     )
-    artifacts = publisher.setup_circuit(srs=cfg.srs, cache=cfg.cache)
+    artifacts = publisher.setup_circuit(srs=srs, cache=cache)
     info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
     zkpot = publisher.deploy()
     aggregator = Aggregator(
@@ -94,7 +145,7 @@ def run_demo(
         artifacts,
         aggregator=aggregator.account.address,
         aggregator_key=aggregator.public_key,
-        initial_seed=cfg.seed,
+        initial_seed=initial_seed,
     )
     info(
         f"ZKPoT at {zkpot.address}, verifier at {zkpot.verifier}, task {task.task_id} created "
@@ -102,18 +153,19 @@ def run_demo(
     )
     clients = [
         Client(
-            name=f"client-{i + 1}",
+            name=m.name,
             account=accounts[i + 1],
             zkpot=zkpot,
             store=store,
-            shard=shard,
-            spec=spec,
-            scale=cfg.scale,
+            shard=m.shard,
+            spec=definition.spec,
+            scale=definition.scale,
             circuit=artifacts,
-            training=cfg.training,
-            seed=client_seed(cfg.seed, i),
+            training=m.training,
+            train_fn=m.train_fn,
+            seed=m.seed,
         )
-        for i, shard in enumerate(data.shards)
+        for i, m in enumerate(members)
     ]
     names = {c.address: c.name for c in clients}
     for c in clients:
@@ -140,9 +192,9 @@ def run_demo(
             f"{task.terms.dispute_blocks} blocks after each proof phase"
         )
     driver.start()
-    measure = global_model_measure(definition, data.test)
+    measure = global_model_measure(definition, test)
     summaries: list[RoundSummary] = []
-    for r in range(1, cfg.rounds + 1):
+    for r in range(1, definition.rounds + 1):
         info(f"[bold]round {r}[/]")
         seen = len(driver.disputes)
         result = driver.run_round(r, clients)

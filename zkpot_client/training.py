@@ -1,16 +1,62 @@
-"""Local training on a client's private shard."""
+"""Local training on a client's private shard: the default SGD, or a client's own
+training function (`TrainFn`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset, TensorDataset
 
 from .model import ModelSpec, flatten, load_flat, quantise
 
 if TYPE_CHECKING:
     from .data import Shard
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainContext:
+    """What a training function is told about the round it trains for."""
+
+    round: int
+    """The round (1-based); 0 outside a task."""
+    epochs: int
+    lr: float
+    batch_size: int
+    seed: int
+    """Seed of this client's training in this round (same seed, same result)."""
+
+
+TrainFn = Callable[[torch.nn.Module, Dataset, TrainContext], None]
+"""A client's training function: trains `model` (the global model, a torch module
+of the task's layers, taking samples of the task's input shape) in place on
+`data` (a `TensorDataset` of samples and integer labels: the client's private
+shard and the task's revealed evaluation batches)."""
+
+
+def sgd(model: torch.nn.Module, data: Dataset, ctx: TrainContext) -> None:
+    """The default training: SGD with momentum 0.9 and cross-entropy, `ctx.epochs`
+    passes over `data` in mini-batches of `ctx.batch_size`, shuffled by `ctx.seed`."""
+    if isinstance(data, TensorDataset):
+        xt, yt = data.tensors
+    else:
+        pairs = [data[i] for i in range(len(data))]  # type: ignore[arg-type]
+        xt = torch.stack([torch.as_tensor(p[0]) for p in pairs])
+        yt = torch.as_tensor([int(p[1]) for p in pairs])
+    generator = torch.Generator().manual_seed(ctx.seed)
+    opt = torch.optim.SGD(model.parameters(), lr=ctx.lr, momentum=0.9)
+    model.train()
+    for _ in range(ctx.epochs):
+        order = torch.randperm(len(yt), generator=generator)
+        for i in range(0, len(yt), ctx.batch_size):
+            batch = order[i : i + ctx.batch_size]
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(xt[batch]), yt[batch])
+            loss.backward()
+            opt.step()
 
 
 def train_local(
@@ -23,26 +69,24 @@ def train_local(
     lr: float = 0.1,
     batch_size: int = 32,
     seed: int = 0,
+    round_: int = 0,
+    train: TrainFn | None = None,
 ) -> np.ndarray:
-    """Train from the flat weights `start` with SGD on `(x, y)`; return new flat weights."""
+    """Train from the flat weights `start` on flat samples `x` and labels `y` with
+    `train` (default: `sgd`); return the new flat weights."""
     # One thread: the same seed gives the same bits in any process (summation order
     # does not depend on a thread count), and tiny models gain nothing from more.
     torch.set_num_threads(1)
-    generator = torch.Generator().manual_seed(seed)
     model = load_flat(spec.build(), start)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    xt = torch.as_tensor(x, dtype=torch.float32)
-    yt = torch.as_tensor(y, dtype=torch.int64)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(yt), generator=generator)
-        for i in range(0, len(yt), batch_size):
-            batch = order[i : i + batch_size]
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(xt[batch]), yt[batch])
-            loss.backward()
-            opt.step()
-    return flatten(model)
+    data = TensorDataset(spec.shaped(x), torch.as_tensor(y, dtype=torch.int64))
+    ctx = TrainContext(
+        round=round_, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed
+    )
+    (train or sgd)(model, data, ctx)
+    flat = flatten(model)
+    if not np.all(np.isfinite(flat)):
+        raise ValueError("training produced weights that are not finite numbers")
+    return flat
 
 
 def models_along_training(

@@ -25,7 +25,7 @@ class Point:
     """"samples" (the demo's model, more or fewer samples) or "model"."""
     eval_samples: int
     hidden: int = 16
-    arch: str = "mlp"
+    model: str = "mlp"
 
 
 def points() -> list[Point]:
@@ -34,7 +34,7 @@ def points() -> list[Point]:
     return [
         *(Point("samples", n) for n in SAMPLES),
         Point("model", 100, hidden=64),
-        Point("model", 100, arch="cnn"),
+        Point("model", 100, model="cnn"),
     ]
 
 
@@ -49,7 +49,7 @@ def run_growth(
     rows = []
     for point in points():
         cfg = base.with_(
-            eval_samples=point.eval_samples, hidden=point.hidden, arch=point.arch
+            eval_samples=point.eval_samples, hidden=point.hidden, model=point.model
         )
         rows.append({"series": point.series, **run_bench(cfg, proofs=proofs)})
         if on_row is not None:

@@ -1,6 +1,6 @@
 """Export the evaluation circuit to ONNX.
 
-The circuit is the task's model architecture applied to an evaluation batch,
+The circuit is the task's model (model.spec) applied to an evaluation batch,
 followed by the count of correctly classified samples. The weights are the
 circuit's only input (KZG-committed: see `commitment`); the batch's samples and
 one-hot labels are the graph's parameters, which the circuit commits to as well
@@ -11,8 +11,9 @@ The graph is written for the prover, and computes what the float model does
 with fewer comparisons (see `fixed_point` for the arithmetic):
 
 - ReLU as `z + |z|`, which is `2 * relu(z)` exactly: one sign decomposition per
-  hidden unit and no mask. The factor 2 goes through the output layer (its bias
-  is doubled) and leaves every comparison of logits unchanged.
+  hidden unit and no mask; average pooling as a sum. The factor goes through
+  the later layers (their biases are multiplied by it) and leaves every
+  comparison of logits unchanged (model.layers).
 - "Correct" as "the label's logit is greater than each other logit": the sum of
   `sign(true - logit)` over the classes is `classes - 1` exactly then (the
   label's own term is 0). That is one decomposition per logit, where an argmax
@@ -49,8 +50,8 @@ class EvaluationCircuit(torch.nn.Module):
         return self.count(self.logits(weights))
 
     def logits(self, weights: torch.Tensor) -> torch.Tensor:
-        """The logits, doubled (ReLU as `z + |z|`, see the module's docstring)."""
-        return self.spec.doubled_logits(weights, self.eval_x)
+        """The logits times the model's factor (see the module's docstring)."""
+        return self.spec.circuit_logits(weights, self.eval_x)
 
     def count(self, logits: torch.Tensor) -> torch.Tensor:
         """Samples whose label's logit beats every other logit, as `[1, 1]`."""

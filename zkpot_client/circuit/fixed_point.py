@@ -3,8 +3,10 @@
 Weights enter the circuit at `scale` bits, evaluation samples at `data_scale`
 bits (the smallest at which they are exact: 4 for the 8x8 digits, whose pixels
 are sixteenths). The circuit never rescales: a product of two fixed-point
-numbers keeps the sum of their scales, so the hidden layer is computed at
-`scale + data_scale` and the logits at `2 * scale + data_scale` bits, exactly.
+numbers keeps the sum of their scales, so each weighted layer adds `scale` bits:
+the digits MLP's hidden layer is computed at `scale + data_scale` and its logits
+at `2 * scale + data_scale` bits, exactly; a model with `products` weighted
+layers has logits at `products * scale + data_scale` bits.
 ezkl rescales a value (a division, checked by three range decompositions) only
 when its scale exceeds `input_scale * scale_rebase_multiplier`, so the
 multiplier is set above the logits' scale. The only rounding left in the circuit
@@ -21,6 +23,7 @@ table, so the set-up picks the base per circuit (keys.choose_layout).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,8 +33,9 @@ from ..exceptions import ZKPoTValueError
 #: range-check table of 2^14 rows, three legs for the digits), down to 10 (a
 #: table of 2^10 rows, but five legs).
 DECOMP_BITS_CHOICES = (14, 13, 12, 11, 10)
-#: Magnitude headroom (bits) of the largest value the circuit compares: twice a
-#: logit difference (the circuit computes 2 * logits) up to 2^HEADROOM_BITS / 2.
+#: Magnitude headroom (bits) of the largest value the circuit compares: a logit
+#: difference up to 2^(HEADROOM_BITS - 1), times the circuit's integer `factor`
+#: (model.layers: 2 for one ReLU), which adds its own bits.
 HEADROOM_BITS = 12
 #: Largest data scale tried for exactness; coarser data is quantised at it.
 MAX_DATA_SCALE = 8
@@ -53,19 +57,41 @@ def data_scale(x: np.ndarray) -> int:
     return MAX_DATA_SCALE
 
 
-def logit_scale(scale: int, data_scale: int) -> int:
-    """Scale (bits) of the circuit's logits: two products of weights and data."""
-    return 2 * scale + data_scale
+@dataclass(frozen=True)
+class Growth:
+    """How a model grows the circuit's values (see `model.spec`): its weighted
+    layers between a sample and a logit, and the integer factor of its exact
+    ReLUs and poolings. The default is the digits MLP's."""
+
+    products: int = 2
+    factor: int = 2
 
 
-def decomp_legs(scale: int, data_scale: int, decomp_bits: int) -> int:
+DIGITS_MLP = Growth()
+"""The growth of a model with one ReLU between two weighted layers."""
+
+
+def logit_scale(scale: int, data_scale: int, products: int = 2) -> int:
+    """Scale (bits) of the circuit's logits: `products` products of weights and data."""
+    return products * scale + data_scale
+
+
+def decomp_legs(
+    scale: int, data_scale: int, decomp_bits: int, growth: Growth = DIGITS_MLP
+) -> int:
     """Decomposition legs (of `decomp_bits` bits) that hold every value the
     circuit compares."""
-    return math.ceil((logit_scale(scale, data_scale) + HEADROOM_BITS) / decomp_bits)
+    headroom = HEADROOM_BITS - 1 + math.ceil(math.log2(growth.factor))
+    bits = logit_scale(scale, data_scale, growth.products) + headroom
+    return math.ceil(bits / decomp_bits)
 
 
 def run_args(
-    scale: int, data_scale: int, logrows: int, decomp_bits: int
+    scale: int,
+    data_scale: int,
+    logrows: int,
+    decomp_bits: int,
+    growth: Growth = DIGITS_MLP,
 ) -> dict[str, object]:
     """ezkl run arguments of the evaluation circuit."""
     if scale < 1 or data_scale < 0:
@@ -81,9 +107,11 @@ def run_args(
         "param_visibility": "polycommit",  # the batch: committed, after the weights
         "input_scale": scale,
         "param_scale": data_scale,
-        "scale_rebase_multiplier": math.ceil(logit_scale(scale, data_scale) / scale),
+        "scale_rebase_multiplier": math.ceil(
+            logit_scale(scale, data_scale, growth.products) / scale
+        ),
         "decomp_base": 2**decomp_bits,
-        "decomp_legs": decomp_legs(scale, data_scale, decomp_bits),
+        "decomp_legs": decomp_legs(scale, data_scale, decomp_bits, growth),
         "num_inner_cols": INNER_COLUMNS,
         "logrows": logrows,
     }

@@ -24,7 +24,7 @@ from ..paths import cache_dir, install_build
 from ..progress import long_step, warn
 from . import ezkl_ops
 from .ezkl_ops import run_isolated
-from .fixed_point import DECOMP_BITS_CHOICES, run_args
+from .fixed_point import DECOMP_BITS_CHOICES, DIGITS_MLP, Growth, run_args
 
 #: Rows kept free for halo2's blinding factors when choosing the circuit size.
 _BLINDING_ROWS = 64
@@ -36,15 +36,19 @@ evaluation batch as committed parameters; 4: committed weights, exact arithmetic
 
 @dataclass(frozen=True)
 class Layout:
-    """How a circuit is laid out: its scales, size and decomposition base."""
+    """How a circuit is laid out: its scales, size and decomposition base, for a
+    model that grows values as `growth` says."""
 
     scale: int
     data_scale: int
     logrows: int
     decomp_bits: int
+    growth: Growth = DIGITS_MLP
 
     def run_args(self) -> dict[str, object]:
-        return run_args(self.scale, self.data_scale, self.logrows, self.decomp_bits)
+        return run_args(
+            self.scale, self.data_scale, self.logrows, self.decomp_bits, self.growth
+        )
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ def setup_circuit(
     *,
     scale: int,
     data_scale: int,
+    growth: Growth = DIGITS_MLP,
     srs: Path | None = None,
     cache: Path | None = None,
 ) -> CircuitArtifacts:
@@ -181,7 +186,7 @@ def setup_circuit(
     work = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
         shutil.copyfile(onnx_path, work / "circuit.onnx")
-        layout = choose_layout(work, scale, data_scale)
+        layout = choose_layout(work, scale, data_scale, growth)
         logrows = layout.logrows
         if srs is None:
             warn(
@@ -206,12 +211,17 @@ def setup_circuit(
 
 
 def compile_only(
-    onnx_path: Path, directory: Path, *, scale: int, data_scale: int
+    onnx_path: Path,
+    directory: Path,
+    *,
+    scale: int,
+    data_scale: int,
+    growth: Growth = DIGITS_MLP,
 ) -> Path:
     """Compile the circuit without keys (enough for witnesses); return the compiled file."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(onnx_path, directory / "circuit.onnx")
-    choose_layout(directory, scale, data_scale)
+    choose_layout(directory, scale, data_scale, growth)
     compiled = directory / "circuit.ezkl"
     run_isolated(
         ezkl_ops.compile_circuit,
@@ -231,7 +241,9 @@ def logrows_needed(settings: dict[str, Any]) -> int:
     return max(math.ceil(math.log2(needed)), 10)
 
 
-def choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
+def choose_layout(
+    work: Path, scale: int, data_scale: int, growth: Growth = DIGITS_MLP
+) -> Layout:
     """The smallest circuit size (log2 rows) that holds the circuit in `work` and
     its range-check table, over the decomposition bases: a smaller base means a
     smaller table but more legs (rows) per comparison; ties go to fewer rows.
@@ -243,11 +255,11 @@ def choose_layout(work: Path, scale: int, data_scale: int) -> Layout:
             ezkl_ops.gen_settings,
             onnx,
             settings_path,
-            run_args(scale, data_scale, 17, bits),
+            run_args(scale, data_scale, 17, bits, growth),
         )
         candidates.append((logrows_needed(settings), settings["num_rows"], -bits))
     logrows, _, bits = min(candidates)
-    layout = Layout(scale, data_scale, logrows, -bits)
+    layout = Layout(scale, data_scale, logrows, -bits, growth)
     run_isolated(ezkl_ops.gen_settings, onnx, settings_path, layout.run_args())
     canonicalise_settings(work / "settings.json")
     return layout

@@ -22,7 +22,7 @@ from ..progress import warn
 from ..storage import ContentStore, cid_of
 from .keys import CircuitArtifacts, setup_circuit
 
-FORMAT = "zkpot-circuit-package-2"
+FORMAT = "zkpot-circuit-package-3"
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class CircuitPackage:
     """True when the SRS was generated locally rather than taken from a ceremony."""
 
     def to_bytes(self) -> bytes:
+        fields = {**asdict(self), "spec": self.spec.to_dict()}
         return json.dumps(
-            {"format": FORMAT, **asdict(self)}, sort_keys=True, indent=1
+            {"format": FORMAT, **fields}, sort_keys=True, indent=1
         ).encode()
 
     @classmethod
@@ -51,7 +52,7 @@ class CircuitPackage:
             raw = json.loads(data)
             if raw.pop("format") != FORMAT:
                 raise ValueError("unknown format")
-            raw["spec"] = ModelSpec(**raw["spec"])
+            raw["spec"] = ModelSpec.from_dict(raw["spec"])
             return cls(**raw)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ZKPoTValueError(f"not a ZKPoT circuit package: {exc}") from exc
@@ -102,6 +103,7 @@ def setup_from_package(
         onnx,
         scale=package.scale,
         data_scale=package.data_scale,
+        growth=package.spec.growth,
         srs=srs,
         cache=cache,
     )

@@ -25,7 +25,7 @@ from ..model import ModelSpec, quantise
 from ..paths import write_atomically
 from ..rules import Play, PublicRound
 from ..storage import ContentStore
-from ..training import train_local
+from ..training import TrainFn, train_local
 from ..types import Contribution, Proof, RoundStatus, Task, TaskStatus
 from .batches import revealed_batches, round_circuit
 from .global_model import load_global_model
@@ -82,6 +82,8 @@ class Client:
     """The task's circuit, under which weights are committed (None: a client that
     never meets a chain, as in the experiment's grid)."""
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    train_fn: TrainFn | None = None
+    """The client's own training function (None: the default SGD)."""
     seed: int = 0
     current: Contribution | None = None
     """This client's contribution to the round under way (None: none this round)."""
@@ -156,6 +158,8 @@ class Client:
             lr=self.training.lr,
             batch_size=self.training.batch_size,
             seed=self.seed * 1_000 + round_,
+            round_=round_,
+            train=self.train_fn,
         )
         return quantise(trained, self.scale)
 

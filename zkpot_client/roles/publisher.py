@@ -54,6 +54,9 @@ class TaskDefinition:
     """Schedule (blocks) and economics (stakes, penalties, bond) of the task."""
     reward_pool: int = ETHER
     """Wei paid out to accepted contributions over the rounds."""
+    initial: np.ndarray | None = None
+    """The initial global model (a user's module's own weights; None: the spec's
+    seeded initialisation)."""
 
     def __post_init__(self) -> None:
         if not self.batches or len({len(b) for b in self.batches}) != 1:
@@ -99,7 +102,12 @@ def setup_task_circuit(
             d.spec, placeholder(d.spec, d.eval_samples), Path(tmp) / "circuit.onnx"
         )
         return setup_circuit(
-            onnx, scale=d.scale, data_scale=d.data_scale, srs=srs, cache=cache
+            onnx,
+            scale=d.scale,
+            data_scale=d.data_scale,
+            growth=d.spec.growth,
+            srs=srs,
+            cache=cache,
         )
 
 
@@ -207,7 +215,10 @@ class TaskPublisher:
         if not self.sealed:
             self.sealed = seal_batches(d, artifacts)
         digest = zkpot.register_circuit(self.account, artifacts.vka_words())
-        initial = quantise(flatten(d.spec.build(seed=initial_seed)), d.scale)
+        start = (
+            flatten(d.spec.build(seed=initial_seed)) if d.initial is None else d.initial
+        )
+        initial = quantise(start, d.scale)
         model_hash, cid = store_model(self.store, initial, artifacts)
         package_cid = publish_package(
             self.store,
