@@ -119,12 +119,26 @@ def run_in_process(
     on_round: Callable[[RoundSummary], None] | None = None,
 ) -> DemoResult:
     """Run a task with `members` as its clients, every role in this process, for
-    the task's rounds; return the summary read from events."""
+    the task's rounds; return the summary read from events. Without `store_dir`
+    the content store is a temporary directory, removed when the run ends
+    (also when it fails or is interrupted)."""
     if not 1 <= len(members) <= 9:
         raise ValueError("an in-process run has 1 to 9 clients (one dev account each)")
+    if store_dir is None:
+        with tempfile.TemporaryDirectory(prefix="zkpot-store-") as tmp:
+            return run_in_process(
+                definition,
+                members,
+                test=test,
+                initial_seed=initial_seed,
+                srs=srs,
+                cache=cache,
+                chain=chain,
+                store_dir=Path(tmp),
+                on_round=on_round,
+            )
     chain = chain or Chain.embedded()
     accounts = dev_accounts(len(members) + 1)
-    store_dir = store_dir or Path(tempfile.mkdtemp(prefix="zkpot-store-"))
     store = LocalDirStore(store_dir)
     info(f"chain: {chain.name}; content store: {store_dir}")
     publisher = TaskPublisher(

@@ -92,3 +92,30 @@ def can_close(
 def can_finalize_without_aggregator(schedule: RoundSchedule, block: int) -> bool:
     """Whether the aggregator's deadline has passed at `block`."""
     return block >= first_block(schedule, Phase.AGGREGATION_OVERDUE)
+
+
+_AWAITED = {
+    Phase.REGISTRATION: "registration",
+    Phase.COMMIT: "commitments",
+    Phase.REVEAL: "the batch's reveal",
+    Phase.PROVE: "proofs",
+    Phase.DISPUTE: "disputes of claims",
+    Phase.AGGREGATE: "the global model",
+}
+
+
+def awaited(schedule: RoundSchedule, block: int, *, revealed: bool = False) -> str:
+    """What the round waits for at `block` and until which block, e.g. "proofs
+    until block 412 (now 380)"."""
+    phase = phase_at(schedule, block, revealed=revealed)
+    ends = {
+        Phase.REGISTRATION: schedule.open_block - 1,
+        Phase.COMMIT: schedule.commit_end,
+        Phase.REVEAL: schedule.reveal_end,
+        Phase.PROVE: schedule.proof_end,
+        Phase.DISPUTE: schedule.answer_end,
+        Phase.AGGREGATE: schedule.aggregate_end,
+    }
+    if phase not in ends:  # a missed reveal or aggregation: anyone may close it
+        return f"the round's close ({phase}, now block {block})"
+    return f"{_AWAITED[phase]} until block {ends[phase]} (now {block})"

@@ -13,14 +13,18 @@ from rich.table import Table
 from .types import RoundSummary
 
 
-def rounds_table(rounds: Sequence[RoundSummary]) -> Table:
+def rounds_table(
+    rounds: Sequence[RoundSummary], *, verification: str = "immediate"
+) -> Table:
     """One row per contribution (with the reward it earned); the leader starred;
-    global accuracy per round."""
+    global accuracy per round. In an optimistic task a count is claimed, and
+    stands because no dispute struck it."""
     table = Table(title="ZKPoT rounds (read back from contract events)")
+    count = "verified acc." if verification == "immediate" else "claimed acc."
     for col, justify in [
         ("round", "right"),
         ("client", "left"),
-        ("verified acc.", "right"),
+        (count, "right"),
         ("accepted", "center"),
         ("reward ETH", "right"),
         ("gas used", "right"),
@@ -51,6 +55,11 @@ def rounds_table(rounds: Sequence[RoundSummary]) -> Table:
     table.caption = "evaluation batch of each round: " + "; ".join(
         f"{r.round}: {r.batch_cid or '(not revealed)'}" for r in rounds
     )
+    if verification != "immediate":
+        table.caption += (
+            "\nclaimed counts stand: none was struck by a dispute in the round's "
+            "dispute window (a disputed claim is verified on chain)"
+        )
     return table
 
 
@@ -61,11 +70,20 @@ def wide_console() -> Console:
 
 
 def print_rounds(
-    rounds: Sequence[RoundSummary], console: Console | None = None
+    rounds: Sequence[RoundSummary],
+    console: Console | None = None,
+    *,
+    verification: str = "immediate",
 ) -> None:
     """Print the per-round table and which address each client name stands for."""
     console = console or wide_console()
-    console.print(rounds_table(rounds))
+    console.print(rounds_table(rounds, verification=verification))
+    print_names(rounds, console)
+
+
+def print_names(rounds: Sequence[RoundSummary], console: Console | None = None) -> None:
+    """Print which address each client name stands for."""
+    console = console or wide_console()
     seen = {c.name: c.client for r in rounds for c in r.contributions}
     for name, address in seen.items():
         console.print(f"  {name}: {address}")

@@ -33,9 +33,15 @@ def machine() -> str:
 def run_bench(cfg: FederationConfig, *, proofs: int = 2) -> dict[str, Any]:
     """Measure one configuration end to end on the embedded chain: set-up, `proofs`
     proofs of one freshly trained model, and its submission."""
+    with tempfile.TemporaryDirectory(prefix="zkpot-bench-") as tmp:
+        return _run_bench(cfg, LocalDirStore(tmp), proofs)
+
+
+def _run_bench(
+    cfg: FederationConfig, store: LocalDirStore, proofs: int
+) -> dict[str, Any]:
     chain = Chain.embedded()
     publisher_account, client_account = dev_accounts(2)
-    store = LocalDirStore(tempfile.mkdtemp(prefix="zkpot-bench-"))
     cfg = cfg.with_(threshold=0.0, rounds=1)
     data = cfg.data()
     definition = cfg.definition(data)

@@ -26,7 +26,7 @@ from ..circuit.keys import CircuitArtifacts
 from ..circuit.slots import besides_machine_slots, prover_slot
 from ..exceptions import BatchMismatchError, ContractRevertError, ZKPoTValueError
 from ..paths import write_atomically
-from ..phases import is_past, phase_at
+from ..phases import awaited, is_past, phase_at
 from ..roles.client import Client
 from ..roles.disputer import Disputer
 from ..types import ETHER, Phase, RoundState, RoundStatus
@@ -57,6 +57,8 @@ class ClientProcess:
     stages: dict[int, str] = field(default_factory=dict)
     quitting: bool = False
     """Set when the stake fell below the minimum and `top_up` is off."""
+    waiting: str = ""
+    """What this client last said it waits for."""
 
     def run(self) -> int:
         ctx, c = self.ctx, self.client
@@ -80,8 +82,21 @@ class ClientProcess:
             keep_round(
                 ctx, c.account, r, state, ctx.head(), grace_blocks=CLOSE_GRACE_BLOCKS
             )
+            self.say_what_is_awaited(r, state, head)
         self.finish()
         return 0
+
+    def say_what_is_awaited(self, r: int, state: RoundState, head: int) -> None:
+        """While this client has nothing to do in round `r` (before the round
+        opens, waiting for the batch's reveal, done with the round), log once per
+        phase what the round waits for and until which block."""
+        opening = phase_at(state, head) == Phase.REGISTRATION
+        if self.stages.get(r, NEW if opening else "") not in (NEW, COMMITTED, DONE):
+            return
+        now = awaited(state, head, revealed=state.revealed)
+        if now.split(" (now")[0] != self.waiting.split(" (now")[0]:
+            self.waiting = now
+            self.ctx.log(f"round {r}: waiting for {now}")
 
     def step(self, r: int, state: RoundState, head: int) -> None:
         """Advance this client's part of round `r` as far as the chain allows."""
