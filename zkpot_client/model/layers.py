@@ -103,10 +103,16 @@ class Layer:
         raise NotImplementedError
 
 
+_IMAGES = (
+    " (channels, height, width): give the data in that shape, or begin the model "
+    "with nn.Unflatten"
+)
+
+
 def _need_dims(layer: Layer, shape: Shape, dims: int, hint: str) -> None:
     if len(shape) != dims:
         raise UnsupportedModelError(
-            f"{layer.kind} takes {dims}-dimensional samples, got shape {shape}{hint}"
+            f"{layer.kind} takes {dims}-dimensional samples{hint}, gets shape {shape}"
         )
 
 
@@ -121,7 +127,7 @@ class Linear(Layer):
     bias: bool = True
 
     def out_shape(self, shape: Shape) -> Shape:
-        _need_dims(self, shape, 1, ": put an nn.Flatten() before it")
+        _need_dims(self, shape, 1, " (put an nn.Flatten() before it)")
         if shape[0] != self.in_features:
             raise UnsupportedModelError(
                 f"linear layer takes {self.in_features} features, gets {shape[0]}"
@@ -163,7 +169,7 @@ class Conv2d(Layer):
             object.__setattr__(self, name, _pair(getattr(self, name)))
 
     def out_shape(self, shape: Shape) -> Shape:
-        _need_dims(self, shape, 3, " (channels, height, width)")
+        _need_dims(self, shape, 3, _IMAGES)
         c, h, w = shape
         if c != self.in_channels:
             raise UnsupportedModelError(
@@ -246,7 +252,7 @@ class ReLU(Layer):
 def _pool_shape(
     layer: Layer, shape: Shape, kernel: tuple[int, int], stride: tuple[int, int]
 ) -> Shape:
-    _need_dims(layer, shape, 3, " (channels, height, width)")
+    _need_dims(layer, shape, 3, _IMAGES)
     c, h, w = shape
     out = ((h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1)
     if min(out) < 1:
