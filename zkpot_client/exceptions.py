@@ -48,6 +48,18 @@ class ContentNotFoundError(ZKPoTError, KeyError):
         return str(self.args[0]) if self.args else "content not found"
 
 
+class CorruptContentError(ZKPoTValueError):
+    """Bytes read from a content store do not hash to the CID they were asked by."""
+
+
+class StoreConnectionError(ZKPoTError, ConnectionError):
+    """The content store's IPFS node cannot be reached."""
+
+
+class StoreNodeError(ZKPoTError, RuntimeError):
+    """The content store's IPFS node refused or failed a request."""
+
+
 class RecordChainError(ZKPoTError, ValueError):
     """The round records read from events do not form the chain the contract stores,
     or disagree with the contributions they summarise."""

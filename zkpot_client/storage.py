@@ -2,8 +2,10 @@
 
 Objects are addressed by IPFS-style CIDv1 (raw codec, sha2-256 multihash,
 base32), so a CID names exactly one byte string and every read is checked
-against its CID. The default store is a local directory; any store with the
-same `put`/`get` can stand in (an IPFS node, a shared bucket).
+against its CID. The default store is a local directory; an IPFS node reached
+over the Kubo RPC API (`ipfs_store.KuboStore`) gives the same CIDs, and any other
+store with the same `put`/`get` can stand in. `open_store` picks one from a
+location: a URL or a directory.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Protocol
 
 from multiformats import CID, multihash
 
-from .exceptions import ContentNotFoundError, ZKPoTValueError
+from .exceptions import ContentNotFoundError, CorruptContentError, ZKPoTValueError
 from .paths import write_atomically
 
 
@@ -59,5 +61,16 @@ class LocalDirStore:
             raise ContentNotFoundError(f"no object {cid} in {self.root}")
         data = path.read_bytes()
         if parsed.digest != multihash.digest(data, parsed.hashfun.name):
-            raise ZKPoTValueError(f"object {cid} in {self.root} is corrupt")
+            raise CorruptContentError(f"object {cid} in {self.root} is corrupt")
         return data
+
+
+def open_store(location: str | os.PathLike[str]) -> ContentStore:
+    """Open the content store at `location`: the URL of an IPFS node's RPC API
+    (``http://`` or ``https://``), else a local directory."""
+    text = os.fspath(location)
+    if text.startswith(("http://", "https://")):
+        from .ipfs_store import KuboStore
+
+        return KuboStore(text)
+    return LocalDirStore(text)
