@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything ZKPoT needs into this checkout: a Python virtual environment
 # (.venv) with pinned packages, the pinned npm toolchain (solc-js, anvil, forge,
-# cast) in node_modules/, and the solc command-line wrapper where py-solc-x, ape,
+# cast, js-ipfs) in node_modules/, Debian's chromium and chromium-driver (apt, when
+# missing), and the solc command-line wrapper where py-solc-x, ape,
 # forge and ezkl look for solc 0.8.20; then the contracts' ABI and bytecode into
 # the package. Idempotent: a second run only checks.
 set -euo pipefail
@@ -41,7 +42,7 @@ fi
 stamp_npm=node_modules/.zkpot-packages
 want_npm=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp_npm" 2>/dev/null)" != "$want_npm" ]; then
-  say "installing npm toolchain (solc-js 0.8.20, anvil, forge, cast)"
+  say "installing npm toolchain (solc-js 0.8.20, anvil, forge, cast, js-ipfs)"
   if [ -f package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   else
@@ -52,6 +53,19 @@ if [ "$(cat "$stamp_npm" 2>/dev/null)" != "$want_npm" ]; then
 else
   say "npm toolchain up to date"
 fi
+
+# ---------------------------------------------------------------- Chromium for the dashboard test
+# tests/test_dashboard.py looks at `zkpot dashboard` in headless Chromium, driven
+# through Debian's chromium and chromium-driver; installed with apt when missing.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "installing Debian's chromium and chromium-driver (for the dashboard test)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  { $sudo apt-get update -qq \
+    && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends chromium chromium-driver >/dev/null; } \
+    || die "installing chromium and chromium-driver with apt failed"
+fi
+chromedriver --version >/dev/null || die "chromedriver does not run"
 
 # ---------------------------------------------------------------- solc wrapper and binaries
 link() {  # link TARGET NAME: make NAME a symlink to TARGET unless it already is
@@ -72,6 +86,14 @@ done
 .venv/bin/anvil --version >/dev/null || die "anvil does not run"
 .venv/bin/python -c "import torch, ezkl, web3, eth_tester, solcx, nacl, multiformats" \
   || die "a Python package does not import"
+
+# ---------------------------------------------------------------- IPFS node
+# js-ipfs (npm `ipfs`, pinned in package.json) is an IPFS node whose daemon serves
+# the Kubo RPC API: zkpot_client/ipfs_node.py runs it on loopback for the IPFS
+# content store (`--store http://...`) and its tests.
+link "$root/node_modules/ipfs/src/cli.js" "$root/.venv/bin/jsipfs"
+jsipfs_help=$(NO_UPDATE_NOTIFIER=1 .venv/bin/jsipfs --help 2>&1) && [[ $jsipfs_help == *daemon* ]] \
+  || die "js-ipfs (jsipfs) does not run"
 
 # ---------------------------------------------------------------- compiled contracts
 # The package ships ZKPoT's and the verifier's ABI and bytecode (read at run time,

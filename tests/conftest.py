@@ -51,7 +51,10 @@ PROOF_FIXTURES = {
 
 
 WORKER_GROUPS = {
+    "test_ape_deploy.py": "role-processes",
+    "test_dashboard.py": "role-processes",
     "test_faults.py": "role-processes",
+    "test_ipfs.py": "role-processes",
     "test_sim.py": "role-processes",
     "test_audit.py": "solidity-tools",
     "test_toolchain.py": "solidity-tools",

@@ -213,7 +213,7 @@ def test_role_command_lines_come_from_the_commands_own_options() -> None:
     assert "--store" in args and "--task" in args and "--data" in args
     assert "--attack" not in args  # None leaves an option out
     ctx = main.commands["client"].make_context("client", args[4:])
-    assert ctx.params["store_dir"].name == "store" and ctx.params["task_id"] == 1
+    assert ctx.params["store_dir"] == "store" and ctx.params["task_id"] == 1
     watch = command_line("watch", rpc="u", contract="c", follow=True)
     assert "--follow" in watch
     assert "--once" in command_line("watch", rpc="u", contract="c", follow=False)

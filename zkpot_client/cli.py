@@ -12,12 +12,15 @@ from .cli_options import (
     CACHE_DIR,
     JSON,
     KEY,
+    NETWORK,
     SEED,
     VERIFICATION,
     circuit_options,
     clients_option,
+    data_options,
     federation_config,
     federation_options,
+    node_and_contract,
     rounds_option,
 )
 
@@ -45,22 +48,9 @@ def main() -> None:
 @VERIFICATION
 @federation_options
 @circuit_options
+@data_options
 @JSON
-def demo(
-    clients: int,
-    rounds: int,
-    verification: str,
-    threshold: float,
-    alpha: float,
-    epochs: int,
-    seed: int,
-    store_dir: Path | None,
-    eval_samples: int,
-    hidden: int,
-    srs: Path | None,
-    cache_dir: Path | None,
-    json_path: Path | None,
-) -> None:
+def demo(**kw: Any) -> None:
     """Run a complete ZKPoT federated-learning task on the embedded chain.
 
     A publisher sets up the evaluation circuit and creates the task with a reward
@@ -76,43 +66,34 @@ def demo(
     their proofs in the content store; the keeper checks every claim off chain
     with ezkl and would dispute an invalid one before the round closes.
     """
+    from .cli_roles import guard
+
+    guard(lambda: _demo(**kw))
+
+
+def _demo(**kw: Any) -> int:
     from .config import FederationConfig
     from .demo import run_demo
-    from .exceptions import ZKPoTError
-    from .report import print_rounds, rounds_table, wide_console, write_json
+    from .report import print_names, rounds_table, wide_console, write_json
     from .summary import rounds_json
 
-    try:
-        cfg = federation_config(
-            FederationConfig.demo,
-            clients=clients,
-            rounds=rounds,
-            verification=verification,
-            threshold=threshold,
-            alpha=alpha,
-            epochs=epochs,
-            seed=seed,
-            eval_samples=eval_samples,
-            hidden=hidden,
-            srs=srs,
-            cache_dir=cache_dir,
-        )
-        table_console = wide_console()
-        result = run_demo(
-            cfg,
-            store_dir=store_dir,
-            on_round=lambda r: table_console.print(rounds_table([r])),
-        )
-    except (ZKPoTError, ValueError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    print_rounds(result.rounds)
+    cfg = federation_config(FederationConfig.demo, **kw)
+    table_console = wide_console()
+    result = run_demo(
+        cfg,
+        store_dir=kw["store_dir"],
+        on_round=lambda r: table_console.print(
+            rounds_table([r], verification=cfg.verification)
+        ),
+    )
+    print_names(result.rounds, table_console)
     final = result.rounds[-1].global_accuracy
     if final is not None:
         click.echo(f"final global-model accuracy on held-out test data: {final:.2f}")
-    if json_path:
-        write_json(rounds_json(result.rounds), json_path)
-        click.echo(f"summary written to {json_path}")
+    if kw["json_path"]:
+        write_json(rounds_json(result.rounds), kw["json_path"])
+        click.echo(f"summary written to {kw['json_path']}")
+    return 0
 
 
 @main.command()
@@ -122,7 +103,11 @@ def demo(
     show_default=True,
     help="JSON-RPC endpoint of the node.",
 )
-@click.option("--contract", required=True, help="Address of the ZKPoT contract.")
+@NETWORK
+@click.option(
+    "--contract",
+    help="Address of the ZKPoT contract (with --network: the network's deployment).",
+)
 @click.option(
     "--task", "task_id", type=int, default=None, help="Task id (default: the latest)."
 )
@@ -147,21 +132,24 @@ def demo(
     "--store",
     "store_dir",
     envvar="ZKPOT_STORE",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Content store directory, where claims' proofs are (--dispute; env ZKPOT_STORE).",
+    help="Content store where claims' proofs are (--dispute): a directory or the URL "
+    "of an IPFS node's RPC API (env ZKPOT_STORE).",
 )
 @CACHE_DIR
 @JSON
 def watch(
     rpc: str,
-    contract: str,
+    network: str | None,
+    deployments: Path,
+    contract: str | None,
     task_id: int | None,
     follow: bool,
     poll: float,
     dispute: bool,
     key_file: Path | None,
+    ape_account: str | None,
     dev_account: int | None,
-    store_dir: Path | None,
+    store_dir: str | None,
     cache_dir: Path | None,
     json_path: Path | None,
 ) -> None:
@@ -189,6 +177,9 @@ def watch(
         console.print(rounds_table([summary]))
 
     try:
+        rpc, contract = node_and_contract(rpc, network, contract, deployments)
+        if contract is None:
+            raise click.UsageError("give --contract (or --network with a deployment)")
         watcher = Watcher.of(ZKPoTContract(Chain.connect(rpc), contract), task_id)
         t = watcher.task
         click.echo(
@@ -204,7 +195,7 @@ def watch(
         on_poll = None
         if dispute:
             on_poll = watch_disputer(
-                watcher, key_file, dev_account, store_dir, cache_dir
+                watcher, (key_file, dev_account, ape_account), store_dir, cache_dir
             )
             follow = True
         records = watcher.follow(
@@ -226,9 +217,8 @@ def watch(
 
 def watch_disputer(
     watcher: Any,
-    key_file: Path | None,
-    dev_account: int | None,
-    store_dir: Path | None,
+    key: tuple[Path | None, int | None, str | None],
+    store_dir: str | None,
     cache_dir: Path | None,
 ) -> Any:
     """What `zkpot watch --dispute` does at each poll: check the current round's
@@ -237,7 +227,7 @@ def watch_disputer(
     from .circuit.package import setup_from_package
     from .exceptions import ZKPoTValueError
     from .roles.disputer import Disputer
-    from .storage import LocalDirStore
+    from .storage import open_store
 
     t = watcher.task
     if not t.terms.optimistic:
@@ -246,8 +236,8 @@ def watch_disputer(
         )
     if store_dir is None:
         raise ZKPoTValueError("--dispute needs --store, where the claims' proofs are")
-    account = load_account(key_file, dev_account)
-    store = LocalDirStore(store_dir)
+    account = load_account(*key)
+    store = open_store(store_dir)
     _, artifacts = setup_from_package(
         store, t.circuit_cid, t.vka_digest, cache=cache_dir
     )
@@ -268,15 +258,101 @@ def watch_disputer(
 
 @main.command()
 @click.option(
-    "--proofs", default=2, show_default=True, help="Proofs to time (one with --growth)."
+    "--rpc",
+    default="http://127.0.0.1:8545",
+    show_default=True,
+    help="JSON-RPC endpoint of the node.",
+)
+@click.option("--contract", required=True, help="Address of the ZKPoT contract.")
+@click.option(
+    "--task", "task_id", type=int, default=None, help="Task id (default: the latest)."
 )
 @click.option(
-    "--arch",
-    type=click.Choice(["mlp", "cnn"]),
-    default="mlp",
+    "--store",
+    envvar="ZKPOT_STORE",
+    help="Content store, a directory or the URL of an IPFS node's RPC API: measure "
+    "each round's global model on the round's evaluation batch (env ZKPOT_STORE). "
+    "Without it the chart shows what the events hold.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
     show_default=True,
-    help="The model: the digits MLP (64-hidden-10) or a small CNN (3x3 "
-    "convolution to 4 channels, then a linear layer).",
+    help="Address to serve the page on (loopback: only this machine sees it).",
+)
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve the page on (0: a free one).",
+)
+@click.option(
+    "--poll", default=2.0, show_default=True, help="Seconds between looks at the chain."
+)
+@CACHE_DIR
+def dashboard(**kw: Any) -> None:
+    """Serve a live page of a task, without keys: its terms, each round's
+    contributions (client, verified accuracy, accepted, reward, gas), leader and
+    global model, the round in progress (phase, deadlines), the accuracy over
+    rounds as a chart and the record chain checked from events. The page updates
+    itself as new blocks arrive. With --store it also measures each round's
+    global model (checked against its on-chain hash) on that round's evaluation
+    batch."""
+    from .cli_roles import guard
+
+    guard(lambda: _dashboard(**kw))
+
+
+def _dashboard(
+    rpc: str,
+    contract: str,
+    task_id: int | None,
+    store: str | None,
+    host: str,
+    port: int,
+    poll: float,
+    cache_dir: Path | None,
+) -> int:
+    from .chain.backend import Chain
+    from .chain.contracts import ZKPoTContract
+    from .dashboard.accuracy import GlobalAccuracy
+    from .dashboard.app import serve
+    from .dashboard.live import LiveTask
+    from .dashboard.state import TaskFollower
+    from .exceptions import ZKPoTFileNotFoundError
+    from .roles.watcher import Watcher
+    from .storage import open_store
+
+    if store is not None and "://" not in store and not Path(store).is_dir():
+        raise ZKPoTFileNotFoundError(f"no content store directory {store}")
+    watcher = Watcher.of(ZKPoTContract(Chain.connect(rpc), contract), task_id)
+    zkpot, task = watcher.zkpot, watcher.task
+    accuracy = None
+    if store is not None:
+        accuracy = GlobalAccuracy(
+            zkpot=zkpot, task=task, store=open_store(store), cache=cache_dir
+        )
+    live = LiveTask(
+        TaskFollower(zkpot=zkpot, task=task), accuracy=accuracy, poll_seconds=poll
+    )
+    click.echo(
+        f"task {task.task_id} on {zkpot.address}: {task.num_rounds} rounds, "
+        f"{len(live.view.rounds)} opened so far"
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"serving on {host}: anyone who can reach it sees the page")
+    live.start()
+    try:
+        serve(live, host, port, lambda url: click.echo(f"dashboard at {url}"))
+    finally:
+        live.stop()
+    return 0
+
+
+@main.command()
+@click.option(
+    "--proofs", default=2, show_default=True, help="Proofs to time (one with --growth)."
 )
 @click.option(
     "--levers",

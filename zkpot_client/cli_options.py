@@ -61,13 +61,76 @@ KEY = options(
         help="File holding this role's private key in hex (env ZKPOT_KEY_FILE).",
     ),
     click.option(
+        "--account",
+        "ape_account",
+        metavar="ALIAS",
+        help="Sign with this ape keystore account instead (`ape accounts generate` or "
+        "`import`; its passphrase from APE_ACCOUNTS_<ALIAS>_PASSPHRASE, else asked).",
+    ),
+    click.option(
         "--dev-account",
         type=int,
         help="Use development account N of the well-known test mnemonic instead "
         "(local chains only: anyone knows these keys).",
     ),
 )
-"""The key a role signs with: a key file, or a development account."""
+"""The key a role signs with: a key file, an ape account, or a development account."""
+
+
+# ---------------------------------------------------------------- which node
+NETWORK = options(
+    click.option(
+        "--network",
+        metavar="CHOICE",
+        help="An ape network instead of --rpc (ecosystem:network[:provider], e.g. "
+        "ethereum:sepolia:node, or a custom network of ape-config.yaml): its RPC URL "
+        "from ape's configuration, and --contract from the deployments file.",
+    ),
+    click.option(
+        "--deployments",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="deployments.json",
+        show_default=True,
+        envvar="ZKPOT_DEPLOYMENTS",
+        help="The deployments file `ape run deploy` writes, read with --network "
+        "(env ZKPOT_DEPLOYMENTS).",
+    ),
+)
+"""The node as an ape network, and where that network's deployment is recorded."""
+
+
+def node_and_contract(
+    rpc: str,
+    network: str | None,
+    contract: str | None,
+    deployments: Path,
+    *,
+    contract_wanted: bool = True,
+) -> tuple[str, str | None]:
+    """The RPC URL and ZKPoT contract a command uses: --rpc and --contract, or with
+    --network the network's RPC URL from ape's configuration and, unless --contract
+    is given (or `contract_wanted` is False), the network's entry in the
+    deployments file. --rpc (or ZKPOT_RPC) and --network together are refused."""
+    if network is None:
+        return rpc, contract
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source("rpc") in (
+        click.core.ParameterSource.COMMANDLINE,
+        click.core.ParameterSource.ENVIRONMENT,
+    ):
+        raise click.UsageError("give --rpc (or ZKPOT_RPC) or --network, not both")
+    from .chain.backend import Chain
+    from .chain.deployments import find_deployment, resolve_network
+
+    target = resolve_network(network)
+    if contract is None and contract_wanted:
+        chain_id = int(Chain.connect(target.rpc).w3.eth.chain_id)
+        contract = find_deployment(deployments, target.network, chain_id).zkpot.address
+        click.echo(
+            f"ZKPoT {contract} on {target.network} (chain {chain_id}), from {deployments}",
+            err=True,
+        )
+    return target.rpc, contract
 
 
 # ---------------------------------------------------------------- the federation
@@ -118,7 +181,35 @@ EVAL_SAMPLES = click.option(
     "2^16 rows: about 14 s per proof on 2 cores).",
 )
 HIDDEN = click.option(
-    "--hidden", default=16, show_default=True, help="Hidden units of the digits MLP."
+    "--hidden", default=16, show_default=True, help="Hidden units of the built-in MLP."
+)
+MODEL = click.option(
+    "--model",
+    default="mlp",
+    show_default=True,
+    metavar="NAME|FILE.py:FACTORY",
+    help="The task's model: 'mlp' (one hidden layer of --hidden units), 'cnn' (a "
+    "3x3 convolution to 4 channels, ReLU, a linear layer; square images), or "
+    "FILE.py:FACTORY, a function of no arguments returning a torch module made of "
+    "nn.Linear, nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d (stride = kernel), "
+    "nn.Flatten and nn.Unflatten, ending in one logit per class. Its weights are "
+    "the initial global model.",
+)
+DATA = click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled samples (.npz with x: (n, features) or (n, *sample shape), and "
+    "y: n integer labels) split into evaluation batches, the clients' shards and "
+    "any test set. Default: scikit-learn's bundled 8x8 digits.",
+)
+EVAL_DATA = click.option(
+    "--eval-data",
+    "eval_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The evaluation batches (.npz with x and y): --rounds consecutive batches "
+    "of equal size, round 1's first (then --eval-samples is ignored). Default: "
+    "held out of the samples, stratified by class.",
 )
 SRS = click.option(
     "--srs",
@@ -155,8 +246,10 @@ ATTACK = click.option(
     help="The Byzantine clients' strategy (see docs/attacks.md).",
 )
 
-circuit_options = options(EVAL_SAMPLES, HIDDEN, SRS, CACHE_DIR)
+circuit_options = options(MODEL, EVAL_SAMPLES, HIDDEN, SRS, CACHE_DIR)
 """What fixes a task's circuit and where its keys are kept."""
+data_options = options(DATA, EVAL_DATA)
+"""Where a simulated federation's samples come from."""
 federation_options = options(THRESHOLD, ALPHA, EPOCHS)
 """How a simulated federation accepts, splits its data and trains."""
 

@@ -21,11 +21,15 @@ from .cli_options import (
     EVAL_SAMPLES,
     HIDDEN,
     KEY,
+    MODEL,
+    NETWORK,
     SEED,
     SRS,
     THRESHOLD,
     clients_option,
+    data_options,
     federation_config,
+    node_and_contract,
     options,
     rounds_option,
 )
@@ -43,15 +47,14 @@ _STORE = click.option(
     "store_dir",
     required=True,
     envvar="ZKPOT_STORE",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Content store directory shared by the roles (env ZKPOT_STORE).",
+    help="Content store shared by the roles: a directory, or the URL of an IPFS "
+    "node's RPC API such as http://127.0.0.1:5001 (env ZKPOT_STORE).",
 )
 _TASK = options(
     click.option(
         "--contract",
-        required=True,
         envvar="ZKPOT_CONTRACT",
-        help="ZKPoT contract address.",
+        help="ZKPoT contract address (with --network: the network's deployment).",
     ),
     click.option("--task", "task_id", required=True, type=int, help="Task id."),
 )
@@ -60,7 +63,7 @@ _POLL = click.option(
 )
 
 
-_ROLE = options(_RPC, KEY, _STORE, _TASK)
+_ROLE = options(_RPC, NETWORK, KEY, _STORE, _TASK)
 _DISPUTE = click.option(
     "--dispute/--no-dispute",
     default=True,
@@ -97,6 +100,17 @@ def guard(fn: Callable[[], int | None]) -> None:
     sys.exit(code or 0)
 
 
+def _node(kw: dict[str, Any]) -> tuple[str, str]:
+    """A task role's RPC URL and contract (--rpc or --network; --contract or the
+    network's deployment)."""
+    rpc, contract = node_and_contract(
+        kw["rpc"], kw["network"], kw["contract"], kw["deployments"]
+    )
+    if contract is None:
+        raise click.UsageError("give --contract (or --network with a deployment)")
+    return rpc, contract
+
+
 def _ether(value: float) -> int:
     from .types import ETHER
 
@@ -105,11 +119,13 @@ def _ether(value: float) -> int:
 
 @click.command()
 @_RPC
+@NETWORK
 @KEY
 @_STORE
 @click.option(
     "--contract",
-    help="An existing ZKPoT contract (default: deploy the verifier and a new one).",
+    help="An existing ZKPoT contract (default: deploy the verifier and a new one; "
+    "with --network: the network's deployment, from `ape run deploy`).",
 )
 @click.option(
     "--eval-data",
@@ -129,6 +145,7 @@ def _ether(value: float) -> int:
     show_default=True,
     help="Seed of the hold-out split and the initial model.",
 )
+@MODEL
 @HIDDEN
 @THRESHOLD
 @click.option("--rounds", default=3, show_default=True, help="Number of rounds.")
@@ -211,8 +228,8 @@ def _publish(**kw: Any) -> int:
     from .chain.backend import Chain
     from .chain.contracts import ZKPoTContract
     from .circuit.batches import split_batches
-    from .data import load_arrays, load_task_data
-    from .model import ModelSpec
+    from .data import digits, load_labelled, load_task_data
+    from .model.loading import resolve_model
     from .processes.publisher_process import SEALED_BATCHES, TASK_FILE
     from .report import write_json
     from .roles.publisher import (
@@ -221,10 +238,9 @@ def _publish(**kw: Any) -> int:
         save_sealed,
         seal_batches,
     )
-    from .storage import LocalDirStore
+    from .storage import open_store
     from .types import TaskTerms
 
-    spec = ModelSpec(hidden=kw["hidden"])
     state_dir: Path = kw["state_dir"]
     if (state_dir / SEALED_BATCHES).exists():
         raise click.BadParameter(
@@ -232,15 +248,22 @@ def _publish(**kw: Any) -> int:
             param_hint="--state-dir",
         )
     if kw["eval_data"]:
-        evaluation = load_arrays(kw["eval_data"], features=spec.inputs)
+        evaluation, shape = load_labelled(kw["eval_data"])
         batches = split_batches(evaluation.x, evaluation.y, kw["rounds"])
     else:
+        evaluation, shape = digits(), (64,)
         batches = load_task_data(
             eval_samples=kw["eval_samples"],
             num_clients=1,
             seed=kw["seed"],
             rounds=kw["rounds"],
         ).batches
+    # Checked before anything is set up: a layer the circuit cannot prove is
+    # refused here.
+    model = resolve_model(
+        kw["model"], shape, int(evaluation.y.max()) + 1, hidden=kw["hidden"]
+    )
+    spec = model.spec
     try:
         aggregator_key = bytes.fromhex(kw["aggregator_key"].removeprefix("0x"))
     except ValueError:
@@ -249,10 +272,14 @@ def _publish(**kw: Any) -> int:
         raise click.BadParameter(
             "expected 64 hex digits", param_hint="--aggregator-key"
         )
-    account = load_account(kw["key_file"], kw["dev_account"])
+    account = load_account(kw["key_file"], kw["dev_account"], kw["ape_account"])
+    kw["rpc"], kw["contract"] = node_and_contract(
+        kw["rpc"], kw["network"], kw["contract"], kw["deployments"]
+    )
     chain = Chain.connect(kw["rpc"])
     definition = TaskDefinition(
         spec=spec,
+        initial=model.initial,
         batches=tuple(batches),
         threshold=kw["threshold"],
         reward_pool=_ether(kw["reward_pool"]),
@@ -270,7 +297,7 @@ def _publish(**kw: Any) -> int:
     publisher = TaskPublisher(
         account=account,
         chain=chain,
-        store=LocalDirStore(kw["store_dir"]),
+        store=open_store(kw["store_dir"]),
         definition=definition,
     )
     artifacts = publisher.setup_circuit(srs=kw["srs"], cache=kw["cache_dir"])
@@ -289,7 +316,9 @@ def _publish(**kw: Any) -> int:
         initial_seed=kw["seed"],
     )
     coordinates = {
-        "rpc": kw["rpc"],
+        # An ape network's URL may hold a provider's API key: its name is kept instead.
+        "rpc": None if kw["network"] else kw["rpc"],
+        "network": kw["network"],
         "contract": zkpot.address,
         "verifier": zkpot.verifier,
         "task": task.task_id,
@@ -309,6 +338,7 @@ def _publish(**kw: Any) -> int:
 
 @click.command()
 @_RPC
+@NETWORK
 @KEY
 @_STORE
 @click.option(
@@ -331,11 +361,14 @@ def _reveal(**kw: Any) -> int:
     from .circuit.package import CircuitPackage
     from .processes.common import RoleContext, exit_on_interrupt
     from .processes.publisher_process import PublisherProcess, task_coordinates
-    from .storage import LocalDirStore
+    from .storage import open_store
 
     coordinates = task_coordinates(kw["state_dir"])
-    account = load_account(kw["key_file"], kw["dev_account"])
-    store = LocalDirStore(kw["store_dir"])
+    account = load_account(kw["key_file"], kw["dev_account"], kw["ape_account"])
+    kw["rpc"], _ = node_and_contract(
+        kw["rpc"], kw["network"], None, kw["deployments"], contract_wanted=False
+    )
+    store = open_store(kw["store_dir"])
     ctx = RoleContext.open(
         "publisher",
         kw["rpc"],
@@ -380,14 +413,15 @@ def _aggregate(**kw: Any) -> int:
     from .circuit.package import setup_from_package
     from .processes.aggregator_process import load_box_key, make_aggregator
     from .processes.common import RoleContext, exit_on_interrupt
-    from .storage import LocalDirStore
+    from .storage import open_store
 
     if kw["print_key"]:
         click.echo(bytes(load_box_key(kw["state_dir"], create=True).public_key).hex())
         return 0
-    account = load_account(kw["key_file"], kw["dev_account"])
+    account = load_account(kw["key_file"], kw["dev_account"], kw["ape_account"])
     load_box_key(kw["state_dir"])  # checked before anything else is done
-    store = LocalDirStore(kw["store_dir"])
+    kw["rpc"], kw["contract"] = _node(kw)
+    store = open_store(kw["store_dir"])
     ctx = RoleContext.open(
         "aggregator", kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
     )
@@ -434,6 +468,15 @@ def _disputer(wanted: bool, ctx: Any, store: Any, account: Any, artifacts: Any) 
 @EPOCHS
 @click.option("--lr", default=0.1, show_default=True, help="SGD learning rate.")
 @click.option("--seed", default=0, show_default=True, help="Training seed.")
+@click.option(
+    "--train",
+    "train_ref",
+    metavar="FILE.py:FUNCTION",
+    help="This client's own training function, called each round as "
+    "FUNCTION(model, data, ctx): it trains the torch `model` in place on `data` "
+    "(a TensorDataset of samples and labels); `ctx` has the round, --epochs, --lr, "
+    "the batch size and a seed. Default: SGD with momentum.",
+)
 @ATTACK
 @click.option(
     "--prover-slots",
@@ -472,15 +515,18 @@ def _client(**kw: Any) -> int:
     from .circuit.slots import default_slots
     from .config import TrainingConfig
     from .data import check_features, load_arrays
+    from .model.loading import load_factory
     from .processes.client_process import ClientProcess
     from .processes.common import RoleContext, exit_on_interrupt
     from .roles.byzantine import ATTACKS
     from .roles.client import Client
-    from .storage import LocalDirStore
+    from .storage import open_store
 
-    account = load_account(kw["key_file"], kw["dev_account"])
+    account = load_account(kw["key_file"], kw["dev_account"], kw["ape_account"])
+    train_fn = load_factory(kw["train_ref"]) if kw["train_ref"] else None
     shard = load_arrays(kw["data_path"])  # checked before anything else is done
-    store = LocalDirStore(kw["store_dir"])
+    kw["rpc"], kw["contract"] = _node(kw)
+    store = open_store(kw["store_dir"])
     ctx = RoleContext.open(
         kw["name"], kw["rpc"], kw["contract"], kw["task_id"], poll_seconds=kw["poll"]
     )
@@ -499,6 +545,7 @@ def _client(**kw: Any) -> int:
         scale=package.scale,
         circuit=artifacts,
         training=TrainingConfig(epochs=kw["epochs"], lr=kw["lr"]),
+        train_fn=train_fn,
         seed=kw["seed"],
         state_dir=kw["state_dir"],
     )
@@ -527,8 +574,10 @@ def _client(**kw: Any) -> int:
 @ATTACK
 @rounds_option(5)
 @SEED
+@MODEL
 @EVAL_SAMPLES
 @HIDDEN
+@data_options
 @THRESHOLD
 @ALPHA
 @EPOCHS
@@ -553,7 +602,13 @@ def _client(**kw: Any) -> int:
 @click.option(
     "--run-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where keys, data, store, state and logs go (default: a new temporary directory).",
+    help="Where keys, data, store, state and logs go, kept after the run (default: "
+    "a temporary directory, removed when the run ends, also on failure).",
+)
+@click.option(
+    "--store",
+    help="Content store every role process uses: the URL of an IPFS node's RPC API "
+    "(e.g. http://127.0.0.1:5001) or a directory (default: store/ in the run directory).",
 )
 @SRS
 @CACHE_DIR
@@ -589,10 +644,11 @@ def _sim(**kw: Any) -> int:
         slots=kw["slots"] or default_slots(),
         allowance=kw["allowance"],
         run_dir=kw["run_dir"],
+        store=kw["store"],
     )
     json_path = kw["json_path"]
     result = run_sim(cfg, options)
-    print_rounds(result.rounds)
+    print_rounds(result.rounds, verification=cfg.verification)
     for client, journal in result.journals.items():
         for entry in journal:
             click.echo(
@@ -604,9 +660,8 @@ def _sim(**kw: Any) -> int:
     final = result.rounds[-1].global_accuracy if result.rounds else None
     if final is not None:
         click.echo(f"final global-model accuracy on the evaluation set: {final:.2f}")
-    click.echo(
-        f"run took {result.seconds / 60:.1f} min; logs in {result.run_dir / 'logs'}"
-    )
+    kept = f"; logs in {result.run_dir / 'logs'}" if kw["run_dir"] else ""
+    click.echo(f"run took {result.seconds / 60:.1f} min{kept}")
     if json_path:
         write_json(result.to_json(), json_path)
         click.echo(f"summary written to {json_path}")

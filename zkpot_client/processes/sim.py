@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -38,11 +39,12 @@ from ..data import save_arrays
 from ..exceptions import ToolchainError
 from ..model import ModelSpec, flatten, quantise
 from ..paths import write_atomically
+from ..phases import awaited
 from ..progress import info, warn
 from ..roles.byzantine import ATTACKS, byzantine_indices
 from ..roles.client import Client
 from ..roles.publisher import setup_task_circuit
-from ..storage import LocalDirStore
+from ..storage import open_store
 from ..summary import rounds_json, summarise_task
 from ..types import ETHER, RoundSummary, TaskTerms
 from .aggregator_process import aggregation_path, load_box_key
@@ -70,7 +72,12 @@ class SimOptions:
     CPU-bound process per core competing, a proof took 2.0 times as long
     (docs/benchmarks.md); 2.5 leaves a quarter to spare on such a machine."""
     run_dir: Path | None = None
-    """Where keys, data, store, state and logs go (None: a new temporary directory)."""
+    """Where keys, data, store, state and logs go, kept after the run (None: a
+    temporary directory, removed when the run ends, also when it fails or is
+    interrupted)."""
+    store: str | None = None
+    """The content store every role uses: an IPFS node's RPC URL or a directory
+    (None: store/ in the run directory)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +117,13 @@ class SimResult:
             "aggregator_excluded": {str(r): v for r, v in self.excluded.items()},
             "exit_codes": self.exit_codes,
         }
+
+
+def absolute_model_ref(ref: str) -> str:
+    """A `FILE.py:FACTORY` model with its file's absolute path (the role processes
+    run elsewhere); a built-in name as it is."""
+    path, colon, name = ref.rpartition(":")
+    return f"{Path(path).resolve()}:{name}" if colon else ref
 
 
 def prove_seconds_estimate(artifacts: CircuitArtifacts, spec: ModelSpec) -> float:
@@ -187,7 +201,7 @@ class Federation:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.run_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.store_dir = self.run_dir / "store"
+        self.store = options.store or str(self.run_dir / "store")
         self.node_state = self.run_dir / "anvil-state.json" if node_state else None
         self.data = cfg.data()
         self.definition = cfg.definition(self.data)
@@ -250,6 +264,11 @@ class Federation:
         return ZKPoTContract(self.node.chain, self.contract)
 
     # ------------------------------------------------------------ the roles
+    def command_line(self, command: str, **values: Any) -> list[str]:
+        """The command line of `zkpot <command>` for a role (a subclass may point
+        the roles at the node and their keys another way)."""
+        return command_line(command, **values)
+
     def publish(self) -> None:
         """Run `zkpot publish` to the end: contracts, circuit package, the task."""
         assert self.node is not None
@@ -258,14 +277,17 @@ class Federation:
         task_file = self.run_dir / "task.json"
         whole = self.data.evaluation
         eval_path = save_arrays(
-            self.run_dir / "publisher" / "eval.npz", whole.x, whole.y
+            self.run_dir / "publisher" / "eval.npz",
+            whole.x.reshape(len(whole.x), *self.definition.spec.input_shape),
+            whole.y,
         )
-        args = command_line(
+        args = self.command_line(
             "publish",
             rpc=self.node.url,
             key_file=self.key_file(PUBLISHER),
-            store_dir=self.store_dir,
+            store_dir=self.store,
             eval_data=eval_path,
+            model=absolute_model_ref(cfg.model),
             hidden=cfg.hidden,
             threshold=cfg.threshold,
             rounds=cfg.rounds,
@@ -306,34 +328,34 @@ class Federation:
             "task_id": self.task_id,
         }
         if name == "publisher":
-            return command_line(
+            return self.command_line(
                 "reveal",
                 rpc=self.node.url,
                 key_file=self.key_file(PUBLISHER),
-                store_dir=self.store_dir,
+                store_dir=self.store,
                 state_dir=self.run_dir / "publisher",
             )
         if name == "aggregator":
-            return command_line(
+            return self.command_line(
                 "aggregate",
                 **common,
                 key_file=self.key_file(AGGREGATOR),
-                store_dir=self.store_dir,
+                store_dir=self.store,
                 state_dir=self.run_dir / "aggregator",
                 cache_dir=cfg.cache,
             )
         if name == "watch":
-            return command_line(
+            return self.command_line(
                 "watch", **common, json_path=self.run_dir / "watch.json", follow=True
             )
         i = int(name.removeprefix("client-")) - 1
         shard = self.data.shards[i]
         client_dir = self.run_dir / name
-        return command_line(
+        return self.command_line(
             "client",
             **common,
             key_file=self.key_file(AGGREGATOR + 1 + i),
-            store_dir=self.store_dir,
+            store_dir=self.store,
             data_path=save_arrays(client_dir / "data.npz", shard.x, shard.y),
             state_dir=client_dir / "state",
             name=name,
@@ -417,7 +439,7 @@ class Federation:
                 progress.update(bar, description=status)
                 if (
                     not console.is_terminal
-                    and status.split(",")[:2] != last.split(",")[:2]
+                    and status.split(" (now")[0] != last.split(" (now")[0]
                 ):
                     info(status)
                 last = status
@@ -432,9 +454,11 @@ class Federation:
         try:
             zkpot = self.zkpot
             task = zkpot.task(self.task_id)
+            head = zkpot.chain.block_number
+            state = zkpot.round(self.task_id, max(task.current_round, 1))
             return (
-                f"round {task.current_round}/{self.cfg.rounds}, "
-                f"{zkpot.phase(self.task_id)}, block {zkpot.chain.block_number}; "
+                f"round {task.current_round}/{self.cfg.rounds}: waiting for "
+                f"{awaited(state, head, revealed=state.revealed)}; "
                 f"{running} processes running"
             )
         except (
@@ -462,7 +486,7 @@ class Federation:
             zkpot,
             self.task_id,
             self.definition.eval_samples,
-            store=LocalDirStore(self.store_dir),
+            store=open_store(self.store),
             accuracy=self.definition.accuracy,
             names=names,
             prove_seconds=prove_seconds,
@@ -506,7 +530,10 @@ def run_sim(cfg: FederationConfig, options: SimOptions | None = None) -> SimResu
     started = time.monotonic()
     options = options or SimOptions()
     fed = Federation(cfg, options, node_state=True)  # the chain is kept for audits
-    info(f"run directory: {fed.run_dir}")
+    info(
+        f"run directory: {fed.run_dir}"
+        + (" (temporary: --run-dir DIR keeps one)" if options.run_dir is None else "")
+    )
     schedule = fed.plan()
     t = schedule.terms
     info(
@@ -529,6 +556,8 @@ def run_sim(cfg: FederationConfig, options: SimOptions | None = None) -> SimResu
         return fed.collect(codes, time.monotonic() - started)
     finally:
         fed.stop_all()
+        if options.run_dir is None:  # a temporary run directory goes with the run
+            shutil.rmtree(fed.run_dir, ignore_errors=True)
 
 
 def _read_json(path: Path, default: Any) -> Any:
