@@ -4,8 +4,11 @@ in-process EVM, the outcome read back from events."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -135,6 +138,73 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
     assert result.included == (honest.address,)
     assert "do not hash" in result.excluded[swapper.address]
     assert result.model_hash == weights_hash(proven_b.weights, tiny.artifacts)
+
+
+TINY_DEMO = [
+    "demo",
+    "--clients",
+    "2",
+    "--rounds",
+    "2",
+    "--eval-samples",
+    "8",
+    "--hidden",
+    "8",
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.proof
+def test_the_demo_prints_each_round_once_and_leaves_no_temporary_files(
+    tmp_path,
+) -> None:
+    """Each round's table once, nothing after the closing line, and every
+    temporary file and directory (content store, proving inputs, witnesses)
+    gone when the run ends."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "zkpot_client.cli", *TINY_DEMO],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("ZKPoT rounds (read back from contract events)") == 2
+    assert out.stdout.count("│     1 │") == 1 and out.stdout.count("│     2 │") == 1
+    assert (
+        out.stdout.rstrip()
+        .splitlines()[-1]
+        .startswith("final global-model accuracy on held-out test data:")
+    )
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.e2e
+@pytest.mark.proof
+def test_an_interrupted_demo_removes_its_temporary_files(tmp_path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zkpot_client.cli", *TINY_DEMO],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not any(p.name.startswith("zkpot-store-") for p in tmp.iterdir()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(3)  # into the set-up or the rounds
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert list(tmp.iterdir()) == []
 
 
 def test_cli_help_and_bad_input() -> None:
