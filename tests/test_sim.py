@@ -60,6 +60,8 @@ def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
             p.wait()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "expected run time about" in proc.stderr
+    # The simulation says what each phase waits for, and until which block.
+    assert re.search(r"round 1/1: waiting for proofs until block \d+", proc.stderr)
     return json.loads(out.read_text()), run_dir / "run"
 
 
@@ -155,6 +157,17 @@ def test_every_proof_landed_with_the_cores_busy(sim_run) -> None:
         text = log.read_text()
         assert "round 1: submitted" in text, text[-2000:]
         assert "ended before submission" not in text
+
+
+def test_an_idle_client_says_what_it_waits_for_and_until_which_block(
+    sim_run,
+) -> None:
+    _, run_dir = sim_run
+    for log in sorted((run_dir / "logs").glob("client-*.log")):
+        waits = re.findall(
+            r"round 1: waiting for (.+) until block \d+ \(now \d+\)", log.read_text()
+        )
+        assert "registration" in waits and len(waits) >= 2, waits
 
 
 def test_the_provers_took_turns(sim_run) -> None:
