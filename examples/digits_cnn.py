@@ -67,6 +67,7 @@ def main() -> None:
     x_train, x_test, y_train, y_test = train_test_split(
         x_train, y_train, test_size=300, stratify=y_train, random_state=1
     )
+    torch.manual_seed(0)  # the initial model, and so the run, is reproducible
     task = TaskSpec(
         model=DigitsCNN(),
         eval_data=(x_eval, y_eval),
@@ -86,14 +87,7 @@ def main() -> None:
     ]
 
     result = run_federation(task, clients, test_data=(x_test, y_test))
-    for r in result.rounds:
-        best = max((c.correct for c in r.contributions), default=0)
-        print(
-            f"round {r.round}: leader {result.names.get(r.leader, r.leader)} "
-            f"({best}/{args.eval_samples} verified), "
-            f"{sum(c.accepted for c in r.contributions)} accepted, "
-            f"global model accuracy {r.global_accuracy:.2f}"
-        )
+    print("\n".join(result.round_lines()))
 
 
 if __name__ == "__main__":

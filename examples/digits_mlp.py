@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
@@ -41,6 +42,7 @@ def main() -> None:
     x_train, x_test, y_train, y_test = train_test_split(
         x_train, y_train, test_size=300, stratify=y_train, random_state=0
     )
+    torch.manual_seed(0)  # the initial model, and so the run, is reproducible
     task = TaskSpec(model=model(), eval_data=(x_eval, y_eval), rounds=args.rounds)
     # Each client's private shard: here a deal of the training set by label.
     order = np.argsort(y_train, kind="stable")
@@ -48,14 +50,7 @@ def main() -> None:
     clients = [ClientSpec(data=(x_train[s], y_train[s])) for s in shards]
 
     result = run_federation(task, clients, test_data=(x_test, y_test))
-    for r in result.rounds:
-        best = max((c.correct for c in r.contributions), default=0)
-        print(
-            f"round {r.round}: leader {result.names.get(r.leader, r.leader)} "
-            f"({best}/{args.eval_samples} verified), "
-            f"{sum(c.accepted for c in r.contributions)} accepted, "
-            f"global model accuracy {r.global_accuracy:.2f}"
-        )
+    print("\n".join(result.round_lines()))
 
 
 if __name__ == "__main__":

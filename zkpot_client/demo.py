@@ -41,7 +41,24 @@ class DemoResult:
     zkpot_address: str
     verifier_address: str
     store_dir: Path
+    """The content store (removed at the end unless the run was given one)."""
     names: dict[str, str]
+    eval_samples: int
+
+    def round_lines(self) -> list[str]:
+        """One line per round: its leader and the leader's verified count, how many
+        contributions were accepted, and the global model's accuracy."""
+        lines = []
+        for r in self.rounds:
+            best = max((c.correct for c in r.contributions), default=0)
+            g = "-" if r.global_accuracy is None else f"{r.global_accuracy:.2f}"
+            lines.append(
+                f"round {r.round}: leader {self.names.get(r.leader or '', r.leader)} "
+                f"({best}/{self.eval_samples} verified), "
+                f"{sum(c.accepted for c in r.contributions)} accepted, "
+                f"global model accuracy {g}"
+            )
+        return lines
 
 
 def global_model_measure(
@@ -253,4 +270,5 @@ def run_in_process(
         verifier_address=zkpot.verifier,
         store_dir=store_dir,
         names=names,
+        eval_samples=definition.eval_samples,
     )
