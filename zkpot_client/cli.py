@@ -320,18 +320,16 @@ def _dashboard(
     from .dashboard.app import serve
     from .dashboard.live import LiveTask
     from .dashboard.state import TaskFollower
-    from .exceptions import ZKPoTFileNotFoundError
     from .roles.watcher import Watcher
     from .storage import open_store
 
-    if store is not None and "://" not in store and not Path(store).is_dir():
-        raise ZKPoTFileNotFoundError(f"no content store directory {store}")
+    content = None if store is None else open_store(store, create=False)
     watcher = Watcher.of(ZKPoTContract(Chain.connect(rpc), contract), task_id)
     zkpot, task = watcher.zkpot, watcher.task
     accuracy = None
-    if store is not None:
+    if content is not None:
         accuracy = GlobalAccuracy(
-            zkpot=zkpot, task=task, store=open_store(store), cache=cache_dir
+            zkpot=zkpot, task=task, store=content, cache=cache_dir
         )
     live = LiveTask(
         TaskFollower(zkpot=zkpot, task=task), accuracy=accuracy, poll_seconds=poll

@@ -16,7 +16,12 @@ from typing import Protocol
 
 from multiformats import CID, multihash
 
-from .exceptions import ContentNotFoundError, CorruptContentError, ZKPoTValueError
+from .exceptions import (
+    ContentNotFoundError,
+    CorruptContentError,
+    ZKPoTFileNotFoundError,
+    ZKPoTValueError,
+)
 from .paths import write_atomically
 
 
@@ -65,12 +70,17 @@ class LocalDirStore:
         return data
 
 
-def open_store(location: str | os.PathLike[str]) -> ContentStore:
+def open_store(
+    location: str | os.PathLike[str], *, create: bool = True
+) -> ContentStore:
     """Open the content store at `location`: the URL of an IPFS node's RPC API
-    (``http://`` or ``https://``), else a local directory."""
+    (``http://`` or ``https://``), else a local directory (made if missing, unless
+    `create` is False: a reader's store must already be there)."""
     text = os.fspath(location)
     if text.startswith(("http://", "https://")):
         from .ipfs_store import KuboStore
 
         return KuboStore(text)
+    if not create and not Path(text).is_dir():
+        raise ZKPoTFileNotFoundError(f"no content store directory {text}")
     return LocalDirStore(text)
