@@ -41,14 +41,14 @@ from torch.utils.data import Dataset
 from .chain.backend import Chain
 from .circuit.batches import split_batches
 from .config import DEMO_TERMS, TrainingConfig
-from .data import Shard
+from .data import Shard, labelled
 from .demo import DemoResult, Member, run_in_process
 from .exceptions import ZKPoTValueError
 from .model import SUPPORTED as SUPPORTED_LAYERS
 from .model import UnsupportedModelError
 from .model.loading import TaskModel, from_module
 from .roles.publisher import TaskDefinition
-from .training import TrainContext, TrainFn, sgd
+from .training import TrainContext, TrainFn, dataset_tensors, sgd
 from .types import ETHER, VERIFICATION_MODES, RoundSummary, TaskTerms
 
 Data = tuple[Any, Any] | Dataset
@@ -73,38 +73,27 @@ __all__ = [
 def as_arrays(data: Data) -> tuple[np.ndarray, np.ndarray]:
     """`data` as numpy arrays: samples `(n, *sample shape)` as float32 and
     labels `(n,)` as int64, checked."""
+    shard, shape = _shard(data)
+    return shard.x.reshape(len(shard.x), *shape), shard.y
+
+
+def _shard(data: Data) -> tuple[Shard, tuple[int, ...]]:
+    """`data` as a shard of flat samples, and the shape of one sample."""
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ZKPoTValueError("data must be a pair (x, y) or a torch Dataset")
         x, y = (np.asarray(_numpy(a)) for a in data)
     elif isinstance(data, Dataset):
-        pairs = [data[i] for i in range(len(data))]  # type: ignore[arg-type]
-        if not pairs:
-            raise ZKPoTValueError("the dataset is empty")
-        x = np.stack([np.asarray(_numpy(p[0])) for p in pairs])
-        y = np.asarray([int(p[1]) for p in pairs])
+        x, y = (_numpy(t) for t in dataset_tensors(data))
     else:
         raise ZKPoTValueError(
             f"data must be a pair (x, y) or a torch Dataset, not {type(data).__name__}"
         )
-    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y) or not len(y):
-        raise ZKPoTValueError(
-            f"expected samples (n, *sample shape) and n labels, got {x.shape} and {y.shape}"
-        )
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ZKPoTValueError("labels must be integers from 0")
-    if not np.all(np.isfinite(x)):
-        raise ZKPoTValueError("samples must be finite numbers")
-    return x.astype(np.float32), y.astype(np.int64)
+    return labelled(x, y)
 
 
 def _numpy(a: Any) -> Any:
     return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a
-
-
-def _shard(data: Data) -> tuple[Shard, tuple[int, ...]]:
-    x, y = as_arrays(data)
-    return Shard(x=x.reshape(len(x), -1), y=y), tuple(x.shape[1:])
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -257,6 +257,7 @@ def _publish(**kw: Any) -> int:
             num_clients=1,
             seed=kw["seed"],
             rounds=kw["rounds"],
+            samples=evaluation,
         ).batches
     # Checked before anything is set up: a layer the circuit cannot prove is
     # refused here.

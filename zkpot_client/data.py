@@ -180,18 +180,29 @@ def load_labelled(
         raise ZKPoTValueError(
             f"{path} is not a .npz file with arrays x and y: {exc}"
         ) from exc
-    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
-        raise ZKPoTValueError(
-            f"{path}: expected x of shape (n, features) or (n, *sample shape) and y "
-            f"of shape (n,), got {x.shape} and {y.shape}"
-        )
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ZKPoTValueError(f"{path}: labels must be integers from 0")
-    flat = x.reshape(len(x), -1).astype(np.float32)
-    shard = Shard(x=flat, y=y.astype(np.int64))
+    shard, shape = labelled(x, y, source=f"{path}: ")
     if features is not None:
         check_features(shard, features, path)
-    return shard, tuple(x.shape[1:])
+    return shard, shape
+
+
+def labelled(
+    x: np.ndarray, y: np.ndarray, *, source: str = ""
+) -> tuple[Shard, tuple[int, ...]]:
+    """Samples `x` of shape `(n, *sample shape)` and `n` integer labels `y` from 0,
+    checked, as a shard of flat float32 samples and the shape of one sample
+    (`source` begins each error message)."""
+    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
+        raise ZKPoTValueError(
+            f"{source}expected x of shape (n, features) or (n, *sample shape) and y "
+            f"of n labels, got {x.shape} and {y.shape}"
+        )
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise ZKPoTValueError(f"{source}labels must be integers from 0")
+    if not np.all(np.isfinite(x)):
+        raise ZKPoTValueError(f"{source}samples must be finite numbers")
+    flat = x.reshape(len(x), -1).astype(np.float32)
+    return Shard(x=flat, y=y.astype(np.int64)), tuple(x.shape[1:])
 
 
 def check_features(shard: Shard, features: int, source: Path) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
+from .exceptions import ZKPoTValueError
 from .model import ModelSpec, flatten, load_flat, quantise
 
 if TYPE_CHECKING:
@@ -40,12 +41,7 @@ shard and the task's revealed evaluation batches)."""
 def sgd(model: torch.nn.Module, data: Dataset, ctx: TrainContext) -> None:
     """The default training: SGD with momentum 0.9 and cross-entropy, `ctx.epochs`
     passes over `data` in mini-batches of `ctx.batch_size`, shuffled by `ctx.seed`."""
-    if isinstance(data, TensorDataset):
-        xt, yt = data.tensors
-    else:
-        pairs = [data[i] for i in range(len(data))]  # type: ignore[arg-type]
-        xt = torch.stack([torch.as_tensor(p[0]) for p in pairs])
-        yt = torch.as_tensor([int(p[1]) for p in pairs])
+    xt, yt = dataset_tensors(data)
     generator = torch.Generator().manual_seed(ctx.seed)
     opt = torch.optim.SGD(model.parameters(), lr=ctx.lr, momentum=0.9)
     model.train()
@@ -57,6 +53,19 @@ def sgd(model: torch.nn.Module, data: Dataset, ctx: TrainContext) -> None:
             loss = torch.nn.functional.cross_entropy(model(xt[batch]), yt[batch])
             loss.backward()
             opt.step()
+
+
+def dataset_tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """The samples and labels of a dataset of (sample, label) pairs, stacked."""
+    if isinstance(data, TensorDataset):
+        return data.tensors[0], data.tensors[1]
+    pairs = [data[i] for i in range(len(data))]  # type: ignore[arg-type]
+    if not pairs:
+        raise ZKPoTValueError("the dataset is empty")
+    return (
+        torch.stack([torch.as_tensor(p[0]) for p in pairs]),
+        torch.as_tensor([int(p[1]) for p in pairs]),
+    )
 
 
 def train_local(
