@@ -7,6 +7,7 @@ round, the record chain is checked, and everyone is paid out.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,134 +142,128 @@ def run_in_process(
     (also when it fails or is interrupted)."""
     if not 1 <= len(members) <= 9:
         raise ValueError("an in-process run has 1 to 9 clients (one dev account each)")
-    if store_dir is None:
-        with tempfile.TemporaryDirectory(prefix="zkpot-store-") as tmp:
-            return run_in_process(
-                definition,
-                members,
-                test=test,
-                initial_seed=initial_seed,
-                srs=srs,
-                cache=cache,
-                chain=chain,
-                store_dir=Path(tmp),
-                on_round=on_round,
+    with contextlib.ExitStack() as cleanup:
+        if store_dir is None:
+            store_dir = Path(
+                cleanup.enter_context(
+                    tempfile.TemporaryDirectory(prefix="zkpot-store-")
+                )
             )
-    chain = chain or Chain.embedded()
-    accounts = dev_accounts(len(members) + 1)
-    store = LocalDirStore(store_dir)
-    info(f"chain: {chain.name}; content store: {store_dir}")
-    publisher = TaskPublisher(
-        account=accounts[0], chain=chain, store=store, definition=definition
-    )
-    artifacts = publisher.setup_circuit(srs=srs, cache=cache)
-    info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
-    zkpot = publisher.deploy()
-    aggregator = Aggregator(
-        account=accounts[0],
-        zkpot=zkpot,
-        store=store,
-        key=new_keypair(),
-        circuit=artifacts,
-    )
-    task = publisher.create_task(
-        zkpot,
-        artifacts,
-        aggregator=aggregator.account.address,
-        aggregator_key=aggregator.public_key,
-        initial_seed=initial_seed,
-    )
-    info(
-        f"ZKPoT at {zkpot.address}, verifier at {zkpot.verifier}, task {task.task_id} created "
-        f"(reward pool {task.reward_pool / ETHER:g} ETH, stake {task.terms.min_stake / ETHER:g} ETH)"
-    )
-    clients = [
-        Client(
-            name=m.name,
-            account=accounts[i + 1],
-            zkpot=zkpot,
-            store=store,
-            shard=m.shard,
-            spec=definition.spec,
-            scale=definition.scale,
-            circuit=artifacts,
-            training=m.training,
-            train_fn=m.train_fn,
-            seed=m.seed,
+        chain = chain or Chain.embedded()
+        accounts = dev_accounts(len(members) + 1)
+        store = LocalDirStore(store_dir)
+        info(f"chain: {chain.name}; content store: {store_dir}")
+        publisher = TaskPublisher(
+            account=accounts[0], chain=chain, store=store, definition=definition
         )
-        for i, m in enumerate(members)
-    ]
-    names = {c.address: c.name for c in clients}
-    for c in clients:
-        c.register(task)
-    driver = RoundDriver(
-        chain=chain,
-        zkpot=zkpot,
-        task=task,
-        keeper=accounts[0],
-        artifacts=artifacts,
-        aggregator=aggregator,
-        publisher=publisher,
-        disputer=Disputer(
-            zkpot=zkpot,
-            store=store,
+        artifacts = publisher.setup_circuit(srs=srs, cache=cache)
+        info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
+        zkpot = publisher.deploy()
+        aggregator = Aggregator(
             account=accounts[0],
-            task_id=task.task_id,
-            artifacts=artifacts,
-        ),
-    )
-    if task.terms.optimistic:
-        info(
-            f"optimistic verification: claims checked off chain, disputable for "
-            f"{task.terms.dispute_blocks} blocks after each proof phase"
-        )
-    driver.start()
-    measure = global_model_measure(definition, test)
-    summaries: list[RoundSummary] = []
-    for r in range(1, definition.rounds + 1):
-        info(f"[bold]round {r}[/]")
-        seen = len(driver.disputes)
-        result = driver.run_round(r, clients)
-        for line in driver.disputes[seen:]:
-            info(f"  {line}")
-        if result is not None:
-            for client, why in result.excluded.items():
-                info(f"  aggregator left out {names.get(client, client)}: {why}")
-        # The round's events are final once its record is appended.
-        (summary,) = summarise_task(
-            zkpot,
-            task.task_id,
-            definition.eval_samples,
+            zkpot=zkpot,
             store=store,
-            accuracy=measure,
-            names=names,
-            prove_seconds=driver.prove_seconds,
-            only_round=r,
+            key=new_keypair(),
+            circuit=artifacts,
         )
-        summaries.append(summary)
-        if on_round:
-            on_round(summary)
-    per_contribution = [g for s in summaries if (g := s.gas_per_contribution())]
-    if per_contribution:
+        task = publisher.create_task(
+            zkpot,
+            artifacts,
+            aggregator=aggregator.account.address,
+            aggregator_key=aggregator.public_key,
+            initial_seed=initial_seed,
+        )
         info(
-            f"gas per accepted contribution ({'optimistic' if task.terms.optimistic else 'immediate'} "
-            f"verification; its submission and its share of the round's close and global "
-            f"model): {min(per_contribution):,} to {max(per_contribution):,}"
+            f"ZKPoT at {zkpot.address}, verifier at {zkpot.verifier}, task {task.task_id} created "
+            f"(reward pool {task.reward_pool / ETHER:g} ETH, stake {task.terms.min_stake / ETHER:g} ETH)"
         )
-    records = verify_record_chain(zkpot, task.task_id)
-    info(
-        f"record chain verified from events: {len(records)} records, "
-        f"head {record_hash(records[-1]).hex()[:16]}…"
-    )
-    for c in clients:
-        c.claim_rewards(task)
-        c.leave(task)
-    return DemoResult(
-        rounds=summaries,
-        task_id=task.task_id,
-        zkpot_address=zkpot.address,
-        verifier_address=zkpot.verifier,
-        store_dir=store_dir,
-        names=names,
-        eval_samples=definition.eval_samples,
-    )
+        clients = [
+            Client(
+                name=m.name,
+                account=accounts[i + 1],
+                zkpot=zkpot,
+                store=store,
+                shard=m.shard,
+                spec=definition.spec,
+                scale=definition.scale,
+                circuit=artifacts,
+                training=m.training,
+                train_fn=m.train_fn,
+                seed=m.seed,
+            )
+            for i, m in enumerate(members)
+        ]
+        names = {c.address: c.name for c in clients}
+        for c in clients:
+            c.register(task)
+        driver = RoundDriver(
+            chain=chain,
+            zkpot=zkpot,
+            task=task,
+            keeper=accounts[0],
+            artifacts=artifacts,
+            aggregator=aggregator,
+            publisher=publisher,
+            disputer=Disputer(
+                zkpot=zkpot,
+                store=store,
+                account=accounts[0],
+                task_id=task.task_id,
+                artifacts=artifacts,
+            ),
+        )
+        if task.terms.optimistic:
+            info(
+                f"optimistic verification: claims checked off chain, disputable for "
+                f"{task.terms.dispute_blocks} blocks after each proof phase"
+            )
+        driver.start()
+        measure = global_model_measure(definition, test)
+        summaries: list[RoundSummary] = []
+        for r in range(1, definition.rounds + 1):
+            info(f"[bold]round {r}[/]")
+            seen = len(driver.disputes)
+            result = driver.run_round(r, clients)
+            for line in driver.disputes[seen:]:
+                info(f"  {line}")
+            if result is not None:
+                for client, why in result.excluded.items():
+                    info(f"  aggregator left out {names.get(client, client)}: {why}")
+            # The round's events are final once its record is appended.
+            (summary,) = summarise_task(
+                zkpot,
+                task.task_id,
+                definition.eval_samples,
+                store=store,
+                accuracy=measure,
+                names=names,
+                prove_seconds=driver.prove_seconds,
+                only_round=r,
+            )
+            summaries.append(summary)
+            if on_round:
+                on_round(summary)
+        per_contribution = [g for s in summaries if (g := s.gas_per_contribution())]
+        if per_contribution:
+            info(
+                f"gas per accepted contribution ({'optimistic' if task.terms.optimistic else 'immediate'} "
+                f"verification; its submission and its share of the round's close and global "
+                f"model): {min(per_contribution):,} to {max(per_contribution):,}"
+            )
+        records = verify_record_chain(zkpot, task.task_id)
+        info(
+            f"record chain verified from events: {len(records)} records, "
+            f"head {record_hash(records[-1]).hex()[:16]}…"
+        )
+        for c in clients:
+            c.claim_rewards(task)
+            c.leave(task)
+        return DemoResult(
+            rounds=summaries,
+            task_id=task.task_id,
+            zkpot_address=zkpot.address,
+            verifier_address=zkpot.verifier,
+            store_dir=store_dir,
+            names=names,
+            eval_samples=definition.eval_samples,
+        )
