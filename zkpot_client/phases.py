@@ -104,18 +104,17 @@ _AWAITED = {
 }
 
 
+def last_block(schedule: RoundSchedule, phase: Phase) -> int:
+    """The last block of `phase` (registration, or a phase of the round but the
+    last) in the round."""
+    order = (Phase.REGISTRATION, *ROUND_PHASES)
+    return first_block(schedule, order[order.index(phase) + 1]) - 1
+
+
 def awaited(schedule: RoundSchedule, block: int, *, revealed: bool = False) -> str:
     """What the round waits for at `block` and until which block, e.g. "proofs
-    until block 412 (now 380)"."""
+    until block 412"."""
     phase = phase_at(schedule, block, revealed=revealed)
-    ends = {
-        Phase.REGISTRATION: schedule.open_block - 1,
-        Phase.COMMIT: schedule.commit_end,
-        Phase.REVEAL: schedule.reveal_end,
-        Phase.PROVE: schedule.proof_end,
-        Phase.DISPUTE: schedule.answer_end,
-        Phase.AGGREGATE: schedule.aggregate_end,
-    }
-    if phase not in ends:  # a missed reveal or aggregation: anyone may close it
-        return f"the round's close ({phase}, now block {block})"
-    return f"{_AWAITED[phase]} until block {ends[phase]} (now {block})"
+    if phase not in _AWAITED:  # a missed reveal or aggregation: anyone may close it
+        return f"the round's close ({phase})"
+    return f"{_AWAITED[phase]} until block {last_block(schedule, phase)}"

@@ -93,10 +93,10 @@ class ClientProcess:
         opening = phase_at(state, head) == Phase.REGISTRATION
         if self.stages.get(r, NEW if opening else "") not in (NEW, COMMITTED, DONE):
             return
-        now = awaited(state, head, revealed=state.revealed)
-        if now.split(" (now")[0] != self.waiting.split(" (now")[0]:
-            self.waiting = now
-            self.ctx.log(f"round {r}: waiting for {now}")
+        what = awaited(state, head, revealed=state.revealed)
+        if what != self.waiting:
+            self.waiting = what
+            self.ctx.log(f"round {r}: waiting for {what} (now {head})")
 
     def step(self, r: int, state: RoundState, head: int) -> None:
         """Advance this client's part of round `r` as far as the chain allows."""

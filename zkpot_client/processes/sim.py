@@ -458,7 +458,7 @@ class Federation:
             state = zkpot.round(self.task_id, max(task.current_round, 1))
             return (
                 f"round {task.current_round}/{self.cfg.rounds}: waiting for "
-                f"{awaited(state, head, revealed=state.revealed)}; "
+                f"{awaited(state, head, revealed=state.revealed)} (now {head}); "
                 f"{running} processes running"
             )
         except (
