@@ -17,6 +17,8 @@ from eth_account.signers.local import LocalAccount
 from tiny import (
     ProvenModel,
     TinyTask,
+    aggregation_of,
+    prove_aggregate_cached,
     proven,
     tiny_task,
     trained_weights,
@@ -31,7 +33,9 @@ from zkpot_client.chain.contracts import (
     new_salt,
 )
 from zkpot_client.chain.events import task_info
+from zkpot_client.circuit.aggregation import AggregationArtifacts
 from zkpot_client.circuit.batches import sealed_batch
+from zkpot_client.circuit.commitment import weights_hash
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.slots import MACHINE_SLOTS_ENV
 from zkpot_client.paths import cache_dir
@@ -151,6 +155,8 @@ class Deployment:
     batch_salts: list[bytes]
     circuit: CircuitArtifacts
     """The task's circuit (what weights are committed under)."""
+    aggregation: AggregationArtifacts
+    """The task's aggregation circuit."""
 
     @property
     def task_id(self) -> int:
@@ -223,6 +229,28 @@ class Deployment:
             **kwargs,
         )
 
+    def publish_average(
+        self, accepted: list[tuple[LocalAccount, ProvenModel]], **kwargs
+    ):
+        """Publish, as the aggregator, the FedAvg of the round's `accepted` models (in
+        the round's order) with a real aggregation proof; `model` publishes another
+        model with a proof over the same slots."""
+        model, proof = prove_aggregate_cached(
+            self.aggregation,
+            [p.weights for _, p in accepted],
+            kwargs.pop("model", None),
+        )
+        return self.zkpot.publish_global_model(
+            kwargs.pop("account", self.publisher),
+            self.task_id,
+            kwargs.pop("round_", None) or self.current_round(),
+            model_hash=weights_hash(model, self.circuit),
+            cid=kwargs.pop("cid", "bafkreimodel1"),
+            accepted=[a.address for a, _ in accepted],
+            proof=proof,
+            **kwargs,
+        )
+
     def to_proof_phase(self) -> None:
         """Reveal the round's batch, then move past the reveal window."""
         self.reveal()
@@ -263,12 +291,15 @@ def open_task(
     publisher = accounts[0]
     zkpot = ZKPoTContract.deploy(chain, publisher, verifier)
     digest = zkpot.register_circuit(publisher, task.artifacts.vka_words())
+    aggregation = aggregation_of(task, terms.max_clients)
+    aggregation_digest = zkpot.register_circuit(publisher, aggregation.vka_words())
     batch = task.commitment(1)
     salts = [new_salt() for _ in range(rounds)]
     task_id, _ = zkpot.create_task(
         publisher,
         TaskConfig(
             vka_digest=digest,
+            aggregation_vka_digest=aggregation_digest,
             aggregator=publisher.address,
             aggregator_key=b"\x01" * 32,
             eval_samples=task.definition.eval_samples,
@@ -297,6 +328,7 @@ def open_task(
         batch,
         salts,
         task.artifacts,
+        aggregation,
     )
     d.driver.start()
     return d

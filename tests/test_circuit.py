@@ -97,7 +97,7 @@ def test_the_circuit_digest_binds_the_srs(tiny, tmp_path) -> None:
     from zkpot_client.circuit.keys import circuit_digest
 
     a = tiny.artifacts
-    args = (a.onnx, a.layout)
+    args = (a.onnx, a.layout.run_args())
     assert circuit_digest(*args, a.srs_path) == a.digest
     other = tmp_path / "other.srs"
     raw = bytearray(a.srs_path.read_bytes())

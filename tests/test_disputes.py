@@ -191,13 +191,13 @@ def test_with_nobody_disputing_the_round_closes_as_in_immediate_mode(
     claim_all(opt, tmp_path / "store", [honest(a, proven_a), honest(b, proven_b)])
     opt.driver.advance_to(Phase.AGGREGATE)
     opt.zkpot.close_round(opt.publisher, opt.task_id)
-    opt.zkpot.publish_global_model(opt.publisher, opt.task_id, 1, 5, "bafkreimodel1")
+    opt.publish_average([(a, proven_a), (b, proven_b)])
 
     imm = open_task(anvil_node.chain, opt.verifier, tiny)
     imm.contribute_all([(a, proven_a), (b, proven_b)])
     imm.to_aggregate_phase()
     imm.zkpot.close_round(imm.publisher, imm.task_id)
-    imm.zkpot.publish_global_model(imm.publisher, imm.task_id, 1, 5, "bafkreimodel1")
+    imm.publish_average([(a, proven_a), (b, proven_b)])
 
     def outcome(d: Deployment) -> tuple:
         r = d.zkpot.round(d.task_id, 1)

@@ -89,6 +89,7 @@ def front_running_task(d: Deployment, attacker: LocalAccount, model_hash: bytes)
     """createTask on the victim's circuit with `model_hash` as the initial model."""
     config = TaskConfig(
         vka_digest=d.task.vka_digest,
+        aggregation_vka_digest=d.task.aggregation_vka_digest,
         aggregator=attacker.address,
         aggregator_key=bytes(32),
         eval_samples=d.task.eval_samples,
@@ -189,7 +190,7 @@ def test_a_publisher_voiding_its_own_clients_proofs_gains_nothing(
     assert d.zkpot.round(d.task_id, 1).accepted_count == 2
 
     d.to_aggregate_phase()
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    d.publish_average(clients)
     assert d.zkpot.phase(d.task_id) == Phase.COMPLETED
     paid = 0
     for client, _ in clients:

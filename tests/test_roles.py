@@ -164,7 +164,7 @@ def test_event_queries_start_at_the_task_and_page_through_bounded_ranges(
     d = embedded
     d.contribute_all([(d.accounts[1], proven_a), (d.accounts[2], proven_b)])
     d.to_aggregate_phase()
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    d.publish_average([(d.accounts[1], proven_a), (d.accounts[2], proven_b)])
     expected = round_outcomes(d.zkpot, d.task_id)
     created = d.task.start_block - d.task.terms.registration_blocks
 

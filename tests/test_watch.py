@@ -32,7 +32,7 @@ def test_watch_reads_rounds_and_checks_the_record_chain(
     a, b = d.accounts[1], d.accounts[2]
     d.contribute_all([(a, proven_a), (b, proven_b)])
     d.to_aggregate_phase()
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    d.publish_average([(a, proven_a), (b, proven_b)])
     target = ["--rpc", anvil_node.url, "--contract", d.zkpot.address]
 
     out = zkpot_cli("watch", *target, "--json", str(tmp_path / "watch.json"))

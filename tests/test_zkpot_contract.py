@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import Deployment, open_task
-from tiny import SCALE, TINY_SPEC
+from tiny import SCALE, TINY_SPEC, ProvenModel, proven
 from web3.logs import DISCARD
 
 from zkpot_client.chain.backend import dev_accounts
@@ -29,6 +29,8 @@ from zkpot_client.chain.records import (
     tie_break_key,
     verify_record_chain,
 )
+from zkpot_client.circuit.aggregation import fedavg_fixed
+from zkpot_client.circuit.commitment import weights_hash
 from zkpot_client.circuit.keys import vka_digest
 from zkpot_client.exceptions import (
     ContractRevertError,
@@ -64,14 +66,16 @@ def reverts(name: str, **args: object) -> Iterator[None]:
     assert got == args, f"{name}: {err.value.error_args}"
 
 
-def round_one_then_global_model(d: Deployment, contribution, global_model) -> None:
-    """Account 1 contributes `contribution` in round 1 and the aggregator publishes
-    `global_model`'s weights as round 1's global model."""
-    d.contribute(d.accounts[1], contribution)
+def round_one_then_global_model(d: Deployment, tiny, *contributions) -> ProvenModel:
+    """Accounts 1, 2, ... contribute `contributions` in round 1 and the aggregator
+    publishes their proven FedAvg; returns that global model, proven on round 2's
+    batch."""
+    entries = list(zip(d.accounts[1:], contributions, strict=False))
+    d.contribute_all(entries)
     d.to_aggregate_phase()
-    d.zkpot.publish_global_model(
-        d.publisher, d.task_id, 1, global_model.proof.weights_hash, "bafkreimodel1"
-    )
+    d.publish_average(entries)
+    model = fedavg_fixed([p.weights for p in contributions], SCALE)
+    return proven(tiny, model, round_=2)
 
 
 # ---------------------------------------------------------------- accepted path
@@ -149,7 +153,9 @@ def test_a_tie_goes_to_the_lower_key_under_the_commit_end_block_hash(
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     assert d.zkpot.round(d.task.task_id, 1).leader == winner.address
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    d.publish_average(
+        [(loser, models[loser.address]), (winner, models[winner.address])]
+    )
     assert verify_record_chain(d.zkpot, d.task_id)[1].leader == winner.address
 
 
@@ -368,18 +374,21 @@ def test_a_whole_task_pays_rewards_slashes_and_chains_its_records(
     salt_a = d.commit(a, proven_a.proof.weights_hash)
     salt_b = d.commit(b, proven_b.proof.weights_hash)
     with reverts("ZKPoTNotInAggregatePhase"):
-        d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkqaaa")
+        d.publish_average([(a, proven_a), (b, proven_b)], round_=1)
     d.to_proof_phase()
     d.submit(a, proven_a, salt_a)
     d.submit(b, proven_b, salt_b)
     d.to_aggregate_phase()
     with reverts("ZKPoTNotAggregator", taskId=d.task_id, caller=a.address):
-        d.zkpot.publish_global_model(a, d.task_id, 1, 5, "bafkqaaa")
+        d.publish_average([(a, proven_a), (b, proven_b)], account=a)
     d.zkpot.close_round(idle, d.task_id)  # anyone may close
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
-    assert verify_record_chain(d.zkpot, d.task_id)[1].global_model_hash == (5).to_bytes(
+    d.publish_average([(a, proven_a), (b, proven_b)])
+    average = fedavg_fixed([proven_a.weights, proven_b.weights], SCALE)
+    record = verify_record_chain(d.zkpot, d.task_id)[1]
+    assert record.global_model_hash == weights_hash(average, d.circuit).to_bytes(
         32, "big"
     )
+    assert record.aggregation_proof_hash != bytes(32)
 
     # Round 2: idle commits and, the batch revealed, never proves; nothing
     # accepted keeps the model.
@@ -480,7 +489,7 @@ def test_a_tampered_event_log_fails_the_record_check(
     d, client = deployment, deployment.accounts[1]
     d.contribute(client, proven_a)
     d.to_aggregate_phase()
-    d.zkpot.publish_global_model(d.publisher, d.task_id, 1, 5, "bafkreimodel1")
+    d.publish_average([(client, proven_a)])
     verify_record_chain(d.zkpot, d.task_id)
     # A reader served a log in which the leader's count was inflated notices.
     from zkpot_client.chain import records
@@ -529,6 +538,7 @@ def test_rejects_invalid_task_parameters(chain, verifier, tiny) -> None:
     d = open_task(chain, verifier, tiny)
     good = TaskConfig(
         vka_digest=b"\x01" * 32,
+        aggregation_vka_digest=b"\x02" * 32,
         aggregator=d.publisher.address,
         aggregator_key=b"\x00" * 32,
         eval_samples=8,
@@ -559,10 +569,10 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
 ) -> None:
     """Committing to such weights could only end in a slash for a missed proof."""
     d = deployment
-    round_one_then_global_model(d, proven_a, proven_b)
+    global_model = round_one_then_global_model(d, tiny, proven_a, proven_b)
     client = Client(
         name="late",
-        account=d.accounts[2],
+        account=d.accounts[3],
         zkpot=d.zkpot,
         store=LocalDirStore(tmp_path),
         shard=tiny.data.shards[0],
@@ -573,9 +583,9 @@ def test_the_client_will_not_commit_to_weights_the_contract_would_refuse(
     with pytest.raises(ZKPoTValueError, match="already submitted"):
         client.commit(d.task, 2, proven_a.weights)
     with pytest.raises(ZKPoTValueError, match="published global model"):
-        client.commit(d.task, 2, proven_b.weights)
+        client.commit(d.task, 2, global_model.weights)
     assert d.zkpot.contribution(
-        d.task_id, 2, d.accounts[2].address
+        d.task_id, 2, d.accounts[3].address
     ).commitment == bytes(32)
 
 
@@ -591,19 +601,19 @@ def test_refuses_a_task_on_a_circuit_never_registered(chain, verifier, tiny) -> 
 
 # ---------------------------------------------------------------- review findings
 def test_a_lazy_client_handing_back_its_tasks_global_model_is_refused(
-    deployment: Deployment, proven_a, proven_b
+    deployment: Deployment, tiny, proven_a, proven_b
 ) -> None:
     d = deployment
-    round_one_then_global_model(d, proven_a, proven_b)
-    lazy = d.accounts[2]  # proves round 1's global model, unchanged, in round 2
-    salt = d.commit(lazy, proven_b.proof.weights_hash)
+    global_model = round_one_then_global_model(d, tiny, proven_a, proven_b)
+    lazy = d.accounts[3]  # proves round 1's global model, unchanged, in round 2
+    salt = d.commit(lazy, global_model.proof.weights_hash)
     d.to_proof_phase()
     with pytest.raises(ContractRevertError) as err:
-        d.submit(lazy, proven_b, salt)
+        d.submit(lazy, global_model, salt)
     assert err.value.name == "ZKPoTStaleModel"
-    assert err.value.error_args["weightsHash"] == proven_b.proof.weights_hash.to_bytes(
-        32, "big"
-    )
+    assert err.value.error_args[
+        "weightsHash"
+    ] == global_model.proof.weights_hash.to_bytes(32, "big")
 
 
 def test_refuses_a_proof_with_trailing_bytes(deployment: Deployment, proven_a) -> None:

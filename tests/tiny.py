@@ -20,6 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from zkpot_client.circuit.aggregation import (
+    AggregationArtifacts,
+    fedavg_fixed,
+    prove_aggregation,
+    setup_aggregation,
+)
 from zkpot_client.circuit.batches import batch_commitment, compile_batch
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.circuit.prover import Proof, prove
@@ -139,3 +145,32 @@ def proven(task: TinyTask, weights: np.ndarray, round_: int = 1) -> ProvenModel:
     return ProvenModel(
         weights, prove_cached(task.artifacts, weights, task.compiled(round_))
     )
+
+
+def aggregation_of(task: TinyTask, slots: int) -> AggregationArtifacts:
+    """The tiny task's aggregation circuit with `slots` contribution slots (cached)."""
+    return setup_aggregation(task.artifacts, TINY_SPEC.num_weights, slots)
+
+
+def prove_aggregate_cached(
+    aggregation: AggregationArtifacts,
+    inputs: list[np.ndarray],
+    model: np.ndarray | None = None,
+) -> tuple[np.ndarray, Proof]:
+    """`model` (default: the FedAvg of `inputs`) and a real aggregation proof over
+    `inputs` in that order, kept in the cache like `prove_cached`'s proofs."""
+    if model is None:
+        model = fedavg_fixed(inputs, SCALE)
+    h = hashlib.sha256()
+    for w in [*inputs, model]:
+        h.update(np.asarray(w, dtype=np.float32).tobytes())
+    path = (
+        cache_dir()
+        / "test-proofs"
+        / f"aggregate-{aggregation.digest[:16]}-{h.hexdigest()[:16]}.json"
+    )
+    if path.exists():
+        return model, Proof.from_json(json.loads(path.read_text()))
+    proof = prove_aggregation(aggregation, inputs, model)
+    write_atomically(path, json.dumps(proof.to_json()))
+    return model, proof

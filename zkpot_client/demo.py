@@ -228,7 +228,10 @@ def run_in_process(
                 info(f"  {line}")
             if result is not None:
                 for client, why in result.excluded.items():
-                    info(f"  aggregator left out {names.get(client, client)}: {why}")
+                    info(
+                        f"  aggregator cannot open {names.get(client, client)}'s weights "
+                        f"({why}): the round falls back to the previous model"
+                    )
             # The round's events are final once its record is appended.
             (summary,) = summarise_task(
                 zkpot,

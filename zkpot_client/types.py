@@ -137,6 +137,9 @@ class TaskConfig:
 
     vka_digest: bytes
     """Digest of the circuit's registered verification-key artefact."""
+    aggregation_vka_digest: bytes
+    """Digest of the task's aggregation circuit's registered artefact: global models
+    are accepted only with a proof under it (see circuit.aggregation)."""
     aggregator: str
     aggregator_key: bytes
     """The X25519 key clients seal their weights to."""
@@ -180,6 +183,8 @@ class TaskState:
     circuit_key: bytes
     """The circuit's key (word 0 of its artefact): replays are tracked per circuit."""
     proof_length: int
+    aggregation_vka_digest: bytes
+    aggregation_proof_length: int
     eval_samples: int
     min_correct: int
     max_clients: int
@@ -443,6 +448,9 @@ class RoundRecord:
     global_model_hash: bytes
     global_model_cid: str
     aggregator: str
+    aggregation_proof_hash: bytes
+    """keccak256 of the proof the global model was accepted with (zero: the
+    previous model was kept)."""
 
 
 # ---------------------------------------------------------------- what the aggregator makes
@@ -456,8 +464,11 @@ class AggregationResult:
     weights: np.ndarray | None = None
     """The model itself (None when only its hash and CID were kept)."""
     included: tuple[str, ...] = ()
+    """The clients of the contributions averaged, in the round's order."""
     excluded: Mapping[str, str] = field(default_factory=dict)
-    """Client address -> why its weights were left out."""
+    """Client address -> why its weights could not be averaged."""
+    proof: Proof | None = None
+    """The aggregation proof (None: nothing to publish)."""
 
 
 # ---------------------------------------------------------------- what a run reports

@@ -2,6 +2,7 @@
 pragma solidity 0.8.20;
 
 import {IZKPoT} from "../interfaces/IZKPoT.sol";
+import {CircuitRegistry} from "../verifier/CircuitRegistry.sol";
 import {ZKPoTProofs} from "./ZKPoTProofs.sol";
 
 /// @title ZKPoTRounds
@@ -114,11 +115,13 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
 
         _close(taskId, t, round, r);
         if (!revealed) _compensateMissedReveal(taskId, t, round, r);
-        if (r.acceptedCount == 0) _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
+        if (r.acceptedCount == 0) {
+            _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0), bytes32(0));
+        }
     }
 
     /// @inheritdoc IZKPoT
-    function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external {
+    function publishGlobalModel(uint256 taskId, uint256 round, Aggregate calldata a) external {
         Task storage t = _activeTask(taskId);
         if (msg.sender != t.aggregator) revert ZKPoTNotAggregator(taskId, msg.sender);
         if (round != t.currentRound) revert ZKPoTWrongRound(taskId, round, t.currentRound);
@@ -127,15 +130,15 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
             revert ZKPoTNotInAggregatePhase(taskId, round, block.number, uint256(r.disputeEnd) + 1, r.aggregateEnd);
         }
         if (r.acceptedCount == 0) revert ZKPoTNothingToAggregate(taskId, round);
-        if (modelHash == bytes32(0) || bytes(cid).length == 0) revert ZKPoTEmptyModel();
-
+        if (a.modelHash == bytes32(0) || bytes(a.cid).length == 0) revert ZKPoTEmptyModel();
         // Open or Closed here: a round with an accepted contribution is finalised only
         // below. An optimistic round is closed with the list of what stands.
-        if (r.status == RoundStatus.Open) {
-            if (t.optimistic) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
-            _close(taskId, t, round, r);
-        }
-        _finalize(taskId, t, round, r, modelHash, cid, msg.sender);
+        bool open = r.status == RoundStatus.Open;
+        if (open && t.optimistic) revert ZKPoTWrongRoundStatus(taskId, round, r.status);
+        _checkAggregate(taskId, t, round, r, a);
+
+        if (open) _close(taskId, t, round, r);
+        _finalize(taskId, t, round, r, a.modelHash, a.cid, msg.sender, keccak256(a.proof));
     }
 
     /// @inheritdoc IZKPoT
@@ -149,7 +152,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         }
 
         _slashAggregator(taskId, t, round, r);
-        _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0));
+        _finalize(taskId, t, round, r, t.globalModelHash, t.globalModelCid, address(0), bytes32(0));
     }
 
     // ----------------------------------------------------------------- VIEWS
@@ -266,6 +269,33 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         c = _contributions[taskId][round][msg.sender];
     }
 
+    /// @dev Checks an aggregate against round `r`: `a.accepted` is the round's accepted
+    ///      contributions in the order of its contributions root (refolded here), and
+    ///      the registry finds the proof of the task's aggregation circuit to hold their
+    ///      weights hashes in that order and to show `a.modelHash` is their average.
+    function _checkAggregate(uint256 taskId, Task storage t, uint256 round, Round storage r, Aggregate calldata a)
+        internal
+        view
+        virtual
+    {
+        if (a.proof.length != t.aggregationProofLength) {
+            revert ZKPoTWrongProofLength(taskId, t.aggregationProofLength, a.proof.length);
+        }
+        uint256 count = a.accepted.length;
+        if (count != r.acceptedCount) revert ZKPoTWrongAcceptedList(taskId, round);
+        bytes32[] memory inputs = new bytes32[](count);
+        bytes32 root;
+        for (uint256 k = 0; k < count; ++k) {
+            Contribution storage c = _contributions[taskId][round][a.accepted[k]];
+            inputs[k] = c.weightsHash;
+            root = _foldRoot(root, a.accepted[k], c.weightsHash, c.correct);
+        }
+        if (root != r.contributionsRoot) revert ZKPoTWrongAcceptedList(taskId, round);
+        CircuitRegistry(_registry).checkAggregate(
+            t.aggregationVkaDigest, t.maxClients, inputs, a.modelHash, a.proof, a.instances
+        );
+    }
+
     /// @dev Elects an optimistic round's leader and folds its contributions root over
     ///      `standing`, checked to be exactly the round's accepted contributions that
     ///      stand, in submission order: each accepted and not struck, after the previous
@@ -338,7 +368,8 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         Round storage r,
         bytes32 modelHash,
         string memory cid,
-        address aggregator
+        address aggregator,
+        bytes32 proofHash
     ) internal {
         r.status = RoundStatus.Finalized;
         RoundRecord memory record = RoundRecord({
@@ -353,7 +384,8 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
             contributionsRoot: r.contributionsRoot,
             globalModelHash: modelHash,
             globalModelCid: cid,
-            aggregator: aggregator
+            aggregator: aggregator,
+            aggregationProofHash: proofHash
         });
         bytes32 head = _appendRecord(t, record);
         if (aggregator != address(0)) {
@@ -417,13 +449,22 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
     ///      it beats the leader so far (a higher count, or an equal count and a lower
     ///      tie-break key), makes it the leader.
     function _fold(Round storage r, address client, bytes32 weightsHash, uint32 correct) private {
-        r.contributionsRoot = keccak256(abi.encode(r.contributionsRoot, client, weightsHash, correct));
+        r.contributionsRoot = _foldRoot(r.contributionsRoot, client, weightsHash, correct);
         bool better = r.leader == address(0) || correct > r.leaderCorrect
             || (correct == r.leaderCorrect && _tieKey(r.tieBreakSeed, client) < _tieKey(r.tieBreakSeed, r.leader));
         if (better) {
             r.leader = client;
             r.leaderCorrect = correct;
         }
+    }
+
+    /// @dev A contributions root with one more accepted contribution folded in.
+    function _foldRoot(bytes32 root, address client, bytes32 weightsHash, uint32 correct)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(root, client, weightsHash, correct));
     }
 
     /// @dev The round's tie-break seed: the hash of its commit-end block, unknown when

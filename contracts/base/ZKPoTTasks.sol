@@ -32,8 +32,12 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
         _checkConfig(config);
         Circuit memory circuit = _circuits[config.vkaDigest];
         if (circuit.proofLength == 0) revert ZKPoTUnknownCircuit(config.vkaDigest);
+        uint32 aggregationProofLength = _circuits[config.aggregationVkaDigest].proofLength;
+        if (aggregationProofLength == 0) revert ZKPoTUnknownCircuit(config.aggregationVkaDigest);
         if (msg.value < config.aggregatorBond) revert ZKPoTInsufficientFunding(msg.value, config.aggregatorBond);
         taskId = _createTask(config, circuit, msg.value);
+        _tasks[taskId].aggregationVkaDigest = config.aggregationVkaDigest;
+        _tasks[taskId].aggregationProofLength = aggregationProofLength;
     }
 
     /// @inheritdoc IZKPoT
@@ -121,7 +125,8 @@ abstract contract ZKPoTTasks is ZKPoTRounds {
             contributionsRoot: bytes32(0),
             globalModelHash: config.initialModelHash,
             globalModelCid: config.initialModelCid,
-            aggregator: msg.sender
+            aggregator: msg.sender,
+            aggregationProofHash: bytes32(0)
         });
         _appendRecord(t, genesis);
         _openRound(taskId, t, t.startBlock);

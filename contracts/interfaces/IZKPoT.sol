@@ -131,14 +131,21 @@ interface IZKPoT is IZKPoTTypes {
     ///        Checked complete and exact. Empty in immediate mode.
     function closeRound(uint256 taskId, address[] calldata standing) external;
 
-    /// @notice Publish the global model aggregated from the current round, during its
-    ///         aggregate phase (closing the round first if needed; an optimistic round
-    ///         must be closed with `closeRound`); finalises the round.
+    /// @notice Publish the global model aggregated from the current round, with the
+    ///         proof that it is the FedAvg of exactly the round's accepted
+    ///         contributions, during its aggregate phase (closing the round first if
+    ///         needed; an optimistic round must be closed with `closeRound`); finalises
+    ///         the round. Anything else reverts (`ZKPoTWrongAcceptedList`,
+    ///         `ZKPoTAggregateInputMismatch`, `ZKPoTAggregateModelMismatch`,
+    ///         `ZKPoTAggregateWrongMask`, `ZKPoTNotTheAverage`,
+    ///         `ZKPoTInvalidAggregationProof`, ...): with no valid aggregate by the
+    ///         deadline, the round falls back to the previous model and the aggregator
+    ///         is penalised (`finalizeWithoutAggregator`).
     /// @param taskId The task.
     /// @param round The task's current round.
-    /// @param modelHash Weights hash of the global model (keccak256 of its KZG commitment).
-    /// @param cid Content identifier of the global model.
-    function publishGlobalModel(uint256 taskId, uint256 round, bytes32 modelHash, string calldata cid) external;
+    /// @param aggregate The global model, the accepted contributions it averages and
+    ///        the aggregation proof (see `Aggregate`).
+    function publishGlobalModel(uint256 taskId, uint256 round, Aggregate calldata aggregate) external;
 
     /// @notice Finalise a closed round whose aggregator missed its deadline: the
     ///         aggregator's bond is slashed and shared among the round's accepted

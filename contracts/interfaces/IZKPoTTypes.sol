@@ -42,6 +42,10 @@ interface IZKPoTTypes {
     /// @param vkaDigest keccak256 of the task's verification-key artefact words, as
     ///        registered with `registerCircuit` (which checks the artefact is canonical
     ///        and fixes the circuit's proof length).
+    /// @param aggregationVkaDigest The key artefact digest of the task's aggregation
+    ///        circuit (also registered with `registerCircuit`): a global model is
+    ///        accepted only with a proof under it that the model is the FedAvg of the
+    ///        round's accepted contributions. Its contribution slots are `maxClients`.
     /// @param aggregator Account that publishes each round's global model.
     /// @param aggregatorKey X25519 public key to which clients seal their weights.
     /// @param evalSamples Size of each round's evaluation batch.
@@ -90,6 +94,7 @@ interface IZKPoTTypes {
     ///        begins (see `revealBatch`).
     struct TaskConfig {
         bytes32 vkaDigest;
+        bytes32 aggregationVkaDigest;
         address aggregator;
         bytes32 aggregatorKey;
         uint32 evalSamples;
@@ -149,6 +154,28 @@ interface IZKPoTTypes {
         string proofCid;
     }
 
+    /// @notice A global model and the proof that it is the FedAvg of the round's
+    ///         accepted contributions (`publishGlobalModel`).
+    /// @param modelHash Weights hash of the global model (keccak256 of its KZG
+    ///        commitment): the aggregation proof's input after the contribution slots.
+    /// @param cid Content identifier of the global model.
+    /// @param accepted The clients of the round's accepted contributions, in the order
+    ///        of its contributions root (submission order): the proof's slots hold their
+    ///        weights in this order.
+    /// @param proof The ezkl proof of the task's aggregation circuit: it begins with
+    ///        the KZG commitments of its inputs, one per contribution slot (`maxClients`
+    ///        of them), then the global model's, then the mask's.
+    /// @param instances The public instances `[ok, mask_0, ..., mask_{maxClients-1}]`:
+    ///        `ok` is 1 when the model is the average of the masked slots; the mask is
+    ///        as many equal non-zero entries as accepted contributions, then zeros.
+    struct Aggregate {
+        bytes32 modelHash;
+        string cid;
+        address[] accepted;
+        bytes proof;
+        uint256[] instances;
+    }
+
     /// @notice A round record, one "ZKPoT block". Its hash is
     ///         keccak256(abi.encode(record)); the records of a task form a hash chain
     ///         from round 0 (the initial model) on.
@@ -165,6 +192,8 @@ interface IZKPoTTypes {
     /// @param globalModelCid Content identifier of that model.
     /// @param aggregator Who published that model: the aggregator, or zero when the
     ///        previous model was kept (no accepted contribution, or a missed deadline).
+    /// @param aggregationProofHash keccak256 of the aggregation proof the model was
+    ///        accepted with (zero when the previous model was kept).
     struct RoundRecord {
         uint256 taskId;
         uint32 round;
@@ -176,6 +205,7 @@ interface IZKPoTTypes {
         bytes32 globalModelHash;
         string globalModelCid;
         address aggregator;
+        bytes32 aggregationProofHash;
     }
 
     /// @notice A task's fixed parameters (first block) and running state (second
@@ -186,6 +216,8 @@ interface IZKPoTTypes {
     /// @param circuitKey Word 0 of the key artefact (the circuit's vk digest), by which
     ///        replayed and stale models are recorded.
     /// @param proofLength Length in bytes of the circuit's proofs.
+    /// @param aggregationVkaDigest See `TaskConfig`.
+    /// @param aggregationProofLength Length in bytes of the aggregation circuit's proofs.
     /// @param evalSamples See `TaskConfig`.
     /// @param minCorrect See `TaskConfig`.
     /// @param maxClients See `TaskConfig`.
@@ -219,6 +251,8 @@ interface IZKPoTTypes {
         bytes32 vkaDigest;
         bytes32 circuitKey;
         uint32 proofLength;
+        bytes32 aggregationVkaDigest;
+        uint32 aggregationProofLength;
         uint32 evalSamples;
         uint32 minCorrect;
         uint32 maxClients;
@@ -424,6 +458,26 @@ interface IZKPoTTypes {
     error ZKPoTEmptyModel();
     /// @notice The aggregator's deadline `aggregateEnd` has not passed yet.
     error ZKPoTAggregationNotOverdue(uint256 taskId, uint256 round, uint256 blockNumber, uint256 aggregateEnd);
+    /// @notice The aggregate's list of clients is not the round's accepted contributions
+    ///         in the order of its contributions root.
+    error ZKPoTWrongAcceptedList(uint256 taskId, uint256 round);
+    /// @notice The aggregation proof's public instances are not `[ok, mask]`
+    ///         (`1 + maxClients` of them).
+    error ZKPoTMalformedAggregateInstances(uint256 expected, uint256 length);
+    /// @notice Contribution slot `slot` of the aggregation proof does not hold the
+    ///         accepted weights `expected` (`proven`: the hash of what it holds).
+    error ZKPoTAggregateInputMismatch(uint256 slot, bytes32 expected, bytes32 proven);
+    /// @notice The aggregation proof is about another global model than the one
+    ///         published.
+    error ZKPoTAggregateModelMismatch(bytes32 published, bytes32 proven);
+    /// @notice The aggregation proof's mask does not select exactly the accepted
+    ///         contributions' slots (entry `slot` is wrong).
+    error ZKPoTAggregateWrongMask(uint256 slot);
+    /// @notice The aggregation proof shows the global model is not the average of
+    ///         the accepted contributions (its `ok` instance is not 1).
+    error ZKPoTNotTheAverage();
+    /// @notice The aggregation proof does not verify under the task's aggregation key.
+    error ZKPoTInvalidAggregationProof();
     /// @notice The client has no unpunished missed proof.
     error ZKPoTNoFault(uint256 taskId, address client);
     /// @notice Stakes are released only once the task completed or was cancelled.

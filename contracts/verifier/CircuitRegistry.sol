@@ -45,6 +45,45 @@ contract CircuitRegistry {
         Halo2VerifierAdapter.register(verifier, vka);
     }
 
+    /// @notice Check an aggregation proof (see `IZKPoTTypes.Aggregate`): its contribution
+    ///         slots hold `inputs` in order, the slot after them holds `modelHash`, its
+    ///         instances say the model is the average of exactly those slots, and it
+    ///         verifies under `vkaDigest`. Reverts with the first check that fails.
+    /// @param vkaDigest The aggregation circuit's artefact digest.
+    /// @param slots The circuit's contribution slots.
+    /// @param inputs The weights hashes the first `inputs.length` slots must hold.
+    /// @param modelHash The weights hash of the published global model.
+    /// @param proof The ezkl proof bytes.
+    /// @param instances The proof's public instances `[ok, mask_0, ..., mask_{slots-1}]`.
+    function checkAggregate(
+        bytes32 vkaDigest,
+        uint256 slots,
+        bytes32[] calldata inputs,
+        bytes32 modelHash,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external view {
+        if (instances.length != slots + 1) {
+            revert IZKPoTTypes.ZKPoTMalformedAggregateInstances(slots + 1, instances.length);
+        }
+        uint256 unit = instances[1];
+        for (uint256 k = 0; k < slots; ++k) {
+            // Equal non-zero entries for the contributions (any common value proves the
+            // same mean), zeros for the unused slots.
+            if (k < inputs.length ? instances[1 + k] != unit || unit == 0 : instances[1 + k] != 0) {
+                revert IZKPoTTypes.ZKPoTAggregateWrongMask(k);
+            }
+        }
+        for (uint256 k = 0; k < inputs.length; ++k) {
+            bytes32 proven = keccak256(proof[64 * k:64 * k + 64]);
+            if (proven != inputs[k]) revert IZKPoTTypes.ZKPoTAggregateInputMismatch(k, inputs[k], proven);
+        }
+        bytes32 model = keccak256(proof[64 * slots:64 * slots + 64]);
+        if (model != modelHash) revert IZKPoTTypes.ZKPoTAggregateModelMismatch(modelHash, model);
+        if (instances[0] != 1) revert IZKPoTTypes.ZKPoTNotTheAverage();
+        if (!verify(vkaDigest, proof, instances)) revert IZKPoTTypes.ZKPoTInvalidAggregationProof();
+    }
+
     /// @notice True when `proof` verifies for `instances` under the registered artefact
     ///         `vkaDigest` (false for an artefact never registered).
     /// @dev Calls ezkl's `verifyProof(bytes proof, uint256[] instances, bytes32[] vka)` by
@@ -59,7 +98,7 @@ contract CircuitRegistry {
     /// @param instances The proof's public instances.
     /// @return ok Whether the verifier accepts the proof.
     function verify(bytes32 vkaDigest, bytes calldata proof, uint256[] calldata instances)
-        external
+        public
         view
         returns (bool ok)
     {

@@ -853,7 +853,7 @@ contract ZKPoTTest is ZKPoTBase {
         toProofPhase(id);
         assertEq(uint8(zkpot.phase(other)), uint8(Phase.Aggregate));
         vm.prank(attacker); // publishes the victim's hash, revealed after the commit end
-        zkpot.publishGlobalModel(other, 1, fixtures[A].weightsHash, "bafkreistolen");
+        zkpot.publishGlobalModel(other, 1, unproven(fixtures[A].weightsHash, "bafkreistolen"));
         submitFor(id, clients[0], A);
         assertTrue(zkpot.getContribution(id, 1, clients[0]).accepted);
     }
@@ -1083,7 +1083,8 @@ contract ZKPoTTest is ZKPoTBase {
             contributionsRoot: bytes32(0),
             globalModelHash: t.globalModelHash,
             globalModelCid: t.globalModelCid,
-            aggregator: address(0)
+            aggregator: address(0),
+            aggregationProofHash: bytes32(0)
         });
         assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
         assertEq(uint8(zkpot.getRound(id, 1).status), uint8(RoundStatus.Finalized));
@@ -1158,7 +1159,8 @@ contract ZKPoTTest is ZKPoTBase {
             contributionsRoot: bytes32(0),
             globalModelHash: t.globalModelHash,
             globalModelCid: t.globalModelCid,
-            aggregator: address(0)
+            aggregator: address(0),
+            aggregationProofHash: bytes32(0)
         });
         assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
 
@@ -1245,7 +1247,9 @@ contract ZKPoTTest is ZKPoTBase {
             contributionsRoot: r.contributionsRoot,
             globalModelHash: keccak256("model 1"),
             globalModelCid: "bafkreimodel1",
-            aggregator: aggregator
+            aggregator: aggregator,
+            // the harness's aggregate has no proof: the record holds the hash of none
+            aggregationProofHash: keccak256("")
         });
         assertEq(zkpot.recordHash(id, 1), keccak256(abi.encode(rec)));
         ZKPoT.Task memory t = zkpot.getTask(id);
@@ -1264,33 +1268,33 @@ contract ZKPoTTest is ZKPoTBase {
 
         vm.prank(clients[0]);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNotAggregator.selector, id, clients[0]));
-        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("m"), "cid"));
 
         vm.startPrank(aggregator);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRound.selector, id, 2, 1));
-        zkpot.publishGlobalModel(id, 2, keccak256("m"), "cid");
+        zkpot.publishGlobalModel(id, 2, unproven(keccak256("m"), "cid"));
         vm.expectRevert(
             abi.encodeWithSelector(
                 ZKPoTNotInAggregatePhase.selector, id, 1, block.number, r.proofEnd + 1, r.aggregateEnd
             )
         );
-        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("m"), "cid"));
         vm.stopPrank();
 
         submitFor(id, clients[0], A);
         toAggregatePhase(id);
         vm.startPrank(aggregator);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTEmptyModel.selector));
-        zkpot.publishGlobalModel(id, 1, bytes32(0), "cid");
+        zkpot.publishGlobalModel(id, 1, unproven(bytes32(0), "cid"));
         vm.expectRevert(abi.encodeWithSelector(ZKPoTEmptyModel.selector));
-        zkpot.publishGlobalModel(id, 1, keccak256("m"), "");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("m"), ""));
         vm.roll(r.aggregateEnd + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ZKPoTNotInAggregatePhase.selector, id, 1, r.aggregateEnd + 1, r.proofEnd + 1, r.aggregateEnd
             )
         );
-        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("m"), "cid"));
         vm.stopPrank();
     }
 
@@ -1299,7 +1303,7 @@ contract ZKPoTTest is ZKPoTBase {
         toAggregatePhase(id);
         vm.prank(aggregator);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTNothingToAggregate.selector, id, 1));
-        zkpot.publishGlobalModel(id, 1, keccak256("m"), "cid");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("m"), "cid"));
     }
 
     function test_lastRoundCompletesTheTaskAndRefundsThePublisher() public {

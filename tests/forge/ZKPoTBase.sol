@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {ZKPoT} from "../../contracts/ZKPoT.sol";
 import {IZKPoTTypes} from "../../contracts/interfaces/IZKPoTTypes.sol";
 import {Halo2VerifierReusable} from "../../contracts/verifier/Halo2VerifierReusable.sol";
+import {ZKPoTUncheckedAggregates} from "./harness/ZKPoTUncheckedAggregates.sol";
 
 /// @notice A real ezkl proof of the tests' tiny circuit (8 evaluation samples).
 struct ProofFixture {
@@ -47,6 +48,8 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
     address internal verifier;
     bytes32[] internal vka;
     bytes32 internal vkaDigest;
+    bytes32[] internal aggregationVka;
+    bytes32 internal aggregationVkaDigest;
     uint32 internal evalSamples;
     uint32 internal minCorrect;
     ProofFixture[] internal fixtures;
@@ -81,9 +84,12 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
         batches.push(vm.parseJsonBytes(json, ".batchCommitments[0]"));
         batches.push(vm.parseJsonBytes(json, ".batchCommitments[1]"));
         aBatch2 = fixtureNamed("a_batch2");
+        aggregationVka = vm.parseJsonBytes32Array(json, ".aggregation.vka");
+        aggregationVkaDigest = vm.parseJsonBytes32(json, ".aggregation.vkaDigest");
         verifier = address(new Halo2VerifierReusable());
-        zkpot = new ZKPoT(verifier);
+        zkpot = deployZKPoT();
         zkpot.registerCircuit(vka);
+        zkpot.registerCircuit(aggregationVka);
 
         vm.deal(publisher, 1_000 ether);
         for (uint256 i = 0; i < 4; i++) {
@@ -91,6 +97,12 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             clients.push(c);
             vm.deal(c, 100 ether);
         }
+    }
+
+    /// @dev The contract under test: by default ZKPoT without the aggregation proof's
+    ///      check (see ZKPoTUncheckedAggregates), so that a test may publish any model.
+    function deployZKPoT() internal virtual returns (ZKPoT) {
+        return new ZKPoTUncheckedAggregates(verifier);
     }
 
     /// @dev The fixture client `i` (0..2) proves in `round` (1..4): round 1 is a, b and
@@ -117,6 +129,7 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
 
     function defaultConfig() internal view returns (TaskConfig memory c) {
         c.vkaDigest = vkaDigest;
+        c.aggregationVkaDigest = aggregationVkaDigest;
         c.aggregator = aggregator;
         c.aggregatorKey = bytes32(uint256(1));
         c.evalSamples = evalSamples;
@@ -235,7 +248,8 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
             contributionsRoot: bytes32(0),
             globalModelHash: c.initialModelHash,
             globalModelCid: c.initialModelCid,
-            aggregator: publisher
+            aggregator: publisher,
+            aggregationProofHash: bytes32(0)
         });
     }
 
@@ -380,7 +394,13 @@ abstract contract ZKPoTBase is Test, IZKPoTTypes {
     function publish(uint256 id, bytes32 modelHash, string memory cid) internal {
         (uint256 round,) = roundOf(id);
         vm.prank(aggregator);
-        zkpot.publishGlobalModel(id, round, modelHash, cid);
+        zkpot.publishGlobalModel(id, round, unproven(modelHash, cid));
+    }
+
+    /// @dev An aggregate without a proof: what ZKPoTUncheckedAggregates accepts.
+    function unproven(bytes32 modelHash, string memory cid) internal pure returns (Aggregate memory a) {
+        a.modelHash = modelHash;
+        a.cid = cid;
     }
 
     /// @dev The first `length` bytes of `data`.

@@ -92,7 +92,8 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             contributionsRoot: r.contributionsRoot,
             globalModelHash: model,
             globalModelCid: cid,
-            aggregator: agg
+            aggregator: agg,
+            aggregationProofHash: bytes32(0)
         });
     }
 
@@ -918,7 +919,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         }
         vm.prank(caller);
         if (err.length != 0) vm.expectRevert(err);
-        zkpot.publishGlobalModel(id, round, modelHash, cid);
+        zkpot.publishGlobalModel(id, round, unproven(modelHash, cid));
 
         ZKPoT.Task memory t = zkpot.getTask(id);
         if (err.length != 0) {
@@ -1128,7 +1129,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
                 zkpot.claimReward(id, 1);
             }
             vm.prank(aggregator);
-            zkpot.publishGlobalModel(id, 1, keccak256("m1"), "bafkreimodel1");
+            zkpot.publishGlobalModel(id, 1, unproven(keccak256("m1"), "bafkreimodel1"));
         }
         ZKPoT.Round memory r = zkpot.getRound(id, 1);
         ZKPoT.Task memory t = zkpot.getTask(id);

@@ -303,7 +303,7 @@ contract ZKPoTOptimisticTest is ZKPoTBase {
         // An optimistic round is closed (with its list) before its model is published.
         vm.prank(aggregator);
         vm.expectRevert(abi.encodeWithSelector(ZKPoTWrongRoundStatus.selector, id, 1, RoundStatus.Open));
-        zkpot.publishGlobalModel(id, 1, keccak256("global 1"), "bafkreiglobal");
+        zkpot.publishGlobalModel(id, 1, unproven(keccak256("global 1"), "bafkreiglobal"));
     }
 
     function test_closeRound_anImmediateRoundTakesNoList() public {

@@ -115,7 +115,7 @@ contract ZKPoTRoundGasTest is ZKPoTBase {
         vm.roll(r.disputeEnd + 1);
         g.close = send(crowd[0], abi.encodeCall(zkpot.closeRound, (id, standing)));
         g.publish =
-            send(aggregator, abi.encodeCall(zkpot.publishGlobalModel, (id, 1, keccak256("global 1"), "bafkreiglobal")));
+            send(aggregator, abi.encodeCall(zkpot.publishGlobalModel, (id, 1, unproven(keccak256("global 1"), "bafkreiglobal"))));
         for (uint256 i = 0; i < n; i++) {
             g.claimReward += send(crowd[i], abi.encodeCall(zkpot.claimReward, (id, 1)));
         }

@@ -156,6 +156,7 @@ def config_struct(config: TaskConfig) -> tuple[Any, ...]:
     t = config
     return (
         t.vka_digest,
+        t.aggregation_vka_digest,
         Web3.to_checksum_address(t.aggregator),
         t.aggregator_key,
         t.eval_samples,
@@ -446,17 +447,30 @@ class ZKPoTContract:
         account: LocalAccount,
         task_id: int,
         round_: int,
+        *,
         model_hash: int,
         cid: str,
+        accepted: Sequence[str],
+        proof: Proof,
+        instances: Sequence[int] | None = None,
+        **kwargs: Any,
     ) -> TxReceipt:
-        """Publish the global model aggregated from `round_` (aggregator only)."""
+        """Publish the global model aggregated from `round_` (aggregator only) with
+        its aggregation proof over the round's `accepted` clients, in order;
+        `instances` default to the proof's own."""
         return self._send(
             account,
             "publishGlobalModel",
             task_id,
             round_,
-            model_hash.to_bytes(32, "big"),
-            cid,
+            (
+                model_hash.to_bytes(32, "big"),
+                cid,
+                [Web3.to_checksum_address(a) for a in accepted],
+                proof.proof,
+                list(proof.instances if instances is None else instances),
+            ),
+            **kwargs,
         )
 
     def finalize_without_aggregator(

@@ -22,9 +22,7 @@ from ..types import RoundRecord, VerifiedContribution
 from .contracts import ZKPoTContract, from_abi
 from .events import ZERO_ADDRESS, contributions, logs, revealed_batch, round_schedule
 
-RECORD_TYPE = (
-    "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
-)
+RECORD_TYPE = "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address,bytes32)"
 ZERO32 = bytes(32)
 
 

@@ -52,22 +52,13 @@ class Layout:
 
 
 @dataclass(frozen=True)
-class CircuitArtifacts:
-    """Files of one set-up evaluation circuit."""
+class SetUpCircuit:
+    """Files of one set-up circuit: its graph, settings, keys and key artefact,
+    under the digest they are cached by, and the SRS they were made with."""
 
     directory: Path
     digest: str
-    layout: Layout
     srs_path: Path
-
-    @property
-    def scale(self) -> int:
-        """Fixed-point scale (bits) of the weights."""
-        return self.layout.scale
-
-    @property
-    def logrows(self) -> int:
-        return self.layout.logrows
 
     @property
     def onnx(self) -> Path:
@@ -98,8 +89,24 @@ class CircuitArtifacts:
         return read_vka(self.vka)
 
     def vka_digest(self) -> bytes:
-        """The artefact's digest, by which the task names its circuit on chain."""
+        """The artefact's digest, by which the task names the circuit on chain."""
         return vka_digest(self.vka_words())
+
+
+@dataclass(frozen=True)
+class CircuitArtifacts(SetUpCircuit):
+    """Files of one set-up evaluation circuit."""
+
+    layout: Layout
+
+    @property
+    def scale(self) -> int:
+        """Fixed-point scale (bits) of the weights."""
+        return self.layout.scale
+
+    @property
+    def logrows(self) -> int:
+        return self.layout.logrows
 
 
 def vka_digest(words: list[bytes]) -> bytes:
@@ -147,7 +154,7 @@ def dev_srs(logrows: int, cache: Path | None = None) -> Path:
     return path
 
 
-def circuit_digest(onnx_path: Path, layout: Layout, srs_path: Path) -> str:
+def circuit_digest(onnx_path: Path, run_args: dict[str, object], srs_path: Path) -> str:
     """The cache key of a circuit set-up: the model graph, the run arguments, the SRS
     and ezkl's version. A key made from one SRS is never reused with another."""
     return hashlib.sha256(
@@ -156,7 +163,7 @@ def circuit_digest(onnx_path: Path, layout: Layout, srs_path: Path) -> str:
                 "layout": _LAYOUT_VERSION,
                 "ezkl": version("ezkl"),
                 "onnx": _sha256_file(onnx_path),
-                "run_args": layout.run_args(),
+                "run_args": run_args,
                 "srs": _sha256_file(srs_path),
             },
             sort_keys=True,
@@ -196,18 +203,25 @@ def setup_circuit(
             srs_path = dev_srs(logrows, cache)
         else:
             srs_path = Path(srs).resolve()
-        digest = circuit_digest(onnx_path, layout, srs_path)
-        final = root / digest[:24]
-        artifacts = CircuitArtifacts(final, digest, layout, srs_path)
-        if (final / "DONE").exists():
-            return artifacts
-        _build(work, srs_path, logrows)
-        (work / "DONE").write_text(digest + "\n")
-        install_build(work, final)
-        return artifacts
+        digest = circuit_digest(onnx_path, layout.run_args(), srs_path)
+        final = build_once(work, root, digest, srs_path, logrows)
+        return CircuitArtifacts(final, digest, srs_path, layout)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+
+
+def build_once(
+    work: Path, root: Path, digest: str, srs_path: Path, logrows: int
+) -> Path:
+    """Set up the circuit whose graph and settings are in `work` into its cache
+    directory under `root` (unless built before); return that directory."""
+    final = root / digest[:24]
+    if not (final / "DONE").exists():
+        _build(work, srs_path, logrows)
+        (work / "DONE").write_text(digest + "\n")
+        install_build(work, final)
+    return final
 
 
 def compile_only(

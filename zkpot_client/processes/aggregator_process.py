@@ -25,7 +25,7 @@ from ..phases import can_finalize_without_aggregator
 from ..roles.aggregator import Aggregator
 from ..roles.disputer import Disputer
 from ..storage import ContentStore
-from ..types import AggregationResult, RoundStatus
+from ..types import AggregationResult, Proof, RoundStatus
 from .common import RoleContext
 from .keeper import check_claims, keep_round
 
@@ -140,16 +140,24 @@ class AggregatorProcess:
             result = self.ctx.call(self.aggregator.aggregate, self.ctx.task_id, round_)
             self.save(result)
             for client, why in result.excluded.items():
-                self.ctx.log(f"round {round_}: left out {client}: {why}")
+                self.ctx.log(f"round {round_}: cannot open {client}'s weights: {why}")
         else:
             self.ctx.log(f"round {round_}: resuming from the saved aggregation")
+        if result.proof is None:
+            self.ctx.log(
+                f"round {round_}: no proven average without every accepted contribution: "
+                "the round will fall back to the previous model"
+            )
+            return
         try:
             self.ctx.call(self.aggregator.publish, self.ctx.task_id, result)
         except ContractRevertError as exc:
             self.ctx.log(f"round {round_}: publishing refused: {exc}")
             return
         self.ctx.log(
-            f"round {round_}: published the global model of {len(result.included)} contributions ({result.cid})"
+            f"round {round_}: published the proven FedAvg of {len(result.included)} "
+            f"contributions ({result.cid}; aggregation proof "
+            f"{result.proof.prove_seconds:.1f} s)"
         )
 
     def _path(self, round_: int) -> Path:
@@ -175,6 +183,7 @@ class AggregatorProcess:
                     "cid": result.cid,
                     "included": list(result.included),
                     "excluded": dict(result.excluded),
+                    "proof": None if result.proof is None else result.proof.to_json(),
                 },
                 indent=1,
             ),
@@ -198,6 +207,7 @@ class AggregatorProcess:
             cid=raw["cid"],
             included=tuple(raw["included"]),
             excluded=raw["excluded"],
+            proof=None if raw.get("proof") is None else Proof.from_json(raw["proof"]),
         )
 
 

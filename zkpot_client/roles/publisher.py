@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ..chain.backend import Chain
 from ..chain.contracts import ZKPoTContract, deploy_verifier, new_salt
 from ..chain.events import task_info
+from ..circuit.aggregation import setup_aggregation
 from ..circuit.batches import (
     EvaluationBatch,
     batch_commitment,
@@ -208,13 +209,20 @@ class TaskPublisher:
         aggregator_key: bytes,
         initial_seed: int = 0,
     ) -> Task:
-        """Register the circuit's key with ZKPoT (and its verifier), store the initial model and
+        """Register the circuit's key and its aggregation circuit's (set up here) with
+        ZKPoT (and its verifier), store the initial model and
         the circuit package, commit to every round's batch, and create the task,
         funding its reward pool and the aggregator's bond."""
         d = self.definition
         if not self.sealed:
             self.sealed = seal_batches(d, artifacts)
         digest = zkpot.register_circuit(self.account, artifacts.vka_words())
+        aggregation = setup_aggregation(
+            artifacts, d.spec.num_weights, d.terms.max_clients
+        )
+        aggregation_digest = zkpot.register_circuit(
+            self.account, aggregation.vka_words()
+        )
         start = (
             flatten(d.spec.build(seed=initial_seed)) if d.initial is None else d.initial
         )
@@ -231,6 +239,7 @@ class TaskPublisher:
             self.account,
             TaskConfig(
                 vka_digest=digest,
+                aggregation_vka_digest=aggregation_digest,
                 aggregator=aggregator,
                 aggregator_key=aggregator_key,
                 eval_samples=d.eval_samples,
