@@ -29,9 +29,21 @@ class FixtureProof:
 
 
 @dataclass(frozen=True)
+class FixtureAggregate:
+    """A real proof of the tiny task's aggregation circuit (4 slots)."""
+
+    proof: bytes
+    instances: list[int]
+    model_hash: bytes
+
+
+@dataclass(frozen=True)
 class Proofs:
     vka: list[bytes]
     vka_digest: bytes
+    aggregation_vka: list[bytes]
+    aggregation_vka_digest: bytes
+    aggregates: dict[str, FixtureAggregate]
     eval_samples: int
     min_correct: int
     by_name: dict[str, FixtureProof]
@@ -45,6 +57,16 @@ def proofs() -> Proofs:
     return Proofs(
         vka=[bytes.fromhex(w[2:]) for w in data["vka"]],
         vka_digest=bytes.fromhex(data["vkaDigest"][2:]),
+        aggregation_vka=[bytes.fromhex(w[2:]) for w in data["aggregation"]["vka"]],
+        aggregation_vka_digest=bytes.fromhex(data["aggregation"]["vkaDigest"][2:]),
+        aggregates={
+            a["name"]: FixtureAggregate(
+                bytes.fromhex(a["proof"][2:]),
+                [int(i) for i in a["instances"]],
+                bytes.fromhex(a["modelHash"][2:]),
+            )
+            for a in data["aggregation"]["aggregates"]
+        },
         eval_samples=data["evalSamples"],
         min_correct=data["minCorrect"],
         by_name={
@@ -92,15 +114,16 @@ def verifier(project, publisher):
 @pytest.fixture
 def zkpot(project, publisher, verifier, proofs):
     z = project.ZKPoT.deploy(verifier, sender=publisher)
-    z.registerCircuit(
-        proofs.vka, sender=publisher
-    )  # checked canonical, then on the verifier
+    # Each artefact is checked canonical, then registered on the verifier.
+    z.registerCircuit(proofs.vka, sender=publisher)
+    z.registerCircuit(proofs.aggregation_vka, sender=publisher)
     return z
 
 
 def task_config(aggregator, proofs: Proofs, **overrides) -> dict:
     config = {
         "vkaDigest": proofs.vka_digest,
+        "aggregationVkaDigest": proofs.aggregation_vka_digest,
         "aggregator": aggregator.address,
         "aggregatorKey": b"\x01" * 32,
         "evalSamples": proofs.eval_samples,

@@ -10,9 +10,7 @@ from conftest import BOND, POOL, STAKE, batch_salt, task_config
 from eth_abi import encode
 from eth_utils import keccak
 
-RECORD_TYPE = (
-    "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address)"
-)
+RECORD_TYPE = "(uint256,uint32,bytes32,address,uint32,uint32,bytes32,bytes32,string,address,bytes32)"
 
 
 def salt_of(account, round_: int) -> bytes:
@@ -22,6 +20,19 @@ def salt_of(account, round_: int) -> bytes:
 def mine_to(chain, block: int) -> None:
     if chain.blocks.height < block:
         chain.mine(block - chain.blocks.height)
+
+
+def aggregate(proofs, name: str, accepted) -> tuple:
+    """A proven aggregate of the fixtures (`ab`: the FedAvg of models a and b, in
+    that order; `a_alone`: model a alone) over the `accepted` clients."""
+    a = proofs.aggregates[name]
+    return (
+        a.model_hash,
+        "bafkreimodel1",
+        [c.address for c in accepted],
+        a.proof,
+        a.instances,
+    )
 
 
 def submission(proofs, name: str, salt: bytes, **changes):
@@ -104,7 +115,9 @@ def test_a_task_from_creation_to_payout(
     to_aggregate_phase(chain, zkpot, task)
     closed = zkpot.closeRound(task, [], sender=lazy).decode_logs(zkpot.RoundClosed)[0]
     assert closed.leader == a.address  # a's count (6) beats b's (2)
-    zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
+    zkpot.publishGlobalModel(
+        task, 1, aggregate(proofs, "ab", [a, b]), sender=aggregator
+    )
     round1 = zkpot.getRound(task, 1)
     zkpot.claimReward(task, 1, sender=a)
     zkpot.claimReward(task, 1, sender=b)
@@ -140,7 +153,9 @@ def test_the_record_chain_rebuilds_from_events(
     to_proof_phase(chain, zkpot, task, proofs, publisher)
     submit(zkpot, task, clients[0], proofs, "a")
     to_aggregate_phase(chain, zkpot, task)
-    zkpot.publishGlobalModel(task, 1, b"\x08" * 32, "bafkreimodel1", sender=aggregator)
+    zkpot.publishGlobalModel(
+        task, 1, aggregate(proofs, "a_alone", [clients[0]]), sender=aggregator
+    )
     to_aggregate_phase(chain, zkpot, task)
     zkpot.closeRound(task, [], sender=clients[1])  # round 2: nothing, task completes
 

@@ -3,7 +3,9 @@ on anvil, the real aggregator. One task of two rounds, two honest clients and on
 client per attack; each test reads the system's answer to one attack.
 
 Round 1: the honest clients, the free-rider (copying a commitment) and the
-eval-overfitter. Round 2: everyone. Each round's batch has 8 evaluation samples,
+eval-overfitter. Round 2: everyone but the model-swapper. Round 3: the honest
+clients and the model-swapper (whose round cannot be aggregated: it falls
+back). Each round's batch has 8 evaluation samples,
 revealed after its commit phase; the threshold is 3.
 """
 
@@ -17,16 +19,15 @@ import numpy as np
 import pytest
 from tiny import SCALE, TINY_EVAL, TINY_SPEC, TinyTask, prove_cached
 
-from zkpot_client.aggregation import fedavg
 from zkpot_client.chain.backend import AnvilNode, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract
 from zkpot_client.chain.events import contributions, logs, revealed_batch
+from zkpot_client.circuit.aggregation import fedavg_fixed
 from zkpot_client.circuit.batches import batch_digest
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.config import TrainingConfig
 from zkpot_client.crypto import new_keypair
 from zkpot_client.data import load_task_data
-from zkpot_client.model import quantise
 from zkpot_client.roles import client as client_module
 from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.roles.byzantine import ATTACKS, FLOOD_SIZE, ByzantineClient
@@ -97,7 +98,7 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     chain = anvil_node.chain
     accounts = dev_accounts(11)
     data = load_task_data(
-        eval_samples=TINY_EVAL, num_clients=9, alpha=0.5, seed=0, rounds=2
+        eval_samples=TINY_EVAL, num_clients=9, alpha=0.5, seed=0, rounds=3
     )
     definition = TaskDefinition(
         spec=TINY_SPEC,
@@ -105,6 +106,7 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
         scale=SCALE,
         threshold=0.375,
         terms=TaskTerms(
+            max_clients=10,  # two honest clients and eight attackers
             registration_blocks=12,
             commit_blocks=30,
             reveal_blocks=5,
@@ -173,7 +175,9 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     honest_weights = {}
     overfit_weights = {}
     round_1 = [*honest, attackers["free-ride"], attackers["eval-overfit"]]
-    for r, active in [(1, round_1), (2, everyone)]:
+    round_2 = [c for c in everyone if c.name != "model-swap"]
+    round_3 = [*honest, attackers["model-swap"]]
+    for r, active in [(1, round_1), (2, round_2), (3, round_3)]:
         driver.commit(r, active)
         driver.reveal(r)
         driver.prove(r, active)
@@ -210,7 +214,7 @@ def _honest_only(run: AttackRun, round_: int) -> None:
     assert sorted(run.aggregations[round_].included) == sorted(
         [c.address for c in run.honest] + ([overfitter.address] if taken else [])
     )
-    expected = quantise(fedavg(honest), SCALE)
+    expected = fedavg_fixed(honest, SCALE)
     np.testing.assert_array_equal(run.global_model(round_), expected)
 
 
@@ -276,15 +280,27 @@ def test_a_forged_count_is_refused_on_chain(attack_run: AttackRun) -> None:
     assert forger.address not in attack_run.verified(2)
 
 
-def test_a_swapped_model_is_accepted_on_chain_but_left_out_by_the_aggregator(
+def test_a_swapped_model_is_accepted_on_chain_and_its_round_falls_back(
     attack_run: AttackRun,
 ) -> None:
+    """The swapper's proof is valid, but the weights it hands over are not the ones
+    it proved: the aggregator cannot prove an average that includes them, and the
+    contract takes none that leaves them out, so round 3 keeps round 2's model
+    and the aggregator's bond pays the round's clients."""
     swapper = attack_run.attackers["model-swap"]
-    assert attack_run.verified(2)[swapper.address].accepted
-    assert attack_run.aggregations[2].excluded == {
+    assert attack_run.verified(3)[swapper.address].accepted
+    result = attack_run.aggregations[3]
+    assert result.proof is None
+    assert result.excluded == {
         swapper.address: "weights do not hash to the proven commitment"
     }
-    _honest_only(attack_run, 2)
+    np.testing.assert_array_equal(
+        attack_run.global_model(3), attack_run.global_model(2)
+    )
+    (slashed,) = logs(
+        attack_run.zkpot, "AggregatorSlashed", attack_run.task.task_id, round=3
+    )
+    assert slashed["args"]["amount"] == attack_run.task.terms.aggregator_penalty
 
 
 def test_the_global_model_handed_back_is_refused_on_chain(

@@ -18,10 +18,10 @@ from zkpot_client.chain.backend import Chain, dev_accounts
 from zkpot_client.chain.contracts import ZKPoTContract, deploy_verifier
 from zkpot_client.chain.events import round_outcomes
 from zkpot_client.chain.records import elect_leader, verify_record_chain
-from zkpot_client.circuit.commitment import weights_hash
 from zkpot_client.config import FederationConfig, TrainingConfig
 from zkpot_client.crypto import new_keypair, seal, weights_to_bytes
 from zkpot_client.demo import run_demo
+from zkpot_client.exceptions import ContractRevertError
 from zkpot_client.report import write_json
 from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.storage import LocalDirStore
@@ -83,6 +83,7 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
         "global_model_cid",
         "global_model_by_aggregator",
         "finalisation_gas",
+        "aggregation_proof_hash",
     }
     # The round's close and global model were paid for, and read from receipts.
     assert loaded[0]["finalisation_gas"] > 0
@@ -99,9 +100,12 @@ def test_demo_runs_rounds_and_reads_the_outcome_from_events(tmp_path) -> None:
     }
 
 
-def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
+def test_without_every_accepted_model_there_is_no_proven_average_and_the_round_falls_back(
     tmp_path, tiny, proven_a, proven_b
 ) -> None:
+    """A client that hands the aggregator other weights than it proved cannot be
+    averaged, and the contract takes no average that leaves it out: nothing is
+    published, and past the deadline the round keeps the previous model."""
     chain = Chain.embedded()
     d = open_task(
         chain, deploy_verifier(chain, dev_accounts(1)[0]), tiny, min_correct=0
@@ -135,9 +139,17 @@ def test_aggregator_leaves_out_a_client_that_hands_over_another_model(
     d.to_aggregate_phase()
     d.zkpot.close_round(d.publisher, d.task.task_id)
     result = aggregator.aggregate(d.task.task_id, 1)
-    assert result.included == (honest.address,)
+    assert result.proof is None and result.included == ()
     assert "do not hash" in result.excluded[swapper.address]
-    assert result.model_hash == weights_hash(proven_b.weights, tiny.artifacts)
+    assert aggregator.publish(d.task.task_id, result) is None
+    # An average of the honest model alone is refused on chain.
+    with pytest.raises(ContractRevertError) as err:
+        d.publish_average([(honest, proven_b)])
+    assert err.value.name == "ZKPoTWrongAcceptedList"
+    previous = d.zkpot.task(d.task_id).global_model_hash
+    d.past_aggregate_deadline()
+    d.zkpot.finalize_without_aggregator(d.publisher, d.task_id)
+    assert d.zkpot.task(d.task_id).global_model_hash == previous
 
 
 TINY_DEMO = [

@@ -64,3 +64,25 @@ def test_membership_inference_gains_from_exposed_models_and_nothing_from_zkpots_
     assert len(rows) == 10
     assert all(r["zkpot_public_record"] == 0.0 for r in rows)
     assert sum(r["learning_local_model"] for r in rows) / len(rows) > 0.1
+
+
+def test_a_gaussian_aggregator_is_refused_under_zkpot_and_adopted_without_it(
+    quick,
+) -> None:
+    """The paper's figure: in the Gaussian aggregator's round (the second), ZKPoT
+    keeps the previous global model; plain FedAvg and learning-based consensus
+    adopt the noise, and their accuracy falls below the honest aggregator's."""
+    out, result = quick
+    report = (out / "experiment.md").read_text()
+    assert "## A Gaussian aggregator (the ZKPoT paper's malicious leader)" in report
+    png = out / "accuracy-gaussian-aggregator.png"
+    assert png.read_bytes()[:8] == PNG_MAGIC and f"]({png.name})" in report
+    gaussian = result["gaussian_aggregator"]["0"]
+    honest = result["traces"]["0/none/0"]
+    first, second = gaussian["zkpot"]["rounds"]
+    assert second["included"] == [] and first["included"]
+    assert second["test_accuracy"] == first["test_accuracy"]
+    assert first["test_accuracy"] == honest["zkpot"]["rounds"][0]["test_accuracy"]
+    for rule in ("fedavg", "learning"):
+        noisy = gaussian[rule]["rounds"][1]["test_accuracy"]
+        assert noisy < honest[rule]["rounds"][1]["test_accuracy"] - 0.2, rule

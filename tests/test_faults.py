@@ -156,7 +156,7 @@ def test_the_aggregator_resumes_from_its_saved_state_after_a_kill(
     )
     log = fed.log_of("aggregator")
     assert "round 1: resuming from the saved aggregation" in log
-    assert log.count("round 1: published the global model") == 1
+    assert log.count("round 1: published the proven FedAvg") == 1
     r1 = fault_run.outcomes[0]  # type: ignore[attr-defined]
     assert r1.global_model_cid == saved["cid"]
     from zkpot_client.chain.backend import dev_account

@@ -76,9 +76,10 @@ def test_the_summary_has_the_byzantine_clients_the_attack_and_the_rounds(
     assert {c["client"] for c in round_["contributions"]} >= {byzantine}
     assert len(round_["contributions"]) == 3
     assert all(c["prove_seconds"] > 0 for c in round_["contributions"])
-    assert (
-        round_["global_model_by_aggregator"] and round_["global_accuracy"] is not None
-    )
+    # The swapper's round has no proven average if its proof was accepted.
+    swapper = next(c for c in round_["contributions"] if c["client"] == byzantine)
+    assert round_["global_model_by_aggregator"] != swapper["accepted"]
+    assert round_["global_accuracy"] is not None
     assert set(result["exit_codes"]) == {
         "publisher",
         "aggregator",
@@ -90,18 +91,23 @@ def test_the_summary_has_the_byzantine_clients_the_attack_and_the_rounds(
     assert set(result["exit_codes"].values()) == {0}
 
 
-def test_the_swapped_model_is_left_out_by_the_aggregator_process(sim_run) -> None:
+def test_a_swapped_model_leaves_its_round_without_a_proven_average(sim_run) -> None:
+    """On chain the swapper's proof is valid; off chain the weights it handed over
+    are not the ones it proved, so the aggregator process cannot prove an average
+    that the contract would take, and the round keeps the previous model."""
     result, _ = sim_run
     (byzantine,) = result["byzantine"]
-    mine = next(
-        c for c in result["rounds"][0]["contributions"] if c["client"] == byzantine
-    )
-    if mine["accepted"]:  # on chain the proof is valid; the swap is caught off chain
+    first = result["rounds"][0]
+    mine = next(c for c in first["contributions"] if c["client"] == byzantine)
+    if mine["accepted"]:
         assert result["aggregator_excluded"]["1"] == {
             byzantine: "weights do not hash to the proven commitment"
         }
+        assert first["aggregation_proof_hash"] is None
+        assert not first["global_model_by_aggregator"]
     else:
         assert byzantine not in result["aggregator_excluded"]["1"]
+        assert first["aggregation_proof_hash"] is not None
 
 
 def test_the_independent_watcher_process_read_the_same_outcome(sim_run) -> None:

@@ -23,6 +23,7 @@ from .cli_options import (
     node_and_contract,
     rounds_option,
 )
+from .paths import keep_torch_cache_in_ours
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +35,7 @@ def main() -> None:
     they committed to reaches an accuracy on the task's evaluation set; a contract
     verifies the proofs on an EVM chain and elects each round's leader.
     """
+    keep_torch_cache_in_ours()
 
 
 @main.command()
@@ -206,9 +208,12 @@ def watch(
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    proven = sum(r.aggregation_proof_hash != bytes(32) for r in records[1:])
     click.echo(
         f"record chain verified from events: {len(records)} records, "
-        f"head 0x{record_hash(records[-1]).hex()}"
+        f"head 0x{record_hash(records[-1]).hex()}; {proven} of {len(records) - 1} "
+        "rounds adopted a global model proven the FedAvg of their accepted "
+        "contributions, the others kept the previous one"
     )
     if json_path:
         write_json(rounds_json(rounds), json_path)
@@ -374,6 +379,14 @@ def _dashboard(
     "hidden 16 and 64 and the CNN. About 15 min.",
 )
 @click.option(
+    "--aggregation",
+    is_flag=True,
+    help="Instead: what a proven aggregate costs for K = 1, 4 and 10 contributions "
+    "(and 1 of 10 slots): one round each on the embedded chain, then the "
+    "aggregation proof (time, peak memory, size) and publishGlobalModel's gas. "
+    "About 10 min for the demo's model.",
+)
+@click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --growth: draw it to this PNG file.",
@@ -384,8 +397,8 @@ def bench(**kw: Any) -> None:
     """Measure what a proof costs. By default one task configuration end to end
     on the embedded chain: circuit size, setup (short when cached), proving time
     and peak prover memory, proof size, verification gas and calldata. With
-    --levers or --growth, the studies in docs/benchmarks.md; each prints a
-    Markdown table.
+    --levers, --growth or --aggregation, the studies in docs/benchmarks.md; each
+    prints a Markdown table.
     """
     from .cli_roles import guard
 
@@ -401,8 +414,10 @@ def _bench(**kw: Any) -> int:
     from .config import FederationConfig
     from .exceptions import ZKPoTValueError
 
-    if kw["levers"] and kw["growth"]:
-        raise ZKPoTValueError("--levers and --growth are separate studies: pick one")
+    if sum(bool(kw[k]) for k in ("levers", "growth", "aggregation")) > 1:
+        raise ZKPoTValueError(
+            "--levers, --growth and --aggregation are separate studies: pick one"
+        )
     if kw["plot"] and not kw["growth"]:
         raise ZKPoTValueError("--plot draws the --growth study")
 
@@ -424,6 +439,11 @@ def _bench(**kw: Any) -> int:
 
         results = levers.run_levers(cfg, list(kw["lever_names"]) or None, on_row=save)
         click.echo(levers.markdown(results))
+    elif kw["aggregation"]:
+        from .bench import aggregation
+
+        results = aggregation.run_aggregation(cfg, on_row=save)
+        click.echo(aggregation.markdown(results))
     elif kw["growth"]:
         from .bench import growth
 

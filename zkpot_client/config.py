@@ -209,7 +209,11 @@ class FederationConfig:
             batches=tuple(data.batches),
             scale=self.scale,
             threshold=self.threshold,
-            terms=(terms or self.terms).verifying(self.verification),
+            # As many contribution slots in the aggregation circuit as clients.
+            terms=replace(
+                (terms or self.terms).verifying(self.verification),
+                max_clients=self.clients,
+            ),
             reward_pool=self.reward_pool,
             initial=self.task_model.initial,
         )

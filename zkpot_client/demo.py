@@ -22,6 +22,7 @@ from .crypto import new_keypair
 from .data import Shard
 from .model import accuracy as float_accuracy
 from .progress import info
+from .report import global_model_status
 from .roles.aggregator import Aggregator
 from .roles.client import Client
 from .roles.disputer import Disputer
@@ -57,7 +58,7 @@ class DemoResult:
                 f"round {r.round}: leader {self.names.get(r.leader or '', r.leader)} "
                 f"({best}/{self.eval_samples} verified), "
                 f"{sum(c.accepted for c in r.contributions)} accepted, "
-                f"global model accuracy {g}"
+                f"global model accuracy {g} ({global_model_status(r)})"
             )
         return lines
 

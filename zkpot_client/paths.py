@@ -19,6 +19,13 @@ def cache_dir() -> Path:
     return path
 
 
+def keep_torch_cache_in_ours() -> None:
+    """Have torch keep its compile cache under ours rather than in the temporary
+    directory (it makes one there when an optimizer is first built, and leaves
+    it behind), unless the user chose another place."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "torchinductor"))
+
+
 def tool(name: str) -> str | None:
     """Path of a toolchain binary installed by scripts/setup.sh (solc, anvil, ...)."""
     for candidate in (

@@ -31,6 +31,7 @@ def rounds_table(
         ("prove s", "right"),
         ("leader", "center"),
         ("global acc.", "right"),
+        ("model", "center"),
     ]:
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rounds:
@@ -50,10 +51,16 @@ def rounds_table(
                 else f"{c.prove_seconds:.1f}",
                 "★" if c is not None and c.client == r.leader else "",
                 (f"{g:.2f}" if g is not None else "-") if first else "",
+                global_model_status(r) if first else "",
                 end_section=i == len(contributions) - 1,
             )
     table.caption = "evaluation batch of each round: " + "; ".join(
         f"{r.round}: {r.batch_cid or '(not revealed)'}" for r in rounds
+    )
+    table.caption += (
+        "\nmodel: the round's global model, proven (published with a proof that it "
+        "is the FedAvg of the round's accepted contributions; the proof's hash is in "
+        "the round's record) or kept (the previous one)"
     )
     if verification != "immediate":
         table.caption += (
@@ -63,10 +70,17 @@ def rounds_table(
     return table
 
 
+def global_model_status(r: RoundSummary) -> str:
+    """How the round's global model came: proven, or the previous one kept."""
+    if r.aggregation_proof_hash is not None:
+        return "proven"
+    return "kept" if r.global_model_cid is not None else "-"
+
+
 def wide_console() -> Console:
     """A console for the table: a terminal's own width, else wide enough for it."""
     console = Console()
-    return console if console.is_terminal else Console(width=110)
+    return console if console.is_terminal else Console(width=130)
 
 
 def print_rounds(

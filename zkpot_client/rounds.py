@@ -137,7 +137,11 @@ class RoundDriver:
         if self.zkpot.round(self.task.task_id, round_).status != RoundStatus.CLOSED:
             return None
         result = self.aggregator.aggregate(self.task.task_id, round_)
-        self.aggregator.publish(self.task.task_id, result)
+        if self.aggregator.publish(self.task.task_id, result) is None:
+            # Nothing proven (accepted weights that cannot be opened): past the
+            # aggregator's deadline the round falls back to the previous model.
+            self.advance_to(Phase.AGGREGATION_OVERDUE, round_)
+            self.zkpot.finalize_without_aggregator(self.keeper, self.task.task_id)
         self.aggregations[round_] = result
         return result
 

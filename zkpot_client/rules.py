@@ -2,8 +2,9 @@
 
 `refusal` is ZKPoT.submitProof's checks, in the contract's order, on what a
 submission reveals and what the task's history holds; `accepted` is the
-threshold. The aggregator's filter is `roles.aggregator.exclusion`, the very
-function the aggregator runs. The experiment's grid applies these to what each
+threshold. The aggregator's check of the weights it opens is
+`roles.aggregator.exclusion`, the very function the aggregator runs (one that
+fails leaves the round without a proven average). The experiment's grid applies these to what each
 client strategy does in a round (`Client.play`), and the attack tests check
 them against the contract's answers, so the grid restates no rule per attack.
 """

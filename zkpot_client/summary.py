@@ -61,6 +61,9 @@ def summarise_round(
         global_model_cid=outcome.global_model_cid,
         global_model_by_aggregator=outcome.aggregator is not None,
         finalisation_gas=outcome.finalisation_gas,
+        aggregation_proof_hash=None
+        if outcome.aggregation_proof_hash is None
+        else "0x" + outcome.aggregation_proof_hash.hex(),
     )
 
 

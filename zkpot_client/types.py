@@ -421,6 +421,9 @@ class RoundOutcome:
     global_model_cid: str | None = None
     aggregator: str | None = None
     """Who published the round's global model; None when the previous one was kept."""
+    aggregation_proof_hash: bytes | None = None
+    """keccak256 of the proof the round's global model was accepted with (None: the
+    previous model was kept)."""
     finalisation_gas: int | None = None
     """Gas of the transactions that closed the round and finalised it (its close and
     its global model's publication), when receipts were read."""
@@ -504,6 +507,9 @@ class RoundSummary:
     global_model_by_aggregator: bool
     finalisation_gas: int | None = None
     """Gas of the round's close and its global model's publication (None: not read)."""
+    aggregation_proof_hash: str | None = None
+    """Hex keccak256 of the proof that the global model is the FedAvg of the
+    round's accepted contributions (None: the previous model was kept)."""
 
     def gas_per_contribution(self) -> int | None:
         """Gas per accepted contribution: its submission, plus its share of closing
@@ -525,6 +531,7 @@ class RoundSummary:
             "global_model_cid": self.global_model_cid,
             "global_model_by_aggregator": self.global_model_by_aggregator,
             "finalisation_gas": self.finalisation_gas,
+            "aggregation_proof_hash": self.aggregation_proof_hash,
         }
 
     @classmethod

@@ -284,7 +284,7 @@ abstract contract ZKPoTRounds is ZKPoTProofs {
         uint256 count = a.accepted.length;
         if (count != r.acceptedCount) revert ZKPoTWrongAcceptedList(taskId, round);
         bytes32[] memory inputs = new bytes32[](count);
-        bytes32 root;
+        bytes32 root = bytes32(0); // the fold starts from zero, as the round's does
         for (uint256 k = 0; k < count; ++k) {
             Contribution storage c = _contributions[taskId][round][a.accepted[k]];
             inputs[k] = c.weightsHash;

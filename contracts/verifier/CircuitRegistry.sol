@@ -12,16 +12,21 @@ import {Halo2VerifierAdapter} from "./Halo2VerifierAdapter.sol";
 ///         digest instead of carrying the artefact (about 9.6 KB of calldata) with
 ///         every proof.
 /// @dev An artefact is checked canonical (KeyArtefact) and stored as the code of a
-///      data contract (solady's SSTORE2) when registered; each verification copies it
-///      back into memory with EXTCODECOPY, a few thousand gas against some 150k of
-///      calldata. ZKPoT deploys its own registry in its constructor.
+///      data contract (solady's SSTORE2; an artefact larger than a contract's code
+///      limit, as an aggregation circuit's can be, takes several) when registered;
+///      each verification copies it back into memory with EXTCODECOPY, a few thousand
+///      gas against some 150k of calldata. ZKPoT deploys its own registry in its
+///      constructor.
 contract CircuitRegistry {
     /// @notice ezkl's reusable Halo2 verifier, on which every artefact is registered too.
     address public immutable verifier;
 
-    /// @notice The data contract that holds the artefact with digest `vkaDigest`
-    ///         (zero: not registered).
-    mapping(bytes32 vkaDigest => address) public artefactOf;
+    /// @dev Words per data contract: 24,320 bytes of code, under EIP-170's limit (an
+    ///      aggregation circuit's artefact can be larger than one contract holds).
+    uint256 private constant PART_WORDS = 760;
+
+    /// @dev The data contracts that hold each registered artefact, in order.
+    mapping(bytes32 vkaDigest => address[]) private _parts;
 
     /// @param verifier_ ezkl's reusable Halo2 verifier.
     constructor(address verifier_) {
@@ -39,8 +44,11 @@ contract CircuitRegistry {
         proofLength = KeyArtefact.checkCanonical(vka);
         key = vka[0];
         vkaDigest = keccak256(abi.encodePacked(vka));
-        if (artefactOf[vkaDigest] != address(0)) return (vkaDigest, key, proofLength);
-        artefactOf[vkaDigest] = SSTORE2.write(abi.encodePacked(vka));
+        if (_parts[vkaDigest].length != 0) return (vkaDigest, key, proofLength);
+        for (uint256 start = 0; start < vka.length; start += PART_WORDS) {
+            uint256 end = start + PART_WORDS < vka.length ? start + PART_WORDS : vka.length;
+            _parts[vkaDigest].push(SSTORE2.write(abi.encodePacked(vka[start:end])));
+        }
         // The verifier keeps its own registry of artefacts.
         Halo2VerifierAdapter.register(verifier, vka);
     }
@@ -84,6 +92,24 @@ contract CircuitRegistry {
         if (!verify(vkaDigest, proof, instances)) revert IZKPoTTypes.ZKPoTInvalidAggregationProof();
     }
 
+    /// @notice The data contracts that hold the artefact with digest `vkaDigest`, in
+    ///         order (none: not registered); each holds its words after SSTORE2's STOP
+    ///         byte.
+    /// @param vkaDigest The artefact's digest.
+    /// @return parts Their addresses.
+    function artefactParts(bytes32 vkaDigest) external view returns (address[] memory parts) {
+        return _parts[vkaDigest];
+    }
+
+    /// @notice The first data contract of the artefact with digest `vkaDigest` (zero:
+    ///         not registered).
+    /// @param vkaDigest The artefact's digest.
+    /// @return The address of its first part.
+    function artefactOf(bytes32 vkaDigest) external view returns (address) {
+        address[] storage parts = _parts[vkaDigest];
+        return parts.length == 0 ? address(0) : parts[0];
+    }
+
     /// @notice True when `proof` verifies for `instances` under the registered artefact
     ///         `vkaDigest` (false for an artefact never registered).
     /// @dev Calls ezkl's `verifyProof(bytes proof, uint256[] instances, bytes32[] vka)` by
@@ -102,8 +128,8 @@ contract CircuitRegistry {
         view
         returns (bool ok)
     {
-        address pointer = artefactOf[vkaDigest];
-        if (pointer == address(0)) return false;
+        address[] memory parts = _parts[vkaDigest];
+        if (parts.length == 0) return false;
         address target = verifier;
         bytes4 selector = Halo2VerifierAdapter.VERIFY_PROOF_SELECTOR;
         assembly ("memory-safe") {
@@ -121,11 +147,18 @@ contract CircuitRegistry {
             let instancesBytes := shl(5, instances.length)
             mstore(instancesAt, instances.length)
             calldatacopy(add(instancesAt, 0x20), instances.offset, instancesBytes)
-            // The artefact: its word count, then its words, after SSTORE2's STOP byte.
+            // The artefact: its word count, then its words, part after part (each
+            // after SSTORE2's STOP byte).
             let vkaAt := add(add(instancesAt, 0x20), instancesBytes)
-            let vkaBytes := sub(extcodesize(pointer), 1)
+            let vkaBytes := 0
+            let count := mload(parts)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let pointer := mload(add(parts, shl(5, add(i, 1))))
+                let partBytes := sub(extcodesize(pointer), 1)
+                extcodecopy(pointer, add(add(vkaAt, 0x20), vkaBytes), 1, partBytes)
+                vkaBytes := add(vkaBytes, partBytes)
+            }
             mstore(vkaAt, shr(5, vkaBytes))
-            extcodecopy(pointer, add(vkaAt, 0x20), 1, vkaBytes)
             // The head: the three arguments' offsets from its start.
             mstore(head, 0x60)
             mstore(add(head, 0x20), sub(instancesAt, head))

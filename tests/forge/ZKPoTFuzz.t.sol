@@ -93,7 +93,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             globalModelHash: model,
             globalModelCid: cid,
             aggregator: agg,
-            aggregationProofHash: bytes32(0)
+            // A published model's record holds its aggregate's proof hash (this suite's
+            // harness takes aggregates without a proof: the hash of none).
+            aggregationProofHash: agg == address(0) ? bytes32(0) : keccak256("")
         });
     }
 
@@ -103,6 +105,10 @@ contract ZKPoTFuzzTest is ZKPoTBase {
     function validConfig(TaskConfig memory c) internal view returns (TaskConfig memory) {
         // One digest in four is left as fuzzed: a circuit nobody registered.
         if (c.vkaDigest == bytes32(0) || uint256(c.vkaDigest) % 4 != 0) c.vkaDigest = vkaDigest;
+        // Likewise for the aggregation circuit.
+        if (c.aggregationVkaDigest == bytes32(0) || uint256(c.aggregationVkaDigest) % 4 != 0) {
+            c.aggregationVkaDigest = aggregationVkaDigest;
+        }
         if (c.aggregator == address(0)) c.aggregator = aggregator;
         c.evalSamples = uint32(bound(c.evalSamples, 1, type(uint32).max - 1));
         c.minCorrect = uint32(bound(c.minCorrect, 0, c.evalSamples));
@@ -146,6 +152,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         vm.deal(publisher, value);
         uint256 balance = address(zkpot).balance;
         bool registered = zkpot.circuitProofLength(c.vkaDigest) != 0;
+        bool aggregationRegistered = zkpot.circuitProofLength(c.aggregationVkaDigest) != 0;
 
         vm.prank(publisher);
         if (bytes(invalid).length != 0) {
@@ -153,6 +160,9 @@ contract ZKPoTFuzzTest is ZKPoTBase {
             zkpot.createTask{value: value}(c);
         } else if (!registered) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownCircuit.selector, c.vkaDigest));
+            zkpot.createTask{value: value}(c);
+        } else if (!aggregationRegistered) {
+            vm.expectRevert(abi.encodeWithSelector(ZKPoTUnknownCircuit.selector, c.aggregationVkaDigest));
             zkpot.createTask{value: value}(c);
         } else if (value < c.aggregatorBond) {
             vm.expectRevert(abi.encodeWithSelector(ZKPoTInsufficientFunding.selector, value, c.aggregatorBond));
@@ -173,6 +183,7 @@ contract ZKPoTFuzzTest is ZKPoTBase {
         assertEq(t.publisher, publisher);
         assertEq(t.aggregator, c.aggregator);
         assertEq(t.vkaDigest, c.vkaDigest);
+        assertEq(t.aggregationVkaDigest, c.aggregationVkaDigest);
         assertEq(t.evalSamples, c.evalSamples);
         assertEq(t.minCorrect, c.minCorrect);
         assertEq(t.maxClients, c.maxClients);

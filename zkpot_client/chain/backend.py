@@ -361,7 +361,9 @@ class AnvilNode:
         while True:
             try:
                 # With interval mining the node keeps its own time: nothing mines on demand.
-                self.chain = Chain.connect(self.url, dev=not block_time, timeout=2)
+                Chain.connect(self.url, timeout=2)  # up yet? (a quick probe)
+                # Mining a phase's blocks at once can take seconds on a busy machine.
+                self.chain = Chain.connect(self.url, dev=not block_time, timeout=60)
                 self.chain.name = f"anvil {self.url}"
                 return
             except ChainConnectionError:

@@ -284,6 +284,9 @@ def round_outcomes(
                 "global_model_hash": int.from_bytes(record["globalModelHash"], "big"),
                 "global_model_cid": record["globalModelCid"],
                 "aggregator": None if aggregator == ZERO_ADDRESS else aggregator,
+                "aggregation_proof_hash": bytes(record["aggregationProofHash"])
+                if aggregator != ZERO_ADDRESS
+                else None,
             }
         outcomes.append(RoundOutcome(**fields))
     return outcomes

@@ -114,6 +114,12 @@ def verify_record_chain(zkpot: ZKPoTContract, task_id: int) -> list[RoundRecord]
             raise RecordChainError(f"{where}: the contract stores another hash")
         if number > 0:
             _check_summary(zkpot, record, where)
+            published = record.aggregator != ZERO_ADDRESS
+            if published != (record.aggregation_proof_hash != ZERO32):
+                raise RecordChainError(
+                    f"{where}: a global model published without an aggregation proof, "
+                    "or a kept one with one"
+                )
         records.append(record)
         prev = record_hash(record)
     if zkpot.task(task_id).head_record != prev:

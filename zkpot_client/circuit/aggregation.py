@@ -59,7 +59,7 @@ from .keys import (
     canonicalise_settings,
     circuit_digest,
 )
-from .slots import machine_slot_dir, prover_slot
+from .prover import prove_input
 
 _AGGREGATION_VERSION = "zkpot-aggregation-1"
 """Bumped when the aggregation circuit's graph or run arguments change."""
@@ -247,25 +247,8 @@ def prove_aggregation(
     """Prove that `model` is the FedAvg of `contributions` (in the round's order).
     A model that is not their `fedavg_fixed` still gets a proof, but one whose
     `ok` output is 0: the contract refuses it."""
-    from .prover import proof_from_ezkl
-
-    with (
-        tempfile.TemporaryDirectory(prefix="zkpot-aggregate-") as tmp,
-        prover_slot(machine_slot_dir()),
-    ):
-        work = Path(tmp)
-        input_path = write_input(work, contributions, model, artifacts.slots)
-        try:
-            with long_step(label):
-                result = run_isolated(
-                    ezkl_ops.prove,
-                    str(input_path),
-                    str(artifacts.compiled),
-                    str(artifacts.pk),
-                    str(artifacts.srs_path),
-                    str(work / "witness.json"),
-                    str(work / "proof.json"),
-                )
-        except RuntimeError as exc:
-            raise ToolchainError(f"aggregation proving failed: {exc}") from exc
-        return proof_from_ezkl(result["proof"], result["prove_seconds"])
+    return prove_input(
+        artifacts,
+        lambda work: write_input(work, contributions, model, artifacts.slots),
+        label=label,
+    )

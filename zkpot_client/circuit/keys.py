@@ -108,6 +108,12 @@ class CircuitArtifacts(SetUpCircuit):
     def logrows(self) -> int:
         return self.layout.logrows
 
+    @property
+    def num_weights(self) -> int:
+        """The model's weights: the circuit's input, its first committed column."""
+        settings = json.loads(self.settings.read_text())
+        return int(settings["module_sizes"]["polycommit"][0])
+
 
 def vka_digest(words: list[bytes]) -> bytes:
     """keccak256 of a key artefact's words, as the verifier and ZKPoT compute it."""

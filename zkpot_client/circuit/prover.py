@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..types import Proof
 from . import ezkl_ops
 from .commitment import felt_to_int, int_to_felt
 from .ezkl_ops import run_isolated
-from .keys import CircuitArtifacts
+from .keys import CircuitArtifacts, SetUpCircuit
 from .slots import machine_slot_dir, prover_slot
 
 
@@ -69,26 +70,41 @@ def prove(
     """Prove, for the weights `flat`, the count of evaluation samples classified
     correctly: of the batch compiled into `compiled` (see `batches.compile_batch`;
     default: the set-up circuit's own parameters)."""
+    return prove_input(
+        artifacts, lambda work: write_input(work, flat), compiled=compiled, label=label
+    )
+
+
+def prove_input(
+    circuit: SetUpCircuit,
+    write: Callable[[Path], Path],
+    *,
+    compiled: Path | None = None,
+    label: str,
+) -> Proof:
+    """Prove with the set-up `circuit` (its own compiled circuit, or `compiled`) on
+    the ezkl input file that `write` makes in a working directory, one prover at a
+    time on this machine; `prove_seconds` is the witness and the proof."""
     with (
         tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp,
         prover_slot(machine_slot_dir()),
     ):
         work = Path(tmp)
-        input_path = write_input(work, flat)
+        input_path = write(work)
         started = time.perf_counter()
         try:
             with long_step(label):
                 proved = run_isolated(
                     ezkl_ops.prove,
                     str(input_path),
-                    str(compiled or artifacts.compiled),
-                    str(artifacts.pk),
-                    str(artifacts.srs_path),
+                    str(compiled or circuit.compiled),
+                    str(circuit.pk),
+                    str(circuit.srs_path),
                     str(work / "witness.json"),
                     str(work / "proof.json"),
                 )
         except Exception as exc:
-            raise ToolchainError(f"proving failed: {exc}") from exc
+            raise ToolchainError(f"{label} failed: {exc}") from exc
         return proof_from_ezkl(
             proved["proof"], prove_seconds=time.perf_counter() - started
         )

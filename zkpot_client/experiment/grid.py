@@ -5,8 +5,10 @@ trained under three consensus rules, measured on a held-out test set.
   own count (its witness: exactly what a proof would make public) reaches the
   threshold, and the contract's other checks pass (a copied commitment or
   replayed proof, a forged count, the global model handed back and garbage are
-  refused on chain); the aggregator then drops weights that do not match the
-  proven commitment.
+  refused on chain); the aggregator's global model must be proven the FedAvg of
+  exactly the accepted contributions, so a round in which any accepted client
+  handed over other weights than it proved keeps the previous model, and so
+  does a round whose aggregator publishes anything else.
 - **fedavg**: plain federated averaging of everything submitted, no filter.
 - **learning**: learning-based consensus: validators see each submitted model
   and keep those whose accuracy on the evaluation set reaches the threshold.
@@ -34,10 +36,15 @@ from ..model import count_correct, flatten, quantise
 from ..roles.aggregator import exclusion
 from ..roles.byzantine import ATTACKS, byzantine_indices
 from ..roles.client import Client
+from ..roles.malicious_aggregators import gaussian_noise
 from ..rules import Play, PublicRound, TaskHistory, refusal, submission_of
 from ..rules import accepted as is_accepted
 
 RULES = ("zkpot", "fedavg", "learning")
+AGGREGATORS = ("honest", "gaussian")
+"""An honest aggregator, or one that publishes Gaussian noise shaped like the
+average (the ZKPoT paper's malicious leader) every `GAUSSIAN_EVERY` rounds."""
+GAUSSIAN_EVERY = 2
 
 
 def model_key(weights: np.ndarray) -> int:
@@ -155,7 +162,11 @@ class Federation:
     def kind(self, i: int) -> str:
         return self.attack if i in self.bad and self.attack else "honest"
 
-    def run(self, rule: str) -> RunTrace:
+    def run(self, rule: str, aggregator: str = "honest") -> RunTrace:
+        """Every round under `rule`, with an honest or a Gaussian aggregator: its
+        noise is adopted under FedAvg and learning-based consensus (nothing checks
+        the aggregate) and refused under ZKPoT (no proof of it exists: the round
+        keeps the previous model)."""
         trace = RunTrace(rule=rule, byzantine=self.bad)
         global_model = self.initial
         previous_best: np.ndarray | None = None
@@ -177,20 +188,29 @@ class Federation:
                 for i, c in counts.items()
                 if c is not None and is_accepted(c, self.definition.min_correct)
             ]
-            if rule == "zkpot":  # the aggregator's own filter
-                included = [
+            if rule == "zkpot":
+                # A proven average takes every accepted contribution or none.
+                unopened = [
                     i
                     for i in accepted
-                    if exclusion(model_key(handed[i]), model_key(proven[i])) is None
+                    if exclusion(model_key(handed[i]), model_key(proven[i])) is not None
                 ]
+                included = [] if unopened else accepted
             elif rule == "fedavg":
                 included = sorted(handed)
             else:
                 included = accepted
             if included:
-                global_model = quantise(
+                average = quantise(
                     fedavg([handed[i] for i in included]), self.cfg.federation.scale
                 )
+                if aggregator == "gaussian" and r % GAUSSIAN_EVERY == 0:
+                    average = gaussian_noise(
+                        average, self.cfg.federation.scale, seed=self.seed * 1000 + r
+                    )
+                    if rule == "zkpot":  # refused on chain: the previous model stays
+                        average, included = global_model, []
+                global_model = average
             if accepted:
                 best = max(accepted, key=lambda i: (counts[i], -i))
                 previous_best = proven[best]

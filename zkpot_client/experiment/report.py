@@ -15,7 +15,7 @@ import numpy as np
 from ..config import FederationConfig
 from ..roles.byzantine import byzantine_indices
 from ..rules import leader, round_rewards
-from .grid import RULES, GridConfig, RunTrace, trace_to_json
+from .grid import GAUSSIAN_EVERY, RULES, GridConfig, RunTrace, trace_to_json
 from .runner import ExperimentResult, config_key
 
 RULE_NAMES = {"zkpot": "ZKPoT", "fedavg": "plain FedAvg", "learning": "learning-based"}
@@ -177,43 +177,132 @@ def _rule_table(
     return rows
 
 
-def plot(result: ExperimentResult, out: Path) -> list[Path]:
-    """One PNG per attack: test accuracy per round, a panel per rule, a line per
-    number of Byzantine clients."""
+def rule_panels(
+    result: ExperimentResult,
+    lines: Callable[[str], list[tuple[np.ndarray, str, str]]],
+    title: Callable[[str], str],
+    suptitle: str,
+    path: Path,
+) -> Path:
+    """A figure of test accuracy per round, a panel per rule, each panel the
+    `(curve, style, label)` lines of `lines(rule)`; written to `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rounds = np.arange(1, result.cfg.federation.rounds + 1)
+    fig, axes = plt.subplots(1, len(RULES), figsize=(12, 3.6), sharey=True)
+    for ax, rule in zip(axes, RULES, strict=True):
+        for values, style, label in lines(rule):
+            ax.plot(rounds, values, style, label=label)
+        ax.set_title(title(rule))
+        ax.set_xlabel("round")
+        ax.set_xticks(rounds)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("global model, test accuracy")
+    axes[0].set_ylim(0, 1)
+    axes[-1].legend(loc="lower right", fontsize=8)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot(result: ExperimentResult, out: Path) -> list[Path]:
+    """One PNG per attack: test accuracy per round, a panel per rule, a line per
+    number of Byzantine clients."""
     cfg = result.cfg
-    paths = []
-    rounds = np.arange(1, cfg.federation.rounds + 1)
-    for attack in cfg.attacks:
-        fig, axes = plt.subplots(1, len(RULES), figsize=(12, 3.6), sharey=True)
-        for ax, rule in zip(axes, RULES, strict=True):
-            for b in cfg.byzantine_levels:
-                ax.plot(
-                    rounds,
-                    curve(result, b, attack, rule),
-                    marker="o",
-                    label=f"{b} Byzantine",
-                )
-            ax.set_title(RULE_NAMES[rule])
-            ax.set_xlabel("round")
-            ax.set_xticks(rounds)
-            ax.grid(alpha=0.3)
-        axes[0].set_ylabel("global model, test accuracy")
-        axes[0].set_ylim(0, 1)
-        axes[-1].legend(loc="lower right", fontsize=8)
-        fig.suptitle(
-            f"attack: {attack} ({cfg.federation.clients} clients, mean of {len(cfg.seeds)} seeds)"
+    return [
+        rule_panels(
+            result,
+            lambda rule, attack=attack: [
+                (curve(result, b, attack, rule), "o-", f"{b} Byzantine")
+                for b in cfg.byzantine_levels
+            ],
+            RULE_NAMES.get,
+            f"attack: {attack} ({cfg.federation.clients} clients, mean of "
+            f"{len(cfg.seeds)} seeds)",
+            out / f"accuracy-{attack}.png",
         )
-        fig.tight_layout()
-        path = out / f"accuracy-{attack}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths
+        for attack in cfg.attacks
+    ]
+
+
+def aggregator_curve(
+    result: ExperimentResult, rule: str, aggregator: str
+) -> np.ndarray:
+    """Mean test accuracy per round over seeds of the honest federation, with an
+    honest or a Gaussian aggregator."""
+    runs = [
+        [
+            r.test_accuracy
+            for r in (
+                result.traces[config_key(0, None, s)][rule]
+                if aggregator == "honest"
+                else result.gaussian_aggregator[str(s)][rule]
+            ).rounds
+        ]
+        for s in result.cfg.seeds
+    ]
+    return np.mean(np.array(runs), axis=0)
+
+
+def plot_aggregator(result: ExperimentResult, out: Path) -> Path:
+    """The ZKPoT paper's figure: global-model accuracy per round with an honest
+    and with a Gaussian aggregator, a panel per rule."""
+    cfg = result.cfg
+    return rule_panels(
+        result,
+        lambda rule: [
+            (aggregator_curve(result, rule, a), style, f"{a} aggregator")
+            for a, style in (("honest", "o-"), ("gaussian", "s--"))
+        ],
+        lambda rule: (
+            "ZKPoT, verified aggregation" if rule == "zkpot" else RULE_NAMES[rule]
+        ),
+        f"Gaussian aggregator every {GAUSSIAN_EVERY} rounds ({cfg.federation.clients} "
+        f"honest clients, mean of {len(cfg.seeds)} seeds)",
+        out / "accuracy-gaussian-aggregator.png",
+    )
+
+
+def _aggregator_section(result: ExperimentResult, out: Path) -> list[str]:
+    if not result.gaussian_aggregator:
+        return []
+    path = plot_aggregator(result, out)
+
+    def final(rule: str, aggregator: str) -> str:
+        runs = (
+            [result.traces[config_key(0, None, s)][rule] for s in result.cfg.seeds]
+            if aggregator == "honest"
+            else [result.gaussian_aggregator[str(s)][rule] for s in result.cfg.seeds]
+        )
+        return _fmt([t.rounds[-1].test_accuracy for t in runs])
+
+    return [
+        "",
+        "## A Gaussian aggregator (the ZKPoT paper's malicious leader)",
+        "",
+        f"The honest federations again, with an aggregator that publishes Gaussian noise shaped "
+        f"like the average (its mean and standard deviation) in every {GAUSSIAN_EVERY}nd round. "
+        "Under ZKPoT the contract accepts a global model only with a proof that it is the FedAvg "
+        "of the round's accepted contributions: no proof of the noise exists, the round keeps the "
+        "previous model and the aggregator pays its penalty. Plain FedAvg and learning-based "
+        "consensus check the clients' models but not the aggregate, and adopt the noise.",
+        "",
+        "| rule | honest aggregator | Gaussian aggregator |",
+        "|---|---:|---:|",
+        *(
+            f"| {RULE_NAMES[rule]} | {final(rule, 'honest')} | {final(rule, 'gaussian')} |"
+            for rule in RULES
+        ),
+        "",
+        "Final test accuracy, mean ± standard deviation over seeds.",
+        "",
+        f"![{path.stem}]({path.name})",
+    ]
 
 
 def write_report(
@@ -234,6 +323,10 @@ def write_report(
                     for key, by_rule in result.traces.items()
                 },
                 "membership": result.membership,
+                "gaussian_aggregator": {
+                    seed: {rule: trace_to_json(t) for rule, t in by_rule.items()}
+                    for seed, by_rule in result.gaussian_aggregator.items()
+                },
                 "real": [r.to_json() for r in result.real],
                 "seconds": result.seconds,
             },
@@ -265,7 +358,9 @@ def write_report(
         "- Rules: **ZKPoT** accepts a contribution when its proof would be accepted: the count is the circuit's "
         "own (ezkl witness of the compiled circuit, exactly the count a proof carries) and the contract's other "
         "checks are applied (a copied commitment, a replayed or forged proof, the global model handed back and "
-        "garbage are refused); the aggregator then drops weights that do not match their commitment. "
+        "garbage are refused); the global model is accepted only with a proof that it is the FedAvg of "
+        "exactly the accepted contributions, so a round in which an accepted client handed over other "
+        "weights than it proved keeps the previous model. "
         "**Plain FedAvg** averages everything submitted. **Learning-based** consensus: validators see each "
         "submitted model and keep those that reach the threshold on the evaluation set.",
         "",
@@ -331,7 +426,10 @@ def write_report(
     ]
     lines += [f"![{p.stem}]({p.name})" for p in plots]
     lines += (
-        _membership_section(result) + _real_section(result) + _timing_section(result)
+        _aggregator_section(result, out)
+        + _membership_section(result)
+        + _real_section(result)
+        + _timing_section(result)
     )
     path = out / "experiment.md"
     path.write_text("\n".join(lines) + "\n")

@@ -31,6 +31,8 @@ class ExperimentResult:
     membership: list[dict[str, Any]] = field(default_factory=list)
     real: list[RunComparison] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    gaussian_aggregator: dict[str, dict[str, RunTrace]] = field(default_factory=dict)
+    """Seed -> rule -> the honest federation's trace under a Gaussian aggregator."""
 
 
 def load_grid(cfg: GridConfig, path: Path) -> ExperimentResult | None:
@@ -49,6 +51,10 @@ def load_grid(cfg: GridConfig, path: Path) -> ExperimentResult | None:
         },
         membership=saved["membership"],
         seconds={"grid": saved["seconds"]["grid"]},
+        gaussian_aggregator={
+            seed: {rule: trace_from_json(t) for rule, t in by_rule.items()}
+            for seed, by_rule in saved.get("gaussian_aggregator", {}).items()
+        },
     )
 
 
@@ -98,6 +104,9 @@ def run_grid(
             result.traces[key] = traces
             if byzantine == 0:
                 result.membership += membership_rows(fed, traces, seed)
+                result.gaussian_aggregator[str(seed)] = {
+                    rule: fed.run(rule, aggregator="gaussian") for rule in RULES
+                }
     result.seconds["grid"] = time.monotonic() - started
 
 

@@ -11,7 +11,7 @@ had computed instead of starting over, and never publishes twice.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -73,6 +73,8 @@ class AggregatorProcess:
     """Rounds up to this one have had their missed proofs slashed."""
     disputer: Disputer | None = None
     """Checks the round's optimistic claims (None: this aggregator does not)."""
+    unprovable: set[int] = field(default_factory=set)
+    """Rounds whose average cannot be proven (they fall back at their deadline)."""
 
     def run(self) -> int:
         ctx, zkpot = self.ctx, self.ctx.zkpot
@@ -84,6 +86,12 @@ class AggregatorProcess:
             raise ZKPoTValueError(
                 "this aggregator key is not the one the task's clients seal to"
             )
+        # Set the aggregation circuit up now, not within a round's deadline.
+        circuit = ctx.call(self.aggregator.aggregation_circuit, ctx.task_id)
+        ctx.log(
+            f"aggregation circuit ready: {circuit.slots} slots, key digest "
+            f"0x{circuit.vka_digest().hex()[:16]}… (the task's)"
+        )
         ctx.log(f"aggregating task {ctx.task_id} ({ctx.task.num_rounds} rounds)")
         for r, state, head in ctx.rounds():
             self.slash_missed_proofs(before_round=r)
@@ -135,6 +143,8 @@ class AggregatorProcess:
             self.checked_round = r
 
     def publish(self, round_: int) -> None:
+        if round_ in self.unprovable:
+            return
         result = self.load(round_)
         if result is None:
             result = self.ctx.call(self.aggregator.aggregate, self.ctx.task_id, round_)
@@ -144,6 +154,7 @@ class AggregatorProcess:
         else:
             self.ctx.log(f"round {round_}: resuming from the saved aggregation")
         if result.proof is None:
+            self.unprovable.add(round_)
             self.ctx.log(
                 f"round {round_}: no proven average without every accepted contribution: "
                 "the round will fall back to the previous model"

@@ -156,14 +156,17 @@ def plan_schedule(
     # publisher reveals in its first blocks. Proving starts once the batch is
     # revealed (each client first compiles the round's circuit), so the proof phase
     # covers the provers' whole queue on a machine busy enough to slow each proof
-    # by `slowdown`.
+    # by `slowdown`. Aggregate: the aggregator proves the FedAvg of up to `clients`
+    # slots (its circuit is set up when the process starts), a proof that costs
+    # about as much as an accuracy proof plus half of one per slot.
+    aggregating = options.slowdown * prove_seconds * (1 + cfg.clients / 2)
     terms = TaskTerms(
         max_clients=cfg.clients,
         registration_blocks=blocks(spare(30 + 4 * cfg.clients)),
         commit_blocks=blocks(spare(20 + 2 * cfg.clients)),
         reveal_blocks=blocks(spare(20)),
         proof_blocks=blocks(options.slowdown * proving + spare(40)),
-        aggregate_blocks=blocks(spare(40)),
+        aggregate_blocks=blocks(aggregating + spare(40)),
         min_stake=ETHER // 10,
         missed_proof_penalty=ETHER // 20,
     )

@@ -12,7 +12,7 @@ from nacl.public import PrivateKey
 from web3.types import TxReceipt
 
 from ..chain.contracts import ZKPoTContract
-from ..chain.events import accepted_contributions
+from ..chain.events import accepted_contributions, global_model
 from ..circuit.aggregation import (
     AggregationArtifacts,
     fedavg_fixed,
@@ -25,7 +25,7 @@ from ..crypto import unseal, weights_from_bytes
 from ..exceptions import ZKPoTError, ZKPoTValueError
 from ..storage import ContentStore
 from ..types import AggregationResult
-from .global_model import load_global_model, store_model
+from .global_model import store_model
 
 HASH_MISMATCH = "weights do not hash to the proven commitment"
 
@@ -54,14 +54,14 @@ class Aggregator:
         """The X25519 key clients seal their weights to."""
         return bytes(self.key.public_key)
 
-    def aggregation_circuit(
-        self, task_id: int, num_weights: int
-    ) -> AggregationArtifacts:
+    def aggregation_circuit(self, task_id: int) -> AggregationArtifacts:
         """The task's aggregation circuit, set up here (cached) and checked against
         the task's on-chain key digest."""
         if task_id not in self._aggregation:
             task = self.zkpot.task(task_id)
-            artifacts = setup_aggregation(self.circuit, num_weights, task.max_clients)
+            artifacts = setup_aggregation(
+                self.circuit, self.circuit.num_weights, task.max_clients
+            )
             if artifacts.vka_digest() != task.aggregation_vka_digest:
                 raise ZKPoTValueError(
                     f"task {task_id}'s aggregation key 0x{task.aggregation_vka_digest.hex()} "
@@ -100,16 +100,9 @@ class Aggregator:
         round will fall back to the previous model."""
         opened, failed = self.open_accepted(task_id, round_)
         if failed or not opened:
-            previous = load_global_model(
-                self.zkpot, self.store, task_id, round_ - 1, self.circuit
-            )
-            model_hash, cid = store_model(self.store, previous, self.circuit)
+            previous, cid = global_model(self.zkpot, task_id, round_ - 1)
             return AggregationResult(
-                round=round_,
-                model_hash=model_hash,
-                cid=cid,
-                weights=previous,
-                excluded=failed,
+                round=round_, model_hash=previous, cid=cid, excluded=failed
             )
         inputs = list(opened.values())
         weights = fedavg_fixed(inputs, self.circuit.scale)
@@ -125,7 +118,7 @@ class Aggregator:
     ) -> AggregationResult:
         """Store `weights` and prove them the FedAvg of `inputs` (the contributions
         of `clients`, in the slots' order)."""
-        circuit = self.aggregation_circuit(task_id, weights.size)
+        circuit = self.aggregation_circuit(task_id)
         proof = prove_aggregation(circuit, inputs, weights)
         model_hash, cid = store_model(self.store, weights, self.circuit)
         return AggregationResult(
@@ -143,6 +136,11 @@ class Aggregator:
         passes (`finalizeWithoutAggregator`)."""
         if result.proof is None:
             return None
+        return self.send(task_id, result)
+
+    def send(self, task_id: int, result: AggregationResult, **kwargs) -> TxReceipt:
+        """Send `publishGlobalModel` for `result` (which has a proof)."""
+        assert result.proof is not None
         return self.zkpot.publish_global_model(
             self.account,
             task_id,
@@ -151,4 +149,5 @@ class Aggregator:
             cid=result.cid,
             accepted=result.included,
             proof=result.proof,
+            **kwargs,
         )
