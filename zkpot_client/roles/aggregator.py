@@ -98,7 +98,18 @@ class Aggregator:
         aggregation proof. The contract takes no average that leaves one out: if any
         accepted weights cannot be opened, nothing is proven (`proof` None) and the
         round will fall back to the previous model."""
-        opened, failed = self.open_accepted(task_id, round_)
+        return self.aggregate_opened(
+            task_id, round_, *self.open_accepted(task_id, round_)
+        )
+
+    def aggregate_opened(
+        self,
+        task_id: int,
+        round_: int,
+        opened: dict[str, np.ndarray],
+        failed: dict[str, str],
+    ) -> AggregationResult:
+        """`aggregate` of the round's weights already opened (`open_accepted`)."""
         if failed or not opened:
             previous, cid = global_model(self.zkpot, task_id, round_ - 1)
             return AggregationResult(

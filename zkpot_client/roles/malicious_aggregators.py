@@ -60,8 +60,9 @@ class MaliciousAggregator(Aggregator):
         raise NotImplementedError
 
     def aggregate(self, task_id: int, round_: int) -> AggregationResult:
-        honest = super().aggregate(task_id, round_)
-        opened, _ = self.open_accepted(task_id, round_)
+        # Each accepted contribution is opened once, for the honest proof and the cheat.
+        opened, failed = self.open_accepted(task_id, round_)
+        honest = self.aggregate_opened(task_id, round_, opened, failed)
         cheat = self.cheat(task_id, round_, opened)
         proof, how = self._prove(task_id, cheat, honest.proof)
         model_hash, cid = store_model(self.store, cheat.model, self.circuit)
