@@ -376,7 +376,8 @@ def test_the_demo_measures_global_models_on_samples_nobody_trains_on() -> None:
 def test_the_sims_proof_phase_fits_the_provers_queue_on_a_busy_machine() -> None:
     """A proof slowed by other processes on the cores still lands: the proof phase
     holds every prover of the round, one slot at a time, at `slowdown` times the
-    calibrated proof time, plus the slack."""
+    calibrated proof time, plus the slack; and registration gives the role
+    processes, all starting at once, as much more time to start."""
     from zkpot_client.config import FederationConfig
     from zkpot_client.processes.sim import SimOptions, plan_schedule
 
@@ -389,3 +390,9 @@ def test_the_sims_proof_phase_fits_the_provers_queue_on_a_busy_machine() -> None
     # Two slots halve the queue.
     two = plan_schedule(cfg, SimOptions(block_time=2.0, slots=2), prove_seconds=14.0)
     assert two.terms.proof_blocks < schedule.terms.proof_blocks
+    calm = plan_schedule(
+        cfg, SimOptions(block_time=2.0, slots=1, slowdown=1.0), prove_seconds=14.0
+    )
+    assert schedule.terms.registration_blocks >= (
+        options.slowdown * calm.terms.registration_blocks - 1
+    )

@@ -151,8 +151,9 @@ def plan_schedule(
     blocks = lambda seconds: math.ceil(seconds / options.block_time)  # noqa: E731
     spare = lambda seconds: options.allowance * seconds  # noqa: E731
     proving = math.ceil(provers / options.slots) * prove_seconds
-    # Registration: every client process starts (imports, checks the circuit package
-    # against the chain) and registers. Commit: they all train at once. Reveal: the
+    # Registration: every role process starts at once (imports, checks the circuit
+    # package against the chain) and each client registers; on a machine busy
+    # enough to slow a proof by `slowdown`, starting is as slow. Commit: they all train at once. Reveal: the
     # publisher reveals in its first blocks. Proving starts once the batch is
     # revealed (each client first compiles the round's circuit), so the proof phase
     # covers the provers' whole queue on a machine busy enough to slow each proof
@@ -162,7 +163,7 @@ def plan_schedule(
     aggregating = options.slowdown * prove_seconds * (1 + cfg.clients / 2)
     terms = TaskTerms(
         max_clients=cfg.clients,
-        registration_blocks=blocks(spare(30 + 4 * cfg.clients)),
+        registration_blocks=blocks(options.slowdown * spare(30 + 4 * cfg.clients)),
         commit_blocks=blocks(spare(20 + 2 * cfg.clients)),
         reveal_blocks=blocks(spare(20)),
         proof_blocks=blocks(options.slowdown * proving + spare(40)),
