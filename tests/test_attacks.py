@@ -26,10 +26,8 @@ from zkpot_client.circuit.aggregation import fedavg_fixed
 from zkpot_client.circuit.batches import batch_digest
 from zkpot_client.circuit.keys import CircuitArtifacts
 from zkpot_client.config import TrainingConfig
-from zkpot_client.crypto import new_keypair
 from zkpot_client.data import load_task_data
 from zkpot_client.roles import client as client_module
-from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.roles.byzantine import ATTACKS, FLOOD_SIZE, ByzantineClient
 from zkpot_client.roles.client import Client
 from zkpot_client.roles.global_model import load_global_model
@@ -119,20 +117,7 @@ def attack_run(tiny: TinyTask, anvil_node: AnvilNode) -> AttackRun:
     publisher = TaskPublisher(
         account=accounts[0], chain=chain, store=store, definition=definition
     )
-    zkpot = publisher.deploy()
-    aggregator = Aggregator(
-        account=accounts[0],
-        zkpot=zkpot,
-        store=store,
-        key=new_keypair(),
-        circuit=tiny.artifacts,
-    )
-    task = publisher.create_task(
-        zkpot,
-        tiny.artifacts,
-        aggregator=accounts[0].address,
-        aggregator_key=aggregator.public_key,
-    )
+    zkpot, aggregator, task = publisher.deploy_with_aggregator(tiny.artifacts)
 
     def make(cls: type[Client], name: str, account_index: int, shard: int) -> Any:
         return cls(

@@ -18,12 +18,10 @@ import numpy as np
 from .chain.backend import Chain, dev_accounts
 from .chain.records import record_hash, verify_record_chain
 from .config import FederationConfig, TrainingConfig, client_seed
-from .crypto import new_keypair
 from .data import Shard
 from .model import accuracy as float_accuracy
 from .progress import info
 from .report import global_model_status
-from .roles.aggregator import Aggregator
 from .roles.client import Client
 from .roles.disputer import Disputer
 from .roles.publisher import TaskDefinition, TaskPublisher
@@ -159,20 +157,8 @@ def run_in_process(
         )
         artifacts = publisher.setup_circuit(srs=srs, cache=cache)
         info(f"circuit: 2^{artifacts.logrows} rows, digest {artifacts.digest[:16]}…")
-        zkpot = publisher.deploy()
-        aggregator = Aggregator(
-            account=accounts[0],
-            zkpot=zkpot,
-            store=store,
-            key=new_keypair(),
-            circuit=artifacts,
-        )
-        task = publisher.create_task(
-            zkpot,
-            artifacts,
-            aggregator=aggregator.account.address,
-            aggregator_key=aggregator.public_key,
-            initial_seed=initial_seed,
+        zkpot, aggregator, task = publisher.deploy_with_aggregator(
+            artifacts, initial_seed=initial_seed
         )
         info(
             f"ZKPoT at {zkpot.address}, verifier at {zkpot.verifier}, task {task.task_id} created "

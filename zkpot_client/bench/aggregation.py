@@ -19,8 +19,6 @@ from ..chain.events import logs
 from ..circuit import ezkl_ops
 from ..circuit.aggregation import setup_aggregation
 from ..config import FederationConfig
-from ..crypto import new_keypair
-from ..roles.aggregator import Aggregator
 from ..roles.client import Client
 from ..roles.publisher import TaskPublisher
 from ..rounds import RoundDriver
@@ -64,20 +62,7 @@ def _measure(
     )
     setup_seconds = time.perf_counter() - started
     setup_cached = (circuit.directory / "DONE").stat().st_mtime < wall
-    zkpot = publisher.deploy()
-    aggregator = Aggregator(
-        account=accounts[0],
-        zkpot=zkpot,
-        store=store,
-        key=new_keypair(),
-        circuit=artifacts,
-    )
-    task = publisher.create_task(
-        zkpot,
-        artifacts,
-        aggregator=accounts[0].address,
-        aggregator_key=aggregator.public_key,
-    )
+    zkpot, aggregator, task = publisher.deploy_with_aggregator(artifacts)
     clients = [
         Client(
             name=f"bench-{i}",

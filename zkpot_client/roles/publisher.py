@@ -27,6 +27,7 @@ from ..circuit.batches import (
 from ..circuit.fixed_point import data_scale
 from ..circuit.keys import CircuitArtifacts, setup_circuit
 from ..circuit.package import publish_package
+from ..crypto import new_keypair
 from ..exceptions import ZKPoTValueError
 from ..model import ModelSpec, flatten, quantise
 from ..model import accuracy as float_accuracy  # the task's own `accuracy` is a method
@@ -34,6 +35,7 @@ from ..paths import write_atomically
 from ..progress import long_step
 from ..storage import ContentStore
 from ..types import ETHER, Task, TaskConfig, TaskTerms
+from .aggregator import Aggregator
 from .global_model import store_model
 
 
@@ -199,6 +201,29 @@ class TaskPublisher:
         """Deploy ezkl's reusable verifier and a ZKPoT contract bound to it."""
         verifier = deploy_verifier(self.chain, self.account)
         return ZKPoTContract.deploy(self.chain, self.account, verifier)
+
+    def deploy_with_aggregator(
+        self, artifacts: CircuitArtifacts, *, initial_seed: int = 0
+    ) -> tuple[ZKPoTContract, Aggregator, Task]:
+        """Deploy ZKPoT and create the task with the publisher's own account as its
+        aggregator (under a fresh box key): the single-operator set-up of the demo,
+        the benchmarks and the tests."""
+        zkpot = self.deploy()
+        aggregator = Aggregator(
+            account=self.account,
+            zkpot=zkpot,
+            store=self.store,
+            key=new_keypair(),
+            circuit=artifacts,
+        )
+        task = self.create_task(
+            zkpot,
+            artifacts,
+            aggregator=self.account.address,
+            aggregator_key=aggregator.public_key,
+            initial_seed=initial_seed,
+        )
+        return zkpot, aggregator, task
 
     def create_task(
         self,
