@@ -62,6 +62,11 @@ def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
     assert "expected run time about" in proc.stderr
     # The simulation says what each phase waits for, and until which block.
     assert re.search(r"round 1/1: waiting for proofs until block \d+", proc.stderr)
+    # Once every client had proved, the node was mined to the proof phase's end.
+    assert re.search(
+        r"round 1: every client has acted in the proof phase; mining \d+ blocks",
+        proc.stderr,
+    )
     return json.loads(out.read_text()), run_dir / "run"
 
 

@@ -601,6 +601,12 @@ def _client(**kw: Any) -> int:
     "idle machine, higher on a busy one.",
 )
 @click.option(
+    "--real-time",
+    is_flag=True,
+    help="Run every phase to its last block, as on a public network (default: once "
+    "every client has registered, committed or proved, mine to the phase's end).",
+)
+@click.option(
     "--run-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where keys, data, store, state and logs go, kept after the run (default: "
@@ -646,6 +652,7 @@ def _sim(**kw: Any) -> int:
         allowance=kw["allowance"],
         run_dir=kw["run_dir"],
         store=kw["store"],
+        fast_forward=not kw["real_time"],
     )
     json_path = kw["json_path"]
     result = run_sim(cfg, options)

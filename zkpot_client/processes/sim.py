@@ -39,14 +39,14 @@ from ..data import save_arrays
 from ..exceptions import ToolchainError
 from ..model import ModelSpec, flatten, quantise
 from ..paths import write_atomically
-from ..phases import awaited
+from ..phases import awaited, last_block, phase_at
 from ..progress import info, warn
 from ..roles.byzantine import ATTACKS, byzantine_indices
 from ..roles.client import Client
 from ..roles.publisher import setup_task_circuit
 from ..storage import open_store
 from ..summary import rounds_json, summarise_task
-from ..types import ETHER, RoundSummary, TaskTerms
+from ..types import ETHER, Phase, RoundSummary, TaskStatus, TaskTerms
 from .aggregator_process import aggregation_path, load_box_key
 from .client_process import PROVE_SECONDS
 
@@ -78,6 +78,10 @@ class SimOptions:
     store: str | None = None
     """The content store every role uses: an IPFS node's RPC URL or a directory
     (None: store/ in the run directory)."""
+    fast_forward: bool = True
+    """Once every client has registered, committed or proved, mine the node to
+    the end of that phase instead of waiting out its slack (False: every phase
+    runs its full length, as on a public network)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -426,6 +430,8 @@ class Federation:
             while True:
                 if on_tick is not None:
                     on_tick(self)
+                if self.options.fast_forward:
+                    self.fast_forward()
                 codes = {
                     n: p.returncode
                     for n, p in self.procs.items()
@@ -453,6 +459,44 @@ class Federation:
                         f"the simulation overran twice its estimate; logs in {self.logs}"
                     )
                 time.sleep(1.0)
+
+    def fast_forward(self) -> None:
+        """Mine to the end of registration, of a round's commit phase or of its
+        proof phase once every client has acted in it: the rest of such a phase
+        is slack for slow machines, and only this run's roles use the node. A
+        phase someone has not acted in (a client killed, a proof refused) and
+        the aggregate phase run their full length."""
+        try:
+            zkpot = self.zkpot
+            task = zkpot.task(self.task_id)
+            if task.status != TaskStatus.ACTIVE:
+                return
+            chain = zkpot.chain
+            head = chain.block_number
+            state = zkpot.round(self.task_id, max(task.current_round, 1))
+            phase = phase_at(state, head, revealed=state.revealed)
+            name, done = {
+                Phase.REGISTRATION: (
+                    "registration",
+                    task.client_count == self.cfg.clients,
+                ),
+                Phase.COMMIT: (
+                    "commit phase",
+                    state.committed_count == task.client_count,
+                ),
+                Phase.PROVE: (
+                    "proof phase",
+                    state.proved_count == state.committed_count,
+                ),
+            }.get(phase, ("", False))
+            if done and (blocks := last_block(state, phase) - head) > 0:
+                info(
+                    f"round {max(task.current_round, 1)}: every client has acted in "
+                    f"the {name}; mining {blocks} blocks to its end"
+                )
+                chain.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001  # the node may be busy or restarting: next tick
+            return
 
     def status(self, running: int) -> str:
         try:
