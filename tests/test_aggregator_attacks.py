@@ -26,6 +26,7 @@ from zkpot_client.roles.aggregator import Aggregator
 from zkpot_client.roles.global_model import load_global_model
 from zkpot_client.roles.malicious_aggregators import AGGREGATOR_ATTACKS
 from zkpot_client.storage import LocalDirStore
+from zkpot_client.types import RoundRecord
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +40,8 @@ class AggregatorAttackRun:
     journals: dict[str, list[dict[str, Any]]]
     models: dict[int, list[np.ndarray]]
     """Each round's accepted models, in submission order."""
+    records: list[RoundRecord]
+    """The task's record chain, checked (once: each check reads every round's logs)."""
 
     def global_model(self, after_round: int) -> np.ndarray:
         return load_global_model(
@@ -95,7 +98,8 @@ def aggregator_attack_run(tiny: TinyTask, tmp_path_factory) -> AggregatorAttackR
         journals[strategy] = attacker.journal
         d.past_aggregate_deadline()
         d.zkpot.finalize_without_aggregator(d.publisher, d.task_id)
-    return AggregatorAttackRun(d, store, journals, models)
+    records = verify_record_chain(d.zkpot, d.task_id)
+    return AggregatorAttackRun(d, store, journals, models, records)
 
 
 @pytest.mark.parametrize(
@@ -115,13 +119,10 @@ def test_each_malicious_aggregate_is_refused_on_chain_and_the_round_falls_back(
     (entry,) = run.journals[strategy]
     assert entry["outcome"] == f"refused on chain: {error}"
     assert proof in entry["proof"]
-    record = verify_record_chain(run.d.zkpot, run.d.task_id)[round_]
+    record = run.records[round_]
     assert record.aggregator == "0x" + "0" * 40
     assert record.aggregation_proof_hash == bytes(32)
-    assert (
-        record.global_model_hash
-        == verify_record_chain(run.d.zkpot, run.d.task_id)[round_ - 1].global_model_hash
-    )
+    assert record.global_model_hash == run.records[round_ - 1].global_model_hash
     (slashed,) = logs(run.d.zkpot, "AggregatorSlashed", run.d.task_id, round=round_)
     assert slashed["args"]["amount"] == run.d.task.terms.aggregator_penalty
 
@@ -130,7 +131,7 @@ def test_the_honest_aggregate_is_adopted_and_outlives_every_attack(
     aggregator_attack_run: AggregatorAttackRun,
 ) -> None:
     run = aggregator_attack_run
-    record = verify_record_chain(run.d.zkpot, run.d.task_id)[1]
+    record = run.records[1]
     average = fedavg_fixed(run.models[1], SCALE)
     assert record.global_model_hash == weights_hash(average, run.d.circuit).to_bytes(
         32, "big"
