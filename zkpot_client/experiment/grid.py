@@ -205,11 +205,14 @@ class Federation:
                     fedavg([handed[i] for i in included]), self.cfg.federation.scale
                 )
                 if aggregator == "gaussian" and r % GAUSSIAN_EVERY == 0:
-                    average = gaussian_noise(
-                        average, self.cfg.federation.scale, seed=self.seed * 1000 + r
-                    )
-                    if rule == "zkpot":  # refused on chain: the previous model stays
+                    if rule == "zkpot":  # no proof of noise: the previous model stays
                         average, included = global_model, []
+                    else:
+                        average = gaussian_noise(
+                            average,
+                            self.cfg.federation.scale,
+                            seed=self.seed * 1000 + r,
+                        )
                 global_model = average
             if accepted:
                 best = max(accepted, key=lambda i: (counts[i], -i))

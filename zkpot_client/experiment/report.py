@@ -230,21 +230,27 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
     ]
 
 
+def aggregator_runs(
+    result: ExperimentResult, rule: str, aggregator: str
+) -> list[RunTrace]:
+    """The honest federation's trace under `rule` for each seed, with an honest or
+    a Gaussian aggregator."""
+    return [
+        result.traces[config_key(0, None, s)][rule]
+        if aggregator == "honest"
+        else result.gaussian_aggregator[str(s)][rule]
+        for s in result.cfg.seeds
+    ]
+
+
 def aggregator_curve(
     result: ExperimentResult, rule: str, aggregator: str
 ) -> np.ndarray:
     """Mean test accuracy per round over seeds of the honest federation, with an
     honest or a Gaussian aggregator."""
     runs = [
-        [
-            r.test_accuracy
-            for r in (
-                result.traces[config_key(0, None, s)][rule]
-                if aggregator == "honest"
-                else result.gaussian_aggregator[str(s)][rule]
-            ).rounds
-        ]
-        for s in result.cfg.seeds
+        [r.test_accuracy for r in t.rounds]
+        for t in aggregator_runs(result, rule, aggregator)
     ]
     return np.mean(np.array(runs), axis=0)
 
@@ -274,11 +280,7 @@ def _aggregator_section(result: ExperimentResult, out: Path) -> list[str]:
     path = plot_aggregator(result, out)
 
     def final(rule: str, aggregator: str) -> str:
-        runs = (
-            [result.traces[config_key(0, None, s)][rule] for s in result.cfg.seeds]
-            if aggregator == "honest"
-            else [result.gaussian_aggregator[str(s)][rule] for s in result.cfg.seeds]
-        )
+        runs = aggregator_runs(result, rule, aggregator)
         return _fmt([t.rounds[-1].test_accuracy for t in runs])
 
     return [
