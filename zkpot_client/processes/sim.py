@@ -46,7 +46,15 @@ from ..roles.client import Client
 from ..roles.publisher import setup_task_circuit
 from ..storage import open_store
 from ..summary import rounds_json, summarise_task
-from ..types import ETHER, Phase, RoundSummary, TaskStatus, TaskTerms
+from ..types import (
+    ETHER,
+    Phase,
+    RoundState,
+    RoundSummary,
+    TaskState,
+    TaskStatus,
+    TaskTerms,
+)
 from .aggregator_process import aggregation_path, load_box_key
 from .client_process import PROVE_SECONDS
 
@@ -157,11 +165,11 @@ def plan_schedule(
     proving = math.ceil(provers / options.slots) * prove_seconds
     # Registration: every role process starts at once (imports, checks the circuit
     # package against the chain) and each client registers; on a machine busy
-    # enough to slow a proof by `slowdown`, starting is as slow. Commit: they all train at once. Reveal: the
-    # publisher reveals in its first blocks. Proving starts once the batch is
-    # revealed (each client first compiles the round's circuit), so the proof phase
-    # covers the provers' whole queue on a machine busy enough to slow each proof
-    # by `slowdown`. Aggregate: the aggregator proves the FedAvg of up to `clients`
+    # enough to slow a proof by `slowdown`, starting is as slow. Commit: they all
+    # train at once. Reveal: the publisher reveals in its first blocks. Proving
+    # starts once the batch is revealed (each client first compiles the round's
+    # circuit), so the proof phase covers the provers' whole queue on a machine
+    # busy enough to slow each proof by `slowdown`. Aggregate: the aggregator proves the FedAvg of up to `clients`
     # slots (its circuit is set up when the process starts), a proof that costs
     # about as much as an accuracy proof plus half of one per slot.
     aggregating = options.slowdown * prove_seconds * (1 + cfg.clients / 2)
@@ -430,8 +438,6 @@ class Federation:
             while True:
                 if on_tick is not None:
                     on_tick(self)
-                if self.options.fast_forward:
-                    self.fast_forward()
                 codes = {
                     n: p.returncode
                     for n, p in self.procs.items()
@@ -445,7 +451,7 @@ class Federation:
                         )
                 if len(codes) == len(self.procs):
                     return codes
-                status = self.status(len(self.procs) - len(codes))
+                status = self.tick(len(self.procs) - len(codes))
                 progress.update(bar, description=status)
                 if (
                     not console.is_terminal
@@ -460,59 +466,51 @@ class Federation:
                     )
                 time.sleep(1.0)
 
-    def fast_forward(self) -> None:
-        """Mine to the end of registration, of a round's commit phase or of its
-        proof phase once every client has acted in it: the rest of such a phase
-        is slack for slow machines, and only this run's roles use the node. A
-        phase someone has not acted in (a client killed, a proof refused) and
-        the aggregate phase run their full length."""
-        try:
-            zkpot = self.zkpot
-            task = zkpot.task(self.task_id)
-            if task.status != TaskStatus.ACTIVE:
-                return
-            chain = zkpot.chain
-            head = chain.block_number
-            state = zkpot.round(self.task_id, max(task.current_round, 1))
-            phase = phase_at(state, head, revealed=state.revealed)
-            name, done = {
-                Phase.REGISTRATION: (
-                    "registration",
-                    task.client_count == self.cfg.clients,
-                ),
-                Phase.COMMIT: (
-                    "commit phase",
-                    state.committed_count == task.client_count,
-                ),
-                Phase.PROVE: (
-                    "proof phase",
-                    state.proved_count == state.committed_count,
-                ),
-            }.get(phase, ("", False))
-            if done and (blocks := last_block(state, phase) - head) > 0:
-                info(
-                    f"round {max(task.current_round, 1)}: every client has acted in "
-                    f"the {name}; mining {blocks} blocks to its end"
-                )
-                chain.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001  # the node may be busy or restarting: next tick
-            return
-
-    def status(self, running: int) -> str:
+    def tick(self, running: int) -> str:
+        """Read where the task stands (once a second), mine through a finished
+        phase (`SimOptions.fast_forward`), and say what the round waits for."""
         try:
             zkpot = self.zkpot
             task = zkpot.task(self.task_id)
             head = zkpot.chain.block_number
             state = zkpot.round(self.task_id, max(task.current_round, 1))
+            if self.options.fast_forward and task.status == TaskStatus.ACTIVE:
+                self.fast_forward(task, state, head)
             return (
                 f"round {task.current_round}/{self.cfg.rounds}: waiting for "
                 f"{awaited(state, head, revealed=state.revealed)} (now {head}); "
                 f"{running} processes running"
             )
-        except (
-            Exception
-        ) as exc:  # the node may be busy or restarting: the display waits
+        except Exception as exc:  # noqa: BLE001  # the node may be busy or restarting: the display waits
             return f"(node not answering: {type(exc).__name__})"
+
+    def fast_forward(self, task: TaskState, state: RoundState, head: int) -> None:
+        """Mine to the end of registration, of a round's commit phase or of its
+        proof phase once every client has acted in it: the rest of such a phase
+        is slack for slow machines, and only this run's roles use the node. A
+        phase someone has not acted in (a client killed, a proof refused) and
+        the aggregate phase run their full length."""
+        phase = phase_at(state, head, revealed=state.revealed)
+        name, done = {
+            Phase.REGISTRATION: (
+                "registration",
+                task.client_count == self.cfg.clients,
+            ),
+            Phase.COMMIT: (
+                "commit phase",
+                state.committed_count == task.client_count,
+            ),
+            Phase.PROVE: (
+                "proof phase",
+                state.proved_count == state.committed_count,
+            ),
+        }.get(phase, ("", False))
+        if done and (blocks := last_block(state, phase) - head) > 0:
+            info(
+                f"round {max(task.current_round, 1)}: every client has acted in "
+                f"the {name}; mining {blocks} blocks to its end"
+            )
+            self.zkpot.chain.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
 
     # ------------------------------------------------------------ the outcome
     def collect(self, exit_codes: dict[str, int], seconds: float) -> SimResult:
